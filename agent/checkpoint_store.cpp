@@ -1,0 +1,124 @@
+#include "agent/checkpoint_store.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "agent/json_escape.h"
+
+namespace drover {
+namespace {
+
+constexpr int kFormatVersion = 1;
+
+Error errno_error(std::string_view what, const std::filesystem::path& path) {
+  return Error{fmt::format("{} {}: {}", what, path.string(), std::strerror(errno))};
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+Status write_file_atomically(const std::filesystem::path& file, std::string_view content) {
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  if (ec) {
+    return Error{fmt::format("cannot create {}: {}", file.parent_path().string(), ec.message())};
+  }
+  const std::filesystem::path temp = file.string() + ".tmp";
+  {
+    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+    if (fd.get() < 0) return errno_error("cannot create", temp);
+    size_t written = 0;
+    while (written < content.size()) {
+      const ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno_error("cannot write", temp);
+      written += static_cast<size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) return errno_error("cannot fsync", temp);
+  }
+  if (::rename(temp.c_str(), file.c_str()) != 0) return errno_error("cannot rename onto", file);
+  Fd dir(::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0 || ::fsync(dir.get()) != 0) return errno_error("cannot fsync", file.parent_path());
+  return Status::ok();
+}
+
+Result<Checkpoints> CheckpointStore::load() const {
+  Checkpoints checkpoints;
+  std::error_code ec;
+  if (!std::filesystem::exists(file_, ec)) return checkpoints;
+
+  simdjson::padded_string text;
+  if (auto error = simdjson::padded_string::load(file_.string()).get(text); error) {
+    return Error{fmt::format("cannot read checkpoint file {}: {}", file_.string(),
+                             simdjson::error_message(error))};
+  }
+  const auto corrupt = [&](std::string_view what) {
+    return Error{fmt::format("checkpoint file {} is corrupt ({} bytes): {}", file_.string(),
+                             text.size(), what)};
+  };
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto error = parser.parse(text).get(root); error) {
+    return corrupt(simdjson::error_message(error));
+  }
+  int64_t version = 0;
+  if (root["version"].get(version) || version != kFormatVersion) {
+    return corrupt(fmt::format("unsupported or missing version (expected {})", kFormatVersion));
+  }
+  simdjson::dom::array entries;
+  if (root["entries"].get(entries)) return corrupt("missing 'entries' array");
+  size_t index = 0;
+  for (simdjson::dom::element entry : entries) {
+    std::string_view key;
+    std::string_view path;
+    uint64_t offset = 0;
+    if (entry["key"].get(key) || entry["path"].get(path) || entry["offset"].get(offset)) {
+      return corrupt(fmt::format("entry {} lacks key, path or offset", index));
+    }
+    checkpoints[std::string(key)] = Checkpoint{std::string(path), offset};
+    ++index;
+  }
+  return checkpoints;
+}
+
+Status CheckpointStore::save(const Checkpoints& checkpoints) const {
+  std::string out = fmt::format("{{\"version\":{},\"entries\":[", kFormatVersion);
+  bool first = true;
+  for (const auto& [key, checkpoint] : checkpoints) {
+    if (!first) out += ',';
+    first = false;
+    out += "\n{\"key\":\"";
+    append_json_escaped(out, key);
+    out += "\",\"path\":\"";
+    append_json_escaped(out, checkpoint.path);
+    out += fmt::format("\",\"offset\":{}}}", checkpoint.offset);
+  }
+  out += "\n]}\n";
+  return write_file_atomically(file_, out);
+}
+
+void CheckpointStore::quarantine() const {
+  std::error_code ec;
+  std::filesystem::rename(file_, file_.string() + ".corrupt", ec);
+}
+
+}  // namespace drover

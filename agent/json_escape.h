@@ -1,0 +1,14 @@
+// Appends text as the inside of a JSON string: quotes, backslashes and control characters
+// escaped, valid UTF-8 kept, every invalid UTF-8 byte replaced by U+FFFD so the output is
+// always valid JSON. Called per record on input threads: no allocation beyond `out` growing.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace drover {
+
+/// Returns the number of invalid UTF-8 bytes that were replaced.
+size_t append_json_escaped(std::string& out, std::string_view text);
+
+}  // namespace drover

@@ -1,0 +1,162 @@
+#include "agent/pipeline_config.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <functional>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/config_error.h"
+
+namespace drover {
+namespace {
+
+using config::Diagnostics;
+using config::TomlReader;
+
+bool valid_component_name(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+AgentSettings parse_agent(TomlReader& root) {
+  AgentSettings agent;
+  agent.host = this_host_name();
+  TomlReader* table = root.table("agent");
+  if (table == nullptr) return agent;
+  agent.data_dir = table->string("data_dir", agent.data_dir.string());
+  agent.log_level = table->one_of("log_level", agent.log_level,
+                                  {"trace", "debug", "info", "warn", "error", "critical", "off"});
+  agent.shutdown_timeout = table->duration("shutdown_timeout", agent.shutdown_timeout);
+  agent.host = table->string("host", agent.host);
+  return agent;
+}
+
+// Shared by [inputs] and [outputs]: every child is a table with a known `type`.
+template <typename Parser, typename OnComponent>
+TomlReader* parse_components(TomlReader& root, const std::string& section,
+                      const std::vector<std::string>& known_types,
+                      const std::function<const Parser*(const std::string&)>& find_parser,
+                      OnComponent on_component) {
+  TomlReader* components = root.table(section);
+  if (components == nullptr) return nullptr;
+  for (const std::string& name : components->keys()) {
+    TomlReader* table = components->table(name);
+    if (table == nullptr) continue;
+    if (!valid_component_name(name)) {
+      table->error("type", "component names may use only letters, digits, '_' and '-'");
+    }
+    const std::string type = table->required_string("type");
+    if (type.empty()) continue;
+    const Parser* parser = find_parser(type);
+    if (parser == nullptr) {
+      table->error("type", fmt::format("unknown {} type '{}' (known: {})",
+                                       section == "inputs" ? "input" : "output", type,
+                                       fmt::join(known_types, ", ")));
+      for (const auto& key : table->keys()) table->mark_read(key);
+      continue;
+    }
+    on_component(name, type, *table, *parser);
+  }
+  return components;
+}
+
+}  // namespace
+
+std::string this_host_name() {
+  std::array<char, 256> name{};
+  if (gethostname(name.data(), name.size() - 1) != 0) return "localhost";
+  return name.data();
+}
+
+PipelineConfig parse_pipeline_config(const std::string& text, const std::string& file_name,
+                                     const Registry& registry) {
+  toml::value document;
+  try {
+    std::istringstream stream(text);
+    document = toml::parse(stream, file_name);
+  } catch (const toml::syntax_error& e) {
+    throw ConfigError({fmt::format("{}:{}: TOML syntax error:\n{}", file_name,
+                                   e.location().line(), e.what())});
+  }
+
+  Diagnostics diagnostics(file_name);
+  TomlReader root(document, "", diagnostics);
+  PipelineConfig config;
+  config.agent = parse_agent(root);
+
+  std::vector<std::pair<std::string, TomlReader*>> output_tables;
+  TomlReader* inputs_table = parse_components<InputParser>(
+      root, "inputs", registry.input_types(),
+      [&](const std::string& type) { return registry.input(type); },
+      [&](const std::string& name, const std::string& type, TomlReader& table,
+          const InputParser& parser) {
+        config.inputs.push_back({name, type, parser(table)});
+      });
+  parse_components<OutputParser>(
+      root, "outputs", registry.output_types(),
+      [&](const std::string& type) { return registry.output(type); },
+      [&](const std::string& name, const std::string& type, TomlReader& table,
+          const OutputParser& parser) {
+        OutputSpec spec{name, type, table.string_list("inputs", {}), 0, nullptr};
+        if (!table.has("inputs")) table.error("inputs", "is required: name the inputs to read");
+        spec.queue_memory_bytes = 32ULL << 20;
+        if (TomlReader* queue = table.table("queue")) {
+          spec.queue_memory_bytes = queue->size("memory_bytes", spec.queue_memory_bytes, 64 << 10);
+        }
+        spec.build = parser(table);
+        output_tables.emplace_back(name, &table);
+        config.outputs.push_back(std::move(spec));
+      });
+
+  std::set<std::string> input_names;
+  for (const auto& input : config.inputs) input_names.insert(input.name);
+  std::set<std::string> used_inputs;
+  for (size_t i = 0; i < config.outputs.size(); ++i) {
+    for (const auto& ref : config.outputs[i].inputs) {
+      if (input_names.count(ref) == 0) {
+        output_tables[i].second->error(
+            "inputs", fmt::format("'{}' is not a defined input (defined: {})", ref,
+                                  input_names.empty() ? "none" : fmt::format("{}", fmt::join(
+                                                                     input_names, ", "))));
+      }
+      used_inputs.insert(ref);
+    }
+  }
+  for (const auto& input : config.inputs) {
+    if (used_inputs.count(input.name) == 0) {
+      inputs_table->error(input.name, "is not read by any output: add it to an output's `inputs`");
+    }
+  }
+  if (config.inputs.empty() && diagnostics.empty()) {
+    diagnostics.add(1, "inputs", "no input is defined: add an [inputs.NAME] table");
+  }
+  if (config.outputs.empty() && diagnostics.empty()) {
+    diagnostics.add(1, "outputs", "no output is defined: add an [outputs.NAME] table");
+  }
+  root.finish();
+  if (!diagnostics.empty()) throw ConfigError(diagnostics.problems());
+  return config;
+}
+
+PipelineConfig load_pipeline_config(const std::filesystem::path& path, const Registry& registry) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    throw ConfigError({fmt::format("{}: cannot read the config file: {}", path.string(),
+                                   std::strerror(errno))});
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  return parse_pipeline_config(text.str(), path.string(), registry);
+}
+
+}  // namespace drover

@@ -1,0 +1,49 @@
+// The whole config file: [agent] settings plus named inputs and outputs, each parsed by its
+// plugin. Loading validates everything and throws one ConfigError listing every problem.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "agent/registry.h"
+
+namespace drover {
+
+struct AgentSettings {
+  std::filesystem::path data_dir = "/var/lib/drover";
+  std::string log_level = "info";
+  std::chrono::milliseconds shutdown_timeout{10'000};
+  std::string host;  // defaults to the machine's host name
+};
+
+struct InputSpec {
+  std::string name;
+  std::string type;
+  InputBuilder build;
+};
+
+struct OutputSpec {
+  std::string name;
+  std::string type;
+  std::vector<std::string> inputs;
+  uint64_t queue_memory_bytes = 32ULL << 20;
+  OutputBuilder build;
+};
+
+struct PipelineConfig {
+  AgentSettings agent;
+  std::vector<InputSpec> inputs;
+  std::vector<OutputSpec> outputs;
+};
+
+/// Reads and validates `path`. Throws ConfigError with every problem found.
+PipelineConfig load_pipeline_config(const std::filesystem::path& path, const Registry& registry);
+/// The same over TOML text; `file_name` is used in messages.
+PipelineConfig parse_pipeline_config(const std::string& text, const std::string& file_name,
+                                     const Registry& registry);
+
+std::string this_host_name();
+
+}  // namespace drover

@@ -1,0 +1,56 @@
+// The two plugin interfaces and what the agent hands them when it builds them.
+// An input runs on its own thread; an output runs its sender loop on its own thread.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <stop_token>
+#include <string>
+
+#include "agent/batch.h"
+#include "agent/batch_queue.h"
+#include "agent/metrics.h"
+#include "agent/status.h"
+
+namespace drover {
+
+/// Where an input hands its batches: the router, bound to that input.
+class BatchSink {
+ public:
+  virtual ~BatchSink() = default;
+  /// Routes the batch to every output that reads this input. Blocks while an output queue is
+  /// full. Returns false when stopping: the batch was not (fully) accepted and will not be acked.
+  virtual bool push(std::shared_ptr<Batch> batch, std::stop_token stop) = 0;
+};
+
+struct ComponentContext {
+  std::string name;  // the component's name in the config
+  std::string host;  // this machine's host name
+  std::filesystem::path data_dir;
+  Metrics* metrics = nullptr;
+  uint64_t memory_bytes = 0;  // an output's queue budget; it sizes client-side buffers too (I4)
+};
+
+/// A source of records. Owned by the Agent; run() executes on its own thread.
+class Input {
+ public:
+  virtual ~Input() = default;
+  /// Reads until `stop` is requested and pushes batches into `out`; each batch carries the
+  /// ack that commits its source position. Returns an error only when it cannot go on.
+  virtual Status run(BatchSink& out, std::stop_token stop) = 0;
+  /// Called once after every output has stopped: commit the positions acknowledged while the
+  /// outputs flushed.
+  virtual Status save_positions() { return Status::ok(); }
+};
+
+/// A destination. Owned by the Agent; run() executes on its own (sender) thread.
+class Output {
+ public:
+  virtual ~Output() = default;
+  /// Drains `queue` until it is closed and empty and everything taken is settled, or until
+  /// `stop` is requested (the shutdown deadline has passed: abandon what is in flight, its
+  /// source positions stay uncommitted). Calls Batch::complete() once a batch is safe.
+  virtual Status run(BatchQueue& queue, std::stop_token stop) = 0;
+};
+
+}  // namespace drover

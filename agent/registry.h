@@ -1,0 +1,50 @@
+// Plugin types by name. A plugin registers a parser: it reads the plugin's TOML table
+// (pure: opens no file or socket) and returns a builder that makes the running instance.
+// The built-in list is in inputs/builtin.cpp and outputs/builtin.cpp.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/plugin.h"
+#include "config/toml_reader.h"
+
+namespace drover {
+
+using InputBuilder = std::function<std::unique_ptr<Input>(const ComponentContext&)>;
+using OutputBuilder = std::function<std::unique_ptr<Output>(const ComponentContext&)>;
+using InputParser = std::function<InputBuilder(config::TomlReader&)>;
+using OutputParser = std::function<OutputBuilder(config::TomlReader&)>;
+
+class Registry {
+ public:
+  void add_input(const std::string& type, InputParser parser) { inputs_[type] = std::move(parser); }
+  void add_output(const std::string& type, OutputParser parser) {
+    outputs_[type] = std::move(parser);
+  }
+  const InputParser* input(const std::string& type) const { return find(inputs_, type); }
+  const OutputParser* output(const std::string& type) const { return find(outputs_, type); }
+  std::vector<std::string> input_types() const { return names(inputs_); }
+  std::vector<std::string> output_types() const { return names(outputs_); }
+
+ private:
+  template <typename Map>
+  static const typename Map::mapped_type* find(const Map& map, const std::string& type) {
+    auto it = map.find(type);
+    return it == map.end() ? nullptr : &it->second;
+  }
+  template <typename Map>
+  static std::vector<std::string> names(const Map& map) {
+    std::vector<std::string> out;
+    for (const auto& [name, parser] : map) out.push_back(name);
+    return out;
+  }
+
+  std::map<std::string, InputParser> inputs_;
+  std::map<std::string, OutputParser> outputs_;
+};
+
+}  // namespace drover

@@ -1,0 +1,15 @@
+#include "inputs/builtin.h"
+
+#include "inputs/file/file_input.h"
+
+namespace drover::inputs {
+
+void register_builtin_inputs(Registry& registry) {
+  registry.add_input("file", [](config::TomlReader& reader) -> InputBuilder {
+    return [config = parse_file_input_config(reader)](const ComponentContext& context) {
+      return std::make_unique<FileInput>(config, context);
+    };
+  });
+}
+
+}  // namespace drover::inputs

@@ -1,0 +1,34 @@
+#include "inputs/file/file_input_config.h"
+
+namespace drover::inputs {
+
+FileInputConfig parse_file_input_config(config::TomlReader& reader) {
+  FileInputConfig config;
+  config.include = reader.string_list("include", {});
+  if (config.include.empty()) {
+    reader.error("include", "is required: list at least one glob such as \"/var/log/app/*.log\"");
+  }
+  for (const auto& pattern : config.include) {
+    if (pattern.empty() || pattern.front() != '/') {
+      reader.error("include", "patterns must be absolute paths ('" + pattern + "' is not)");
+    }
+  }
+  config.exclude = reader.string_list("exclude", {});
+  config.start_at =
+      reader.one_of("start_at", "beginning", {"beginning", "end"}) == "end" ? StartAt::kEnd
+                                                                             : StartAt::kBeginning;
+  config.codec = reader.one_of("codec", "json", {"json", "raw"}) == "raw" ? Codec::kRaw : Codec::kJson;
+  config.poll_interval = reader.duration("poll_interval", config.poll_interval);
+  config.rescan_interval = reader.duration("rescan_interval", config.rescan_interval);
+  config.checkpoint_interval = reader.duration("checkpoint_interval", config.checkpoint_interval);
+  config.max_line_bytes = reader.size("max_line_bytes", config.max_line_bytes, 16);
+  config.batch_bytes = reader.size("batch_bytes", config.batch_bytes, 1024);
+  for (const char* key : {"poll_interval", "rescan_interval"}) {
+    if (reader.duration(key, std::chrono::milliseconds(1)).count() <= 0) {
+      reader.error(key, "must be greater than zero");
+    }
+  }
+  return config;
+}
+
+}  // namespace drover::inputs

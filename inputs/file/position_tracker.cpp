@@ -1,0 +1,32 @@
+#include "inputs/file/position_tracker.h"
+
+namespace drover::inputs {
+
+uint64_t PositionTracker::add(uint64_t end_offset) {
+  std::lock_guard lock(mutex_);
+  pending_.push_back({end_offset, false});
+  return first_ticket_ + pending_.size() - 1;
+}
+
+void PositionTracker::on_batch_safe(uint64_t ticket) {
+  std::lock_guard lock(mutex_);
+  if (ticket < first_ticket_ || ticket - first_ticket_ >= pending_.size()) return;
+  pending_[ticket - first_ticket_].safe = true;
+  while (!pending_.empty() && pending_.front().safe) {
+    committed_ = pending_.front().end_offset;
+    pending_.pop_front();
+    ++first_ticket_;
+  }
+}
+
+uint64_t PositionTracker::committed() const {
+  std::lock_guard lock(mutex_);
+  return committed_;
+}
+
+bool PositionTracker::settled() const {
+  std::lock_guard lock(mutex_);
+  return pending_.empty();
+}
+
+}  // namespace drover::inputs

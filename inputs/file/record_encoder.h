@@ -1,0 +1,31 @@
+// Encodes lines of one file into a batch, once: the JSON envelope (@timestamp, host, input,
+// path, offset, message) or the raw line. The per-file part of the envelope is escaped once
+// when the file is opened, so per line only the message is escaped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "agent/batch.h"
+#include "inputs/file/file_input_config.h"
+#include "inputs/file/line_splitter.h"
+
+namespace drover::inputs {
+
+class RecordEncoder {
+ public:
+  RecordEncoder(Codec codec, const SourceInfo& source);
+
+  /// Appends one record to `batch`; `timestamp` is the RFC 3339 read time shared by a read.
+  /// Returns the number of invalid UTF-8 bytes replaced in the message.
+  size_t encode(Batch& batch, const Line& line, std::string_view timestamp) const;
+
+ private:
+  Codec codec_;
+  std::string after_timestamp_;  // ","host":"…","input":"…","path":"…","offset":
+};
+
+/// "2026-11-23T09:56:56.123Z"
+std::string format_timestamp(int64_t unix_ms);
+
+}  // namespace drover::inputs

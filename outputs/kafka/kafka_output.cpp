@@ -1,0 +1,257 @@
+#include "outputs/kafka/kafka_output.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "agent/checkpoint_store.h"
+#include "config/config_error.h"
+
+namespace drover::outputs {
+namespace {
+
+constexpr int kPollBusyMs = 5;  // delivery-report latency while records are in flight
+constexpr auto kIdleWait = std::chrono::milliseconds(100);
+
+}  // namespace
+
+KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& context)
+    : config_(std::move(config)), context_(context) {
+  const Labels labels{{"output", context_.name}};
+  Metrics& m = *context_.metrics;
+  delivered_ = &m.counter("drover_output_records_delivered_total", labels);
+  retried_ = &m.counter("drover_output_records_retried_total", labels);
+  rejected_ = &m.counter("drover_output_records_rejected_total", labels);
+  queue_full_ = &m.counter("drover_output_queue_full_total", labels);
+  batches_ = &m.counter("drover_output_batches_total", labels);
+  producers_created_ = &m.counter("drover_output_producers_created_total", labels);
+  abandoned_ = &m.counter("drover_output_records_abandoned_total", labels);
+
+  if (config_.embedded()) {
+    auto broker = EmbeddedBroker::start();
+    if (!broker) throw ConfigError({fmt::format("outputs.{}: {}", context_.name, broker.error().message)});
+    embedded_ = std::move(*broker);
+    bootstrap_ = embedded_->bootstrap();
+    const auto address_file = context_.data_dir / fmt::format("embedded-kafka-{}.address", context_.name);
+    if (Status s = write_file_atomically(address_file, bootstrap_ + "\n"); !s) {
+      spdlog::warn("output {}: {}", context_.name, s.error().message);
+    }
+    spdlog::warn("output {}: EMBEDDED development broker listening on {} (address also in {}). "
+                 "It keeps data in memory only and loses it when drover stops: for trying drover "
+                 "out, never for production.",
+                 context_.name, bootstrap_, address_file.string());
+  } else {
+    bootstrap_ = fmt::format("{}", fmt::join(config_.brokers, ","));
+  }
+  if (Status s = create_producer(); !s) {
+    throw ConfigError({fmt::format("outputs.{}: {}", context_.name, s.error().message)});
+  }
+}
+
+KafkaOutput::~KafkaOutput() {
+  producer_.reset();  // before the embedded broker it may be connected to
+}
+
+Status KafkaOutput::create_producer() {
+  auto producer = Producer::create(
+      librdkafka_properties(config_, bootstrap_, context_.host, context_.memory_bytes), this,
+      &KafkaOutput::on_delivery, &KafkaOutput::on_error);
+  if (!producer) return producer.error();
+  producer_ = std::move(*producer);
+  producers_created_->add();
+  ++producer_generation_;
+  fatal_ = false;
+  return Status::ok();
+}
+
+void KafkaOutput::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+  static_cast<KafkaOutput*>(opaque)->handle_delivery(*message);
+}
+
+void KafkaOutput::on_error(rd_kafka_t* rk, int error, const char* reason, void* opaque) {
+  auto* self = static_cast<KafkaOutput*>(opaque);
+  const auto code = static_cast<rd_kafka_resp_err_t>(error);
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char detail[512];
+    const rd_kafka_resp_err_t underlying = rd_kafka_fatal_error(rk, detail, sizeof detail);
+    spdlog::error("output {}: fatal producer error {}: {}; recreating the producer and re-sending "
+                  "everything not yet acknowledged",
+                  self->context_.name, rd_kafka_err2name(underlying), detail);
+    self->fatal_ = true;
+    return;
+  }
+  // Connection trouble is reported here and again through delivery reports; librdkafka
+  // reconnects by itself. _ALL_BROKERS_DOWN is known to fire on planned disconnects too.
+  if (auto suppressed = self->failure_log_.allow()) {
+    spdlog::warn("output {}: {}: {}{}", self->context_.name, rd_kafka_err2name(code), reason,
+                 *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
+  }
+}
+
+void KafkaOutput::start(BatchPtr batch) {
+  InFlight& f = in_flight_.emplace_back();
+  f.self = std::prev(in_flight_.end());
+  f.topic = config_.topic.render(batch->source());
+  if (!config_.key.empty()) f.key = config_.key.render(batch->source());
+  f.unsettled = batch->record_count();
+  unsettled_records_ += f.unsettled;
+  f.batch = std::move(batch);
+  f.sequence = next_sequence_++;
+  batches_->add();
+  current_ = &f;
+}
+
+bool KafkaOutput::produce(InFlight& f, size_t record) {
+  const std::string_view value = f.batch->record(record);
+  rd_kafka_topic_t* topic = producer_->topic(f.topic);
+// librdkafka's RD_KAFKA_V_* macros are C casts.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+  const rd_kafka_resp_err_t error = rd_kafka_producev(
+      producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+      // Zero copy: the batch stays alive until every record's delivery report.
+      RD_KAFKA_V_MSGFLAGS(0),
+      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_KEY(f.key.empty() ? nullptr : f.key.data(), f.key.size()),
+      RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
+#pragma GCC diagnostic pop
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+  if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    queue_full_->add();
+    return false;
+  }
+  handle_failure(f, record, error);
+  return true;
+}
+
+bool KafkaOutput::produce_current() {
+  InFlight& f = *current_;
+  const size_t count = f.batch->record_count();
+  while (f.next_record < count && !fatal_) {
+    if (!produce(f, f.next_record)) return false;
+    ++f.next_record;
+  }
+  if (f.next_record == count) {
+    current_ = nullptr;
+    settle(f, 0);  // records refused at produce time may have settled it already
+  }
+  return true;
+}
+
+void KafkaOutput::produce_due_retries() {
+  const auto now = Clock::now();
+  while (!retries_.empty() && retries_.front().due <= now && !fatal_) {
+    Retry retry = retries_.front();
+    if (!produce(*retry.batch, retry.record)) return;
+    retries_.pop_front();
+    retried_->add();
+  }
+}
+
+void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
+  auto& f = *static_cast<InFlight*>(message._private);
+  if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    delivered_->add();
+    consecutive_failures_ = 0;
+    settle(f, 1);
+    return;
+  }
+  handle_failure(f, f.batch->index_of(static_cast<const char*>(message.payload)), message.err);
+}
+
+void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t error) {
+  const ErrorClass error_class = classify(error);
+  if (error_class == ErrorClass::kRecordPermanent) {
+    // The dead-letter file is the Kafka output issue's; until then the drop is counted and logged.
+    rejected_->add();
+    if (auto suppressed = rejected_log_.allow()) {
+      spdlog::error("output {}: Kafka rejected a {}-byte record from {} for topic {}: {} ({}); "
+                    "it is dropped and counted in drover_output_records_rejected_total{}",
+                    context_.name, f.batch->record(record).size(), f.batch->source().path,
+                    f.topic, rd_kafka_err2name(error), rd_kafka_err2str(error),
+                    *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
+    }
+    settle(f, 1);
+    return;
+  }
+  if (error_class == ErrorClass::kFatal) fatal_ = true;
+  ++consecutive_failures_;
+  retries_.push_back({&f, record, Clock::now() + backoff()});
+  if (auto suppressed = failure_log_.allow()) {
+    spdlog::warn("output {}: delivery to topic {} failed ({}: {}); retrying in {} ms{}",
+                 context_.name, f.topic, to_string(error_class), rd_kafka_err2str(error),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(backoff()).count(),
+                 *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
+  }
+}
+
+KafkaOutput::Clock::duration KafkaOutput::backoff() const {
+  auto delay = config_.retry_backoff;
+  for (unsigned i = 1; i < consecutive_failures_ && delay < config_.retry_backoff_max; ++i) delay *= 2;
+  return std::min(delay, config_.retry_backoff_max);
+}
+
+void KafkaOutput::settle(InFlight& f, size_t records) {
+  f.unsettled -= records;
+  unsettled_records_ -= records;
+  if (f.unsettled != 0 || f.next_record < f.batch->record_count() || current_ == &f) return;
+  f.batch->complete();
+  in_flight_.erase(f.self);
+}
+
+void KafkaOutput::recover_from_fatal_error() {
+  // Collect every outstanding report (they come back as failures and are queued for retry),
+  // then start over with a new producer id.
+  rd_kafka_purge(producer_->get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_flush(producer_->get(), 1000);
+  rd_kafka_poll(producer_->get(), 0);
+  producer_.reset();
+  if (Status s = create_producer(); !s) {
+    spdlog::error("output {}: cannot recreate the producer: {}", context_.name, s.error().message);
+    fatal_ = true;
+  }
+  // Re-send in the order the records were read.
+  std::sort(retries_.begin(), retries_.end(), [](const Retry& a, const Retry& b) {
+    return std::pair(a.batch->sequence, a.record) < std::pair(b.batch->sequence, b.record);
+  });
+}
+
+void KafkaOutput::abandon() {
+  rd_kafka_purge(producer_->get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_poll(producer_->get(), 0);
+  abandoned_->add(unsettled_records_);
+  if (unsettled_records_ > 0) {
+    spdlog::warn("output {}: stopping with {} record(s) not acknowledged by Kafka; their source "
+                 "positions are not committed, so they will be read and sent again on restart",
+                 context_.name, unsettled_records_);
+  }
+}
+
+Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
+  auto next_recovery = Clock::now();
+  auto recovery_delay = std::chrono::milliseconds(500);
+  while (!stop.stop_requested()) {
+    if (fatal_ && Clock::now() >= next_recovery) {
+      recover_from_fatal_error();
+      next_recovery = Clock::now() + recovery_delay;
+      recovery_delay = std::min(recovery_delay * 2, std::chrono::milliseconds(30'000));
+    }
+    produce_due_retries();
+    bool blocked = false;
+    if (current_ == nullptr && !fatal_) {
+      const bool idle = unsettled_records_ == 0 && retries_.empty();
+      if (auto batch = idle ? queue.pop_for(kIdleWait) : queue.try_pop()) start(std::move(*batch));
+    }
+    if (current_ != nullptr && !fatal_) blocked = !produce_current();
+    rd_kafka_poll(producer_->get(), blocked || unsettled_records_ > 0 ? kPollBusyMs : 0);
+    if (current_ == nullptr && unsettled_records_ == 0 && queue.closed_and_empty()) {
+      return Status::ok();
+    }
+  }
+  abandon();
+  return Status::ok();
+}
+
+}  // namespace drover::outputs

@@ -1,0 +1,89 @@
+// `type = "kafka"`: drains its queue into librdkafka and completes a batch only when every
+// record has a successful delivery report (never on enqueue). Failed records are re-produced
+// from drover's own copy with capped exponential backoff. One sender thread runs everything
+// here, including the delivery reports (rd_kafka_poll), so nothing in it needs a lock.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "agent/log_limiter.h"
+#include "agent/plugin.h"
+#include "outputs/kafka/embedded_broker.h"
+#include "outputs/kafka/error_class.h"
+#include "outputs/kafka/kafka_output_config.h"
+#include "outputs/kafka/producer.h"
+
+namespace drover::outputs {
+
+class KafkaOutput final : public Output {
+ public:
+  KafkaOutput(KafkaOutputConfig config, const ComponentContext& context);
+  ~KafkaOutput() override;
+
+  Status run(BatchQueue& queue, std::stop_token stop) override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  struct InFlight {
+    BatchPtr batch;
+    std::string topic;
+    std::string key;
+    size_t next_record = 0;  // records before it were handed to librdkafka at least once
+    size_t unsettled = 0;    // records neither delivered nor given up on
+    uint64_t sequence = 0;   // read order, to re-send in order after a fatal error
+    std::list<InFlight>::iterator self;
+  };
+  struct Retry {
+    InFlight* batch;
+    size_t record;
+    Clock::time_point due;
+  };
+
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
+  static void on_error(rd_kafka_t*, int error, const char* reason, void* opaque);
+
+  Status create_producer();
+  void start(BatchPtr batch);
+  /// Hands the current batch's remaining records to librdkafka; false while its queue is full.
+  bool produce_current();
+  /// Produces one record. False if librdkafka's queue is full (try again after polling).
+  bool produce(InFlight& batch, size_t record);
+  void produce_due_retries();
+  void handle_delivery(const rd_kafka_message_t& message);
+  void handle_failure(InFlight& batch, size_t record, rd_kafka_resp_err_t error);
+  void settle(InFlight& batch, size_t records);
+  void recover_from_fatal_error();
+  Clock::duration backoff() const;
+  void abandon();
+
+  KafkaOutputConfig config_;
+  ComponentContext context_;
+  std::unique_ptr<EmbeddedBroker> embedded_;
+  std::string bootstrap_;
+  std::unique_ptr<Producer> producer_;
+  std::list<InFlight> in_flight_;
+  InFlight* current_ = nullptr;  // batch still being handed to librdkafka
+  std::deque<Retry> retries_;
+  size_t unsettled_records_ = 0;
+  uint64_t next_sequence_ = 0;
+  unsigned consecutive_failures_ = 0;
+  bool fatal_ = false;
+  unsigned producer_generation_ = 0;
+  LogLimiter failure_log_;
+  LogLimiter rejected_log_;
+
+  Counter* delivered_;
+  Counter* retried_;
+  Counter* rejected_;
+  Counter* queue_full_;
+  Counter* batches_;
+  Counter* producers_created_;
+  Counter* abandoned_;
+};
+
+}  // namespace drover::outputs

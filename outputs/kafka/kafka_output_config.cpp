@@ -1,0 +1,122 @@
+#include "outputs/kafka/kafka_output_config.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+
+namespace drover::outputs {
+namespace {
+
+// Properties drover owns through first-class keys; setting them in the pass-through table
+// would silently fight the documented option.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kOwnedProperties{{
+    {"bootstrap.servers", "brokers"},
+    {"compression.codec", "compression"},
+    {"compression.type", "compression"},
+    {"acks", "acks"},
+    {"request.required.acks", "acks"},
+    {"enable.idempotence", "idempotence"},
+    {"linger.ms", "linger"},
+    {"queue.buffering.max.ms", "linger"},
+    {"message.timeout.ms", "delivery_timeout"},
+}};
+
+void parse_template(config::TomlReader& reader, const std::string& key, const std::string& fallback,
+                    SourceTemplate& out) {
+  auto parsed = SourceTemplate::parse(reader.string(key, fallback));
+  if (!parsed) {
+    reader.error(key, parsed.error().message);
+    return;
+  }
+  out = std::move(*parsed);
+}
+
+}  // namespace
+
+KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
+  KafkaOutputConfig config;
+  config.brokers = reader.string_list("brokers", {});
+  if (config.brokers.empty()) {
+    reader.error("brokers", "is required: list \"host:port\" addresses, or [\"embedded\"] to try "
+                            "drover with an in-process development broker");
+  }
+  if (config.brokers.size() > 1 &&
+      std::find(config.brokers.begin(), config.brokers.end(), "embedded") != config.brokers.end()) {
+    reader.error("brokers", "\"embedded\" cannot be combined with real brokers");
+  }
+  parse_template(reader, "topic", "{input}", config.topic);
+  if (config.topic.empty()) reader.error("topic", "must not be empty");
+  parse_template(reader, "key", "", config.key);
+  config.compression =
+      reader.one_of("compression", config.compression, {"none", "gzip", "snappy", "lz4", "zstd"});
+  config.acks = reader.one_of("acks", config.acks, {"0", "1", "all"});
+  config.idempotence = reader.boolean("idempotence", config.idempotence);
+  if (config.idempotence && config.acks != "all") {
+    reader.error("acks", fmt::format("acks = \"{}\" needs idempotence = false (the idempotent "
+                                     "producer always waits for all replicas)",
+                                     config.acks));
+  }
+  config.linger = reader.duration("linger", config.linger);
+  config.batch_bytes = reader.size("batch_bytes", config.batch_bytes, 1);
+  config.message_max_bytes = reader.size("message_max_bytes", config.message_max_bytes, 1000);
+  config.delivery_timeout = reader.duration("delivery_timeout", config.delivery_timeout);
+  config.retry_backoff = reader.duration("retry_backoff", config.retry_backoff);
+  config.retry_backoff_max = reader.duration("retry_backoff_max", config.retry_backoff_max);
+  if (config.retry_backoff_max < config.retry_backoff) {
+    reader.error("retry_backoff_max", "must not be shorter than retry_backoff");
+  }
+  config.client_id = reader.string("client_id", "");
+  config.librdkafka = reader.scalar_map("librdkafka");
+  for (const auto& [name, value] : config.librdkafka) {
+    for (const auto& [owned, key] : kOwnedProperties) {
+      if (name == owned) {
+        reader.error("librdkafka", fmt::format("'{}' is set by drover's `{}` key; use that instead",
+                                               name, key));
+      }
+    }
+  }
+
+  // Let librdkafka judge every name and value now, so errors surface at `drover check`.
+  std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)> conf(rd_kafka_conf_new(),
+                                                                          &rd_kafka_conf_destroy);
+  const std::string bootstrap = config.embedded() ? "127.0.0.1:9092" : fmt::format("{}", fmt::join(config.brokers, ","));
+  for (const auto& [name, value] : librdkafka_properties(config, bootstrap, "check", 64 << 20)) {
+    char error[512];
+    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
+      const bool passed_through =
+          std::any_of(config.librdkafka.begin(), config.librdkafka.end(),
+                      [&](const auto& p) { return p.first == name; });
+      reader.error(passed_through ? "librdkafka" : "brokers",
+                   fmt::format("librdkafka refuses {} = \"{}\": {}", name, value, error));
+    }
+  }
+  return config;
+}
+
+Properties librdkafka_properties(const KafkaOutputConfig& config, const std::string& bootstrap,
+                                 const std::string& host, uint64_t memory_bytes) {
+  Properties p{
+      {"bootstrap.servers", bootstrap},
+      {"client.id", config.client_id.empty() ? "drover@" + host : config.client_id},
+      {"enable.idempotence", config.idempotence ? "true" : "false"},
+      {"compression.codec", config.compression},
+      {"linger.ms", std::to_string(config.linger.count())},
+      {"batch.size", std::to_string(config.batch_bytes)},
+      {"message.max.bytes", std::to_string(config.message_max_bytes)},
+      {"message.timeout.ms", std::to_string(config.delivery_timeout.count())},
+      {"partitioner", "murmur2_random"},
+      {"retry.backoff.ms", "100"},
+      // The agent's memory budget bounds librdkafka's buffers too (I4), not its 1 GiB default.
+      {"queue.buffering.max.kbytes", std::to_string(std::max<uint64_t>(1024, memory_bytes / 1024))},
+      {"queue.buffering.max.messages", "0"},
+  };
+  if (!config.idempotence) p.emplace_back("acks", config.acks == "all" ? "-1" : config.acks);
+  for (const auto& entry : config.librdkafka) p.push_back(entry);
+  return p;
+}
+
+}  // namespace drover::outputs

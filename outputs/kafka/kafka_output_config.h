@@ -1,0 +1,44 @@
+// Settings of one `type = "kafka"` output and their mapping to librdkafka properties.
+// Parsing validates every property against librdkafka itself, so `drover check` catches a
+// bad pass-through value with its line number.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/source_template.h"
+#include "config/toml_reader.h"
+
+namespace drover::outputs {
+
+using Properties = std::vector<std::pair<std::string, std::string>>;
+
+struct KafkaOutputConfig {
+  std::vector<std::string> brokers;  // host:port, or the single word "embedded"
+  SourceTemplate topic;
+  SourceTemplate key;  // empty: records have no key
+  std::string compression = "lz4";
+  std::string acks = "all";
+  bool idempotence = true;
+  std::chrono::milliseconds linger{50};
+  uint64_t batch_bytes = 1'000'000;
+  uint64_t message_max_bytes = 1'000'000;
+  std::chrono::milliseconds delivery_timeout{300'000};  // librdkafka's message.timeout.ms
+  std::chrono::milliseconds retry_backoff{100};         // first re-produce after a failure
+  std::chrono::milliseconds retry_backoff_max{30'000};
+  std::string client_id;  // empty: "drover@<host>"
+  Properties librdkafka;  // pass-through, applied last
+
+  bool embedded() const { return brokers.size() == 1 && brokers[0] == "embedded"; }
+};
+
+KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader);
+
+/// Every librdkafka property drover sets, in order (pass-through last).
+Properties librdkafka_properties(const KafkaOutputConfig& config, const std::string& bootstrap,
+                                 const std::string& host, uint64_t memory_bytes);
+
+}  // namespace drover::outputs
