@@ -46,7 +46,8 @@ template <typename Parser, typename OnComponent>
 TomlReader* parse_components(TomlReader& root, const std::string& section,
                       const std::vector<std::string>& known_types,
                       const std::function<const Parser*(const std::string&)>& find_parser,
-                      OnComponent on_component) {
+                      OnComponent on_component,
+                      std::set<std::string>* unknown_type_inputs = nullptr) {
   TomlReader* components = root.table(section);
   if (components == nullptr) return nullptr;
   for (const std::string& name : components->keys()) {
@@ -62,6 +63,10 @@ TomlReader* parse_components(TomlReader& root, const std::string& section,
       table->error("type", fmt::format("unknown {} type '{}' (known: {})",
                                        section == "inputs" ? "input" : "output", type,
                                        fmt::join(known_types, ", ")));
+      // Its references still count, so the only error is the one that matters.
+      if (table->has("inputs") && unknown_type_inputs != nullptr) {
+        for (auto& input : table->string_list("inputs", {})) unknown_type_inputs->insert(input);
+      }
       for (const auto& key : table->keys()) table->mark_read(key);
       continue;
     }
@@ -95,6 +100,7 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
   config.agent = parse_agent(root);
 
   std::vector<std::pair<std::string, TomlReader*>> output_tables;
+  std::set<std::string> used_inputs;
   TomlReader* inputs_table = parse_components<InputParser>(
       root, "inputs", registry.input_types(),
       [&](const std::string& type) { return registry.input(type); },
@@ -116,11 +122,11 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
         spec.build = parser(table);
         output_tables.emplace_back(name, &table);
         config.outputs.push_back(std::move(spec));
-      });
+      },
+      &used_inputs);
 
   std::set<std::string> input_names;
   for (const auto& input : config.inputs) input_names.insert(input.name);
-  std::set<std::string> used_inputs;
   for (size_t i = 0; i < config.outputs.size(); ++i) {
     for (const auto& ref : config.outputs[i].inputs) {
       if (input_names.count(ref) == 0) {
@@ -137,10 +143,12 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
       inputs_table->error(input.name, "is not read by any output: add it to an output's `inputs`");
     }
   }
-  if (config.inputs.empty() && diagnostics.empty()) {
+  // Only worth saying when nothing more specific was found (e.g. an unknown type).
+  const bool other_problems = !diagnostics.empty();
+  if (config.inputs.empty() && !other_problems) {
     diagnostics.add(1, "inputs", "no input is defined: add an [inputs.NAME] table");
   }
-  if (config.outputs.empty() && diagnostics.empty()) {
+  if (config.outputs.empty() && !other_problems) {
     diagnostics.add(1, "outputs", "no output is defined: add an [outputs.NAME] table");
   }
   root.finish();

@@ -24,14 +24,15 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kOwnedPro
     {"message.timeout.ms", "delivery_timeout"},
 }};
 
-void parse_template(config::TomlReader& reader, const std::string& key, const std::string& fallback,
+bool parse_template(config::TomlReader& reader, const std::string& key, const std::string& fallback,
                     SourceTemplate& out) {
   auto parsed = SourceTemplate::parse(reader.string(key, fallback));
   if (!parsed) {
     reader.error(key, parsed.error().message);
-    return;
+    return false;
   }
   out = std::move(*parsed);
+  return true;
 }
 
 }  // namespace
@@ -47,8 +48,9 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
       std::find(config.brokers.begin(), config.brokers.end(), "embedded") != config.brokers.end()) {
     reader.error("brokers", "\"embedded\" cannot be combined with real brokers");
   }
-  parse_template(reader, "topic", "{input}", config.topic);
-  if (config.topic.empty()) reader.error("topic", "must not be empty");
+  if (parse_template(reader, "topic", "{input}", config.topic) && config.topic.empty()) {
+    reader.error("topic", "must not be empty");
+  }
   parse_template(reader, "key", "", config.key);
   config.compression =
       reader.one_of("compression", config.compression, {"none", "gzip", "snappy", "lz4", "zstd"});

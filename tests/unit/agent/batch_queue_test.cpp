@@ -1,0 +1,78 @@
+#include "agent/batch_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/support/wait.h"
+
+namespace drover {
+namespace {
+
+BatchPtr batch_of(size_t bytes) {
+  auto batch = std::make_shared<Batch>(std::make_shared<SourceInfo>(), 0);
+  batch->add_record(std::string(bytes, 'x'));
+  return batch;
+}
+
+TEST(BatchQueueTest, KeepsOrderAndCountsBytes) {
+  BatchQueue queue(1000);
+  std::stop_source stop;
+  ASSERT_TRUE(queue.push(batch_of(100), stop.get_token()));
+  ASSERT_TRUE(queue.push(batch_of(200), stop.get_token()));
+  EXPECT_EQ(queue.bytes(), 300U);
+  EXPECT_EQ((*queue.try_pop())->byte_size(), 100U);
+  EXPECT_EQ((*queue.try_pop())->byte_size(), 200U);
+  EXPECT_FALSE(queue.try_pop().has_value());
+  EXPECT_EQ(queue.bytes(), 0U);
+}
+
+TEST(BatchQueueTest, BlocksWhenFullUntilSpaceIsFreed) {
+  BatchQueue queue(250);
+  std::stop_source stop;
+  ASSERT_TRUE(queue.push(batch_of(200), stop.get_token()));
+  std::atomic<bool> pushed{false};
+  std::jthread producer([&] {
+    pushed = queue.push(batch_of(100), stop.get_token());
+  });
+  // The second push cannot fit: it must still be waiting once the queue reports it is full.
+  EXPECT_EQ(queue.batches(), 1U);
+  EXPECT_FALSE(pushed.load());
+  ASSERT_TRUE(queue.try_pop().has_value());
+  ASSERT_TRUE(testing::wait_until([&] { return pushed.load(); }));
+  EXPECT_EQ(queue.bytes(), 100U);
+}
+
+TEST(BatchQueueTest, OversizedBatchIsAdmittedIntoAnEmptyQueue) {
+  BatchQueue queue(10);
+  std::stop_source stop;
+  EXPECT_TRUE(queue.push(batch_of(500), stop.get_token()));
+  EXPECT_EQ(queue.bytes(), 500U);
+}
+
+TEST(BatchQueueTest, StopReleasesABlockedPush) {
+  BatchQueue queue(100);
+  std::stop_source stop;
+  ASSERT_TRUE(queue.push(batch_of(100), stop.get_token()));
+  std::atomic<int> result{-1};
+  std::jthread producer([&] { result = queue.push(batch_of(50), stop.get_token()) ? 1 : 0; });
+  stop.request_stop();
+  ASSERT_TRUE(testing::wait_until([&] { return result.load() != -1; }));
+  EXPECT_EQ(result.load(), 0);
+  EXPECT_EQ(queue.batches(), 1U);
+}
+
+TEST(BatchQueueTest, CloseRefusesPushesAndDrainsWhatIsThere) {
+  BatchQueue queue(1000);
+  std::stop_source stop;
+  ASSERT_TRUE(queue.push(batch_of(10), stop.get_token()));
+  queue.close();
+  EXPECT_FALSE(queue.push(batch_of(10), stop.get_token()));
+  EXPECT_FALSE(queue.closed_and_empty());
+  EXPECT_TRUE(queue.pop_for(std::chrono::milliseconds(1)).has_value());
+  EXPECT_TRUE(queue.closed_and_empty());
+  EXPECT_FALSE(queue.pop_for(std::chrono::milliseconds(1)).has_value());
+}
+
+}  // namespace
+}  // namespace drover

@@ -1,0 +1,194 @@
+#include "agent/pipeline_config.h"
+
+#include <gtest/gtest.h>
+
+#include "config/config_error.h"
+#include "inputs/builtin.h"
+#include "outputs/builtin.h"
+
+namespace drover {
+namespace {
+
+Registry builtin() {
+  Registry registry;
+  inputs::register_builtin_inputs(registry);
+  outputs::register_builtin_outputs(registry);
+  return registry;
+}
+
+std::vector<std::string> problems_of(const std::string& text) {
+  try {
+    parse_pipeline_config(text, "drover.toml", builtin());
+  } catch (const ConfigError& e) {
+    return e.problems();
+  }
+  return {};
+}
+
+constexpr const char* kValid = R"(
+[agent]
+data_dir = "/tmp/drover-test"
+shutdown_timeout = "5s"
+
+[inputs.app]
+type = "file"
+include = ["/var/log/app/*.log"]
+
+[outputs.kafka]
+type = "kafka"
+inputs = ["app"]
+brokers = ["localhost:9092"]
+topic = "logs.{input}"
+compression = "zstd"
+linger = "20ms"
+batch_bytes = "512KiB"
+queue = { memory_bytes = "16MiB" }
+
+[outputs.kafka.librdkafka]
+"socket.keepalive.enable" = true
+)";
+
+TEST(PipelineConfigTest, ValidConfigBuildsSpecs) {
+  PipelineConfig config = parse_pipeline_config(kValid, "drover.toml", builtin());
+  EXPECT_EQ(config.agent.data_dir, "/tmp/drover-test");
+  EXPECT_EQ(config.agent.shutdown_timeout, std::chrono::seconds(5));
+  ASSERT_EQ(config.inputs.size(), 1U);
+  EXPECT_EQ(config.inputs[0].type, "file");
+  ASSERT_EQ(config.outputs.size(), 1U);
+  EXPECT_EQ(config.outputs[0].inputs, std::vector<std::string>{"app"});
+  EXPECT_EQ(config.outputs[0].queue_memory_bytes, 16U << 20);
+}
+
+TEST(PipelineConfigTest, ReportsEveryProblemAtOnceWithItsLine) {
+  const auto problems = problems_of(R"([inputs.app]
+type = "file"
+include = ["/var/log/*.log"]
+start_at = "middle"
+
+[outputs.kafka]
+type = "kafka"
+inputs = ["app", "ghost"]
+brokers = ["localhost:9092"]
+compresion = "lz4"
+linger = 50
+)");
+  ASSERT_EQ(problems.size(), 4U) << ::testing::PrintToString(problems);
+  EXPECT_EQ(problems[0], "drover.toml:4: inputs.app.start_at: 'middle' is not one of: beginning, end");
+  EXPECT_EQ(problems[1],
+            "drover.toml:8: outputs.kafka.inputs: 'ghost' is not a defined input (defined: app)");
+  EXPECT_EQ(problems[2],
+            "drover.toml:10: outputs.kafka.compresion: unknown key (did you mean 'compression'?)");
+  EXPECT_EQ(problems[3],
+            "drover.toml:11: outputs.kafka.linger: expected a duration string such as \"10s\", "
+            "found an integer");
+}
+
+TEST(PipelineConfigTest, SyntaxErrorNamesTheLine) {
+  const auto problems = problems_of("[inputs.app]\ntype = \"file\"\ninclude = [\"/x\"\n");
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_EQ(problems[0].rfind("drover.toml:", 0), 0U) << problems[0];
+  EXPECT_NE(problems[0].find("TOML syntax error"), std::string::npos);
+}
+
+TEST(PipelineConfigTest, UnknownTypeListsKnownTypes) {
+  const auto problems = problems_of(R"([inputs.app]
+type = "file"
+include = ["/x/*.log"]
+
+[outputs.out]
+type = "elasticsearch"
+inputs = ["app"]
+hosts = ["x"]
+)");
+  ASSERT_EQ(problems.size(), 1U) << ::testing::PrintToString(problems);
+  EXPECT_EQ(problems[0],
+            "drover.toml:6: outputs.out.type: unknown output type 'elasticsearch' (known: kafka, stdout)");
+}
+
+TEST(PipelineConfigTest, MissingRequiredKeysAndUnusedInput) {
+  const auto problems = problems_of(R"([inputs.app]
+type = "file"
+
+[inputs.unused]
+type = "file"
+include = ["/y/*.log"]
+
+[outputs.out]
+type = "stdout"
+inputs = ["app"]
+)");
+  ASSERT_EQ(problems.size(), 2U) << ::testing::PrintToString(problems);
+  EXPECT_NE(problems[0].find("inputs.app.include: is required"), std::string::npos);
+  EXPECT_NE(problems[1].find("drover.toml:4: inputs.unused: is not read by any output"),
+            std::string::npos);
+}
+
+TEST(PipelineConfigTest, LibrdkafkaRejectsBadPassThroughValue) {
+  const auto problems = problems_of(R"([inputs.app]
+type = "file"
+include = ["/x/*.log"]
+
+[outputs.k]
+type = "kafka"
+inputs = ["app"]
+brokers = ["b:9092"]
+librdkafka = { "socket.timeout.ms" = "soon", "no.such.property" = 1 }
+)");
+  ASSERT_EQ(problems.size(), 2U) << ::testing::PrintToString(problems);
+  EXPECT_NE(problems[0].find("drover.toml:9: outputs.k.librdkafka: librdkafka refuses"),
+            std::string::npos);
+}
+
+TEST(PipelineConfigTest, PassThroughMayNotOverrideFirstClassKeys) {
+  const auto problems = problems_of(R"([inputs.app]
+type = "file"
+include = ["/x/*.log"]
+
+[outputs.k]
+type = "kafka"
+inputs = ["app"]
+brokers = ["b:9092"]
+librdkafka = { "compression.codec" = "gzip" }
+)");
+  ASSERT_EQ(problems.size(), 1U) << ::testing::PrintToString(problems);
+  EXPECT_NE(problems[0].find("use that instead"), std::string::npos);
+}
+
+TEST(PipelineConfigTest, IdempotenceNeedsAcksAll) {
+  const auto problems = problems_of(R"([inputs.app]
+type = "file"
+include = ["/x/*.log"]
+
+[outputs.k]
+type = "kafka"
+inputs = ["app"]
+brokers = ["b:9092"]
+acks = "1"
+)");
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_NE(problems[0].find("drover.toml:9: outputs.k.acks"), std::string::npos);
+}
+
+TEST(PipelineConfigTest, TopicTemplateWithUnknownFieldIsAnError) {
+  const auto problems = problems_of(R"([inputs.app]
+type = "file"
+include = ["/x/*.log"]
+
+[outputs.k]
+type = "kafka"
+inputs = ["app"]
+brokers = ["b:9092"]
+topic = "logs.{service}"
+)");
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_NE(problems[0].find("unknown field {service}"), std::string::npos);
+}
+
+TEST(PipelineConfigTest, EmptyConfigSaysWhatIsMissing) {
+  const auto problems = problems_of("");
+  ASSERT_EQ(problems.size(), 2U);
+  EXPECT_NE(problems[0].find("no input is defined"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace drover
