@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: installs what is missing, builds the dev preset
+# (warnings are errors) and runs every test, unit and integration. CI runs exactly this.
+# Usage: scripts/test.sh [preset]   (dev by default; asan for the sanitizer build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset="${1:-dev}"
+
+scripts/setup.sh
+scripts/build.sh "$preset" -DBUILD_TESTING=ON
+ctest --test-dir "build/$preset" --output-on-failure -j2 --timeout 300
