@@ -1,12 +1,12 @@
 #include "agent/agent.h"
 
+#include "config/config_error.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <mutex>
-
-#include "config/config_error.h"
 
 namespace drover {
 
@@ -69,16 +69,16 @@ void Agent::start() {
   }
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const std::string& name = config_.inputs[i].name;
-    input_threads_.emplace_back(
-        [this, input = inputs_[i].get(), name, &sink = router_.sink_for(name)](std::stop_token stop) {
-          try {
-            if (Status status = input->run(sink, stop); !status) {
-              spdlog::error("input {} stopped: {}", name, status.error().message);
-            }
-          } catch (const std::exception& e) {
-            spdlog::critical("input {} failed: {}", name, e.what());
-          }
-        });
+    input_threads_.emplace_back([this, input = inputs_[i].get(), name,
+                                 &sink = router_.sink_for(name)](std::stop_token stop) {
+      try {
+        if (Status status = input->run(sink, stop); !status) {
+          spdlog::error("input {} stopped: {}", name, status.error().message);
+        }
+      } catch (const std::exception& e) {
+        spdlog::critical("input {} failed: {}", name, e.what());
+      }
+    });
   }
   spdlog::info("drover {} started: {} input(s), {} output(s), data in {}", DROVER_VERSION,
                inputs_.size(), outputs_.size(), config_.agent.data_dir.string());
@@ -97,9 +97,10 @@ void Agent::stop() {
   for (auto& running : outputs_) {
     std::unique_lock lock(running->mutex);
     if (!running->finished_cv.wait_until(lock, deadline, [&] { return running->finished; })) {
-      spdlog::warn("output {} did not finish within shutdown_timeout; abandoning what is in "
-                   "flight (its source positions stay uncommitted and will be re-read)",
-                   running->name);
+      spdlog::warn(
+          "output {} did not finish within shutdown_timeout; abandoning what is in "
+          "flight (its source positions stay uncommitted and will be re-read)",
+          running->name);
     }
   }
   for (auto& running : outputs_) {

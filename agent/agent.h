@@ -2,12 +2,12 @@
 // thread per output. Owned by main(); start() and stop() are called from the main thread.
 #pragma once
 
+#include "agent/pipeline_config.h"
+#include "agent/router.h"
+
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include "agent/pipeline_config.h"
-#include "agent/router.h"
 
 namespace drover {
 

@@ -3,13 +3,13 @@
 // then shared read-only by every output it is routed to.
 #pragma once
 
+#include "agent/ack.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "agent/ack.h"
 
 namespace drover {
 
@@ -55,7 +55,10 @@ class Batch {
     size_t high = records_.size();
     while (low + 1 < high) {
       const size_t mid = (low + high) / 2;
-      if (records_[mid].offset <= offset) low = mid; else high = mid;
+      if (records_[mid].offset <= offset)
+        low = mid;
+      else
+        high = mid;
     }
     return low;
   }

@@ -4,14 +4,14 @@
 // instead of blocking.
 #pragma once
 
+#include "agent/batch.h"
+
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <stop_token>
-
-#include "agent/batch.h"
 
 namespace drover {
 

@@ -1,15 +1,15 @@
 #include "agent/checkpoint_store.h"
 
-#include <fcntl.h>
+#include "agent/json_escape.h"
+
 #include <fmt/format.h>
 #include <simdjson.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <system_error>
-
-#include "agent/json_escape.h"
+#include <unistd.h>
 
 namespace drover {
 namespace {
@@ -57,7 +57,8 @@ Status write_file_atomically(const std::filesystem::path& file, std::string_view
   }
   if (::rename(temp.c_str(), file.c_str()) != 0) return errno_error("cannot rename onto", file);
   Fd dir(::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() < 0 || ::fsync(dir.get()) != 0) return errno_error("cannot fsync", file.parent_path());
+  if (dir.get() < 0 || ::fsync(dir.get()) != 0)
+    return errno_error("cannot fsync", file.parent_path());
   return Status::ok();
 }
 

@@ -3,12 +3,12 @@
 // version, never a torn one. Owned and called by one input thread.
 #pragma once
 
+#include "agent/status.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
-
-#include "agent/status.h"
 
 namespace drover {
 

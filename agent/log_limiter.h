@@ -14,8 +14,8 @@ class LogLimiter {
       : interval_(interval) {}
 
   /// When the line may be logged now: how many were suppressed since the last one.
-  std::optional<uint64_t> allow(std::chrono::steady_clock::time_point now =
-                                    std::chrono::steady_clock::now()) {
+  std::optional<uint64_t> allow(
+      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
     if (logged_once_ && now < next_) {
       ++suppressed_;
       return std::nullopt;

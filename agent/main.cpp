@@ -1,26 +1,27 @@
 // drover's entry point: parses the command line, loads the config, and owns signals and the
 // orderly start and stop of the agent.
-#include <fmt/format.h>
-#include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
-#include <cstdio>
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "agent/agent.h"
 #include "config/config_error.h"
 #include "inputs/builtin.h"
 #include "outputs/builtin.h"
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <signal.h>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
 constexpr std::string_view kDefaultConfig = "/etc/drover/drover.toml";
 constexpr int kExitConfigError = 2;
 
-constexpr std::string_view kUsage = R"(drover — ships logs, metrics and events to Apache Kafka without losing them
+constexpr std::string_view kUsage =
+    R"(drover — ships logs, metrics and events to Apache Kafka without losing them
 
 Usage:
   drover run   [--config FILE]   run the pipelines until SIGTERM or SIGINT

@@ -1,16 +1,16 @@
 #include "agent/pipeline_config.h"
 
+#include "config/config_error.h"
+
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstring>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
-
-#include "config/config_error.h"
+#include <unistd.h>
 
 namespace drover {
 namespace {
@@ -44,10 +44,10 @@ AgentSettings parse_agent(TomlReader& root) {
 // Shared by [inputs] and [outputs]: every child is a table with a known `type`.
 template <typename Parser, typename OnComponent>
 TomlReader* parse_components(TomlReader& root, const std::string& section,
-                      const std::vector<std::string>& known_types,
-                      const std::function<const Parser*(const std::string&)>& find_parser,
-                      OnComponent on_component,
-                      std::set<std::string>* unknown_type_inputs = nullptr) {
+                             const std::vector<std::string>& known_types,
+                             const std::function<const Parser*(const std::string&)>& find_parser,
+                             OnComponent on_component,
+                             std::set<std::string>* unknown_type_inputs = nullptr) {
   TomlReader* components = root.table(section);
   if (components == nullptr) return nullptr;
   for (const std::string& name : components->keys()) {
@@ -90,8 +90,8 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
     std::istringstream stream(text);
     document = toml::parse(stream, file_name);
   } catch (const toml::syntax_error& e) {
-    throw ConfigError({fmt::format("{}:{}: TOML syntax error:\n{}", file_name,
-                                   e.location().line(), e.what())});
+    throw ConfigError(
+        {fmt::format("{}:{}: TOML syntax error:\n{}", file_name, e.location().line(), e.what())});
   }
 
   Diagnostics diagnostics(file_name);
@@ -131,9 +131,10 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
     for (const auto& ref : config.outputs[i].inputs) {
       if (input_names.count(ref) == 0) {
         output_tables[i].second->error(
-            "inputs", fmt::format("'{}' is not a defined input (defined: {})", ref,
-                                  input_names.empty() ? "none" : fmt::format("{}", fmt::join(
-                                                                     input_names, ", "))));
+            "inputs",
+            fmt::format(
+                "'{}' is not a defined input (defined: {})", ref,
+                input_names.empty() ? "none" : fmt::format("{}", fmt::join(input_names, ", "))));
       }
       used_inputs.insert(ref);
     }
@@ -159,8 +160,8 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
 PipelineConfig load_pipeline_config(const std::filesystem::path& path, const Registry& registry) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    throw ConfigError({fmt::format("{}: cannot read the config file: {}", path.string(),
-                                   std::strerror(errno))});
+    throw ConfigError(
+        {fmt::format("{}: cannot read the config file: {}", path.string(), std::strerror(errno))});
   }
   std::ostringstream text;
   text << file.rdbuf();

@@ -2,12 +2,12 @@
 // plugin. Loading validates everything and throws one ConfigError listing every problem.
 #pragma once
 
+#include "agent/registry.h"
+
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include "agent/registry.h"
 
 namespace drover {
 

@@ -2,15 +2,15 @@
 // An input runs on its own thread; an output runs its sender loop on its own thread.
 #pragma once
 
-#include <chrono>
-#include <filesystem>
-#include <stop_token>
-#include <string>
-
 #include "agent/batch.h"
 #include "agent/batch_queue.h"
 #include "agent/metrics.h"
 #include "agent/status.h"
+
+#include <chrono>
+#include <filesystem>
+#include <stop_token>
+#include <string>
 
 namespace drover {
 

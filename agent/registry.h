@@ -3,14 +3,14 @@
 // The built-in list is in inputs/builtin.cpp and outputs/builtin.cpp.
 #pragma once
 
+#include "agent/plugin.h"
+#include "config/toml_reader.h"
+
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "agent/plugin.h"
-#include "config/toml_reader.h"
 
 namespace drover {
 

@@ -2,17 +2,19 @@
 // whose `inputs` names it. Built once at start; push() runs on input threads.
 #pragma once
 
+#include "agent/plugin.h"
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include "agent/plugin.h"
 
 namespace drover {
 
 class Router {
  public:
-  void connect(const std::string& input, BatchQueue* queue) { routes_[input].queues.push_back(queue); }
+  void connect(const std::string& input, BatchQueue* queue) {
+    routes_[input].queues.push_back(queue);
+  }
   /// The sink for one input; valid while the router lives.
   BatchSink& sink_for(const std::string& input) { return routes_[input]; }
 

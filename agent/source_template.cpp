@@ -26,8 +26,8 @@ Result<SourceTemplate> SourceTemplate::parse(std::string_view text) {
     } else if (name == "path") {
       field = Field::kPath;
     } else {
-      return Error{
-          fmt::format("'{}': unknown field {{{}}} (known: {{input}}, {{host}}, {{path}})", text, name)};
+      return Error{fmt::format("'{}': unknown field {{{}}} (known: {{input}}, {{host}}, {{path}})",
+                               text, name)};
     }
     if (!literal.empty()) tmpl.parts_.push_back({Field::kLiteral, std::move(literal)});
     literal.clear();
@@ -42,10 +42,18 @@ std::string SourceTemplate::render(const SourceInfo& source) const {
   std::string out;
   for (const Part& part : parts_) {
     switch (part.field) {
-      case Field::kLiteral: out += part.literal; break;
-      case Field::kInput: out += source.input; break;
-      case Field::kHost: out += source.host; break;
-      case Field::kPath: out += source.path; break;
+      case Field::kLiteral:
+        out += part.literal;
+        break;
+      case Field::kInput:
+        out += source.input;
+        break;
+      case Field::kHost:
+        out += source.host;
+        break;
+      case Field::kPath:
+        out += source.path;
+        break;
     }
   }
   return out;

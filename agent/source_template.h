@@ -2,13 +2,13 @@
 // {input}, {host}, {path}. Parsed once from the config, rendered once per batch.
 #pragma once
 
+#include "agent/batch.h"
+#include "agent/status.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "agent/batch.h"
-#include "agent/status.h"
 
 namespace drover {
 

@@ -45,9 +45,10 @@ Result<std::string> expand_env(std::string_view text, const EnvLookup& lookup) {
     } else if (value) {
       out += *value;  // set but empty, and no default: empty is what the operator asked for
     } else {
-      return Error{fmt::format("environment variable {} is not set (write ${{{}:-default}} to "
-                               "give a default)",
-                               inner, inner)};
+      return Error{
+          fmt::format("environment variable {} is not set (write ${{{}:-default}} to "
+                      "give a default)",
+                      inner, inner)};
     }
     i = close + 1;
   }

@@ -1,12 +1,12 @@
 // ${VAR} and ${VAR:-default} in config strings; "$${" writes a literal "${".
 #pragma once
 
+#include "agent/status.h"
+
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "agent/status.h"
 
 namespace drover::config {
 

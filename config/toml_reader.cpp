@@ -1,12 +1,12 @@
 #include "config/toml_reader.h"
 
+#include "config/env_expand.h"
+#include "config/units.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
-
-#include "config/env_expand.h"
-#include "config/units.h"
 
 namespace drover::config {
 namespace {
@@ -30,14 +30,22 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string_view toml_type_name(const toml::value& value) {
   switch (value.type()) {
-    case toml::value_t::boolean: return "a boolean";
-    case toml::value_t::integer: return "an integer";
-    case toml::value_t::floating: return "a float";
-    case toml::value_t::string: return "a string";
-    case toml::value_t::array: return "an array";
-    case toml::value_t::table: return "a table";
-    case toml::value_t::empty: return "empty";
-    default: return "a date/time";
+    case toml::value_t::boolean:
+      return "a boolean";
+    case toml::value_t::integer:
+      return "an integer";
+    case toml::value_t::floating:
+      return "a float";
+    case toml::value_t::string:
+      return "a string";
+    case toml::value_t::array:
+      return "an array";
+    case toml::value_t::table:
+      return "a table";
+    case toml::value_t::empty:
+      return "empty";
+    default:
+      return "a date/time";
   }
 }
 
@@ -45,8 +53,7 @@ void Diagnostics::add(uint32_t line, std::string_view key_path, std::string_view
   problems_.emplace_back(line, fmt::format("{}:{}: {}: {}", file_, line, key_path, message));
 }
 
-void Diagnostics::add(const toml::value& at, std::string_view key_path,
-                      std::string_view message) {
+void Diagnostics::add(const toml::value& at, std::string_view key_path, std::string_view message) {
   add(static_cast<uint32_t>(at.location().line()), key_path, message);
 }
 

@@ -43,7 +43,8 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   double number = 0;
   std::string_view suffix;
   if (!split_number(text, number, suffix)) {
-    return Error{fmt::format("'{}' is not a duration (examples: \"250ms\", \"10s\", \"5m\")", text)};
+    return Error{
+        fmt::format("'{}' is not a duration (examples: \"250ms\", \"10s\", \"5m\")", text)};
   }
   const Unit* unit = find_unit(kUnits, suffix);
   if (unit == nullptr) {

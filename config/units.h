@@ -1,11 +1,11 @@
 // Durations ("250ms", "10s", "1.5m") and sizes ("64MiB", "1MB", 4096) as written in the config.
 #pragma once
 
+#include "agent/status.h"
+
 #include <chrono>
 #include <cstdint>
 #include <string_view>
-
-#include "agent/status.h"
 
 namespace drover::config {
 

@@ -1,22 +1,22 @@
 #include "inputs/file/file_input.h"
 
-#include <fcntl.h>
+#include "inputs/file/line_splitter.h"
+#include "inputs/file/position_tracker.h"
+#include "inputs/file/record_encoder.h"
+
 #include <fmt/format.h>
-#include <fnmatch.h>
-#include <glob.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
 #include <mutex>
 #include <set>
-
-#include "inputs/file/line_splitter.h"
-#include "inputs/file/position_tracker.h"
-#include "inputs/file/record_encoder.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace drover::inputs {
 namespace {
@@ -29,7 +29,9 @@ int64_t unix_ms_now() {
       .count();
 }
 
-std::string identity_of(const struct stat& st) { return fmt::format("{}:{}", st.st_dev, st.st_ino); }
+std::string identity_of(const struct stat& st) {
+  return fmt::format("{}:{}", st.st_dev, st.st_ino);
+}
 
 }  // namespace
 
@@ -88,9 +90,10 @@ void FileInput::load_checkpoints() {
     return;
   }
   checkpoint_errors_->add();
-  spdlog::error("input {}: {}; moved it aside to {}.corrupt and treating every file as new "
-                "(start_at applies)",
-                context_.name, loaded.error().message, store_.file().string());
+  spdlog::error(
+      "input {}: {}; moved it aside to {}.corrupt and treating every file as new "
+      "(start_at applies)",
+      context_.name, loaded.error().message, store_.file().string());
   store_.quarantine();
 }
 
@@ -99,9 +102,14 @@ void FileInput::open_file(const std::string& path, const std::string& identity, 
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     read_errors_->add();
-    spdlog::warn("input {}: cannot open {}: {}", context_.name, path, std::strerror(errno));
+    // Every rescan tries again; say so once per file, not every few seconds.
+    if (unopenable_.insert(path).second) {
+      spdlog::warn("input {}: cannot open {}: {} (will keep trying; logged once)", context_.name,
+                   path, std::strerror(errno));
+    }
     return;
   }
+  unopenable_.erase(path);
   uint64_t offset = 0;
   std::string_view reason = "new file";
   if (auto it = loaded_.find(identity); it != loaded_.end()) {
@@ -156,8 +164,8 @@ bool FileInput::push(Tailer& tailer, BatchSink& out, std::stop_token stop) {
   if (!tailer.batch) return true;
   std::shared_ptr<Batch> batch = std::move(tailer.batch);
   tailer.batch.reset();
-  batch->set_ack(std::make_shared<AckGroup>(tailer.positions,
-                                            tailer.positions->add(tailer.batch_end_offset)));
+  batch->set_ack(
+      std::make_shared<AckGroup>(tailer.positions, tailer.positions->add(tailer.batch_end_offset)));
   records_->add(batch->record_count());
   return out.push(std::move(batch), stop);
 }

@@ -2,15 +2,16 @@
 // lines into batches and commits each file's position once its batches are safe.
 #pragma once
 
-#include <chrono>
-#include <map>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include "agent/checkpoint_store.h"
 #include "agent/plugin.h"
 #include "inputs/file/file_input_config.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
 
 namespace drover::inputs {
 
@@ -45,6 +46,7 @@ class FileInput final : public Input {
   std::map<std::string, std::unique_ptr<Tailer>> tailers_;  // by file identity
   std::vector<std::unique_ptr<Tailer>> closing_;            // closed, batches still in flight
   std::vector<char> read_buffer_;
+  std::set<std::string> unopenable_;  // paths whose open failed, so it is logged once
 
   Counter* records_;
   Counter* bytes_;

@@ -14,10 +14,11 @@ FileInputConfig parse_file_input_config(config::TomlReader& reader) {
     }
   }
   config.exclude = reader.string_list("exclude", {});
-  config.start_at =
-      reader.one_of("start_at", "beginning", {"beginning", "end"}) == "end" ? StartAt::kEnd
-                                                                             : StartAt::kBeginning;
-  config.codec = reader.one_of("codec", "json", {"json", "raw"}) == "raw" ? Codec::kRaw : Codec::kJson;
+  config.start_at = reader.one_of("start_at", "beginning", {"beginning", "end"}) == "end"
+                        ? StartAt::kEnd
+                        : StartAt::kBeginning;
+  config.codec =
+      reader.one_of("codec", "json", {"json", "raw"}) == "raw" ? Codec::kRaw : Codec::kJson;
   config.poll_interval = reader.duration("poll_interval", config.poll_interval);
   config.rescan_interval = reader.duration("rescan_interval", config.rescan_interval);
   config.checkpoint_interval = reader.duration("checkpoint_interval", config.checkpoint_interval);

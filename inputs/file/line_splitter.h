@@ -53,7 +53,7 @@ class LineSplitter {
   uint64_t offset_;
   uint64_t line_start_;
   size_t max_line_bytes_;
-  std::string carry_;         // the unfinished line's bytes (at most max_line_bytes_)
+  std::string carry_;  // the unfinished line's bytes (at most max_line_bytes_)
   bool carry_truncated_ = false;
 };
 
@@ -63,10 +63,13 @@ void LineSplitter::feed(std::string_view data, OnLine&& on_line) {
   const char* const end = p + data.size();
   const uint64_t base = offset_;
   offset_ += data.size();
-  const auto file_offset = [&](const char* at) { return base + static_cast<uint64_t>(at - data.data()); };
+  const auto file_offset = [&](const char* at) {
+    return base + static_cast<uint64_t>(at - data.data());
+  };
 
   if (!carry_.empty() || carry_truncated_) {
-    const char* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* newline =
+        static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
     const char* piece_end = newline != nullptr ? newline : end;
     const size_t room = max_line_bytes_ - carry_.size();
     const size_t piece = static_cast<size_t>(piece_end - p);
@@ -79,7 +82,8 @@ void LineSplitter::feed(std::string_view data, OnLine&& on_line) {
     p = newline + 1;
   }
   while (p < end) {
-    const char* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* newline =
+        static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
     if (newline == nullptr) break;
     const size_t length = static_cast<size_t>(newline - p);
     if (length <= max_line_bytes_) {

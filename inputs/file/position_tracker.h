@@ -3,11 +3,11 @@
 // a contiguous run of acknowledged batches (I1).
 #pragma once
 
+#include "agent/ack.h"
+
 #include <cstdint>
 #include <deque>
 #include <mutex>
-
-#include "agent/ack.h"
 
 namespace drover::inputs {
 

@@ -1,11 +1,11 @@
 #include "inputs/file/record_encoder.h"
 
+#include "agent/json_escape.h"
+
 #include <fmt/format.h>
 
 #include <charconv>
 #include <ctime>
-
-#include "agent/json_escape.h"
 
 namespace drover::inputs {
 

@@ -3,12 +3,12 @@
 // when the file is opened, so per line only the message is escaped.
 #pragma once
 
-#include <cstdint>
-#include <string>
-
 #include "agent/batch.h"
 #include "inputs/file/file_input_config.h"
 #include "inputs/file/line_splitter.h"
+
+#include <cstdint>
+#include <string>
 
 namespace drover::inputs {
 

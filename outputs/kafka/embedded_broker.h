@@ -3,12 +3,12 @@
 // drover out, never for production. Owned by the Kafka output that asked for it.
 #pragma once
 
+#include "agent/status.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <memory>
 #include <string>
-
-#include "agent/status.h"
 
 struct rd_kafka_mock_cluster_s;
 

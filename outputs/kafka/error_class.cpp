@@ -33,10 +33,14 @@ ErrorClass classify(rd_kafka_resp_err_t error) {
 
 std::string_view to_string(ErrorClass error_class) {
   switch (error_class) {
-    case ErrorClass::kRetriable: return "retriable";
-    case ErrorClass::kRecordPermanent: return "record_permanent";
-    case ErrorClass::kRoutePermanent: return "route_permanent";
-    case ErrorClass::kFatal: return "fatal";
+    case ErrorClass::kRetriable:
+      return "retriable";
+    case ErrorClass::kRecordPermanent:
+      return "record_permanent";
+    case ErrorClass::kRoutePermanent:
+      return "route_permanent";
+    case ErrorClass::kFatal:
+      return "fatal";
   }
   return "unknown";
 }

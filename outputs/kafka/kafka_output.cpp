@@ -1,13 +1,14 @@
 #include "outputs/kafka/kafka_output.h"
 
+#include "agent/checkpoint_store.h"
+#include "config/config_error.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <thread>
-
-#include "agent/checkpoint_store.h"
-#include "config/config_error.h"
+#include <condition_variable>
+#include <mutex>
 
 namespace drover::outputs {
 namespace {
@@ -29,25 +30,41 @@ KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& conte
   producers_created_ = &m.counter("drover_output_producers_created_total", labels);
   abandoned_ = &m.counter("drover_output_records_abandoned_total", labels);
 
-  if (config_.embedded()) {
-    auto broker = EmbeddedBroker::start();
-    if (!broker) throw ConfigError({fmt::format("outputs.{}: {}", context_.name, broker.error().message)});
-    embedded_ = std::move(*broker);
-    bootstrap_ = embedded_->bootstrap();
-    const auto address_file = context_.data_dir / fmt::format("embedded-kafka-{}.address", context_.name);
-    if (Status s = write_file_atomically(address_file, bootstrap_ + "\n"); !s) {
-      spdlog::warn("output {}: {}", context_.name, s.error().message);
-    }
-    spdlog::warn("output {}: EMBEDDED development broker listening on {} (address also in {}). "
-                 "It keeps data in memory only and loses it when drover stops: for trying drover "
-                 "out, never for production.",
-                 context_.name, bootstrap_, address_file.string());
+  if (config_.embedded) {
+    start_embedded_broker();
   } else {
     bootstrap_ = fmt::format("{}", fmt::join(config_.brokers, ","));
   }
   if (Status s = create_producer(); !s) {
     throw ConfigError({fmt::format("outputs.{}: {}", context_.name, s.error().message)});
   }
+}
+
+void KafkaOutput::start_embedded_broker() {
+  const auto fail = [&](const std::string& message) {
+    throw ConfigError({fmt::format("outputs.{}.brokers: {}", context_.name, message)});
+  };
+  auto broker = EmbeddedBroker::start();
+  if (!broker) fail(broker.error().message);
+  embedded_ = std::move(*broker);
+  bootstrap_ = embedded_->bootstrap();
+  std::string address = bootstrap_;
+  if (config_.embedded_port != 0) {
+    auto forwarder = TcpForwarder::start(config_.embedded_port, bootstrap_);
+    if (!forwarder) fail(forwarder.error().message);
+    embedded_port_ = std::move(*forwarder);
+    address = fmt::format("127.0.0.1:{}", config_.embedded_port);
+  }
+  const auto address_file =
+      context_.data_dir / fmt::format("embedded-kafka-{}.address", context_.name);
+  if (Status s = write_file_atomically(address_file, address + "\n"); !s) {
+    spdlog::warn("output {}: {}", context_.name, s.error().message);
+  }
+  spdlog::warn(
+      "output {}: EMBEDDED development broker listening on {} (address also in {}). "
+      "It keeps data in memory only and loses it when drover stops: for trying drover "
+      "out, never for production.",
+      context_.name, address, address_file.string());
 }
 
 KafkaOutput::~KafkaOutput() {
@@ -76,9 +93,10 @@ void KafkaOutput::on_error(rd_kafka_t* rk, int error, const char* reason, void* 
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
     char detail[512];
     const rd_kafka_resp_err_t underlying = rd_kafka_fatal_error(rk, detail, sizeof detail);
-    spdlog::error("output {}: fatal producer error {}: {}; recreating the producer and re-sending "
-                  "everything not yet acknowledged",
-                  self->context_.name, rd_kafka_err2name(underlying), detail);
+    spdlog::error(
+        "output {}: fatal producer error {}: {}; recreating the producer and re-sending "
+        "everything not yet acknowledged",
+        self->context_.name, rd_kafka_err2name(underlying), detail);
     self->fatal_ = true;
     return;
   }
@@ -112,8 +130,7 @@ bool KafkaOutput::produce(InFlight& f, size_t record) {
   const rd_kafka_resp_err_t error = rd_kafka_producev(
       producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
       // Zero copy: the batch stays alive until every record's delivery report.
-      RD_KAFKA_V_MSGFLAGS(0),
-      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
       RD_KAFKA_V_KEY(f.key.empty() ? nullptr : f.key.data(), f.key.size()),
       RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
 #pragma GCC diagnostic pop
@@ -167,11 +184,12 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
     // The dead-letter file is the Kafka output issue's; until then the drop is counted and logged.
     rejected_->add();
     if (auto suppressed = rejected_log_.allow()) {
-      spdlog::error("output {}: Kafka rejected a {}-byte record from {} for topic {}: {} ({}); "
-                    "it is dropped and counted in drover_output_records_rejected_total{}",
-                    context_.name, f.batch->record(record).size(), f.batch->source().path,
-                    f.topic, rd_kafka_err2name(error), rd_kafka_err2str(error),
-                    *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
+      spdlog::error(
+          "output {}: Kafka rejected a {}-byte record from {} for topic {}: {} ({}); "
+          "it is dropped and counted in drover_output_records_rejected_total{}",
+          context_.name, f.batch->record(record).size(), f.batch->source().path, f.topic,
+          rd_kafka_err2name(error), rd_kafka_err2str(error),
+          *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
     }
     settle(f, 1);
     return;
@@ -189,7 +207,8 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
 
 KafkaOutput::Clock::duration KafkaOutput::backoff() const {
   auto delay = config_.retry_backoff;
-  for (unsigned i = 1; i < consecutive_failures_ && delay < config_.retry_backoff_max; ++i) delay *= 2;
+  for (unsigned i = 1; i < consecutive_failures_ && delay < config_.retry_backoff_max; ++i)
+    delay *= 2;
   return std::min(delay, config_.retry_backoff_max);
 }
 
@@ -204,10 +223,12 @@ void KafkaOutput::settle(InFlight& f, size_t records) {
 void KafkaOutput::recover_from_fatal_error() {
   // Collect every outstanding report (they come back as failures and are queued for retry),
   // then start over with a new producer id.
-  rd_kafka_purge(producer_->get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  rd_kafka_flush(producer_->get(), 1000);
-  rd_kafka_poll(producer_->get(), 0);
-  producer_.reset();
+  if (producer_) {
+    rd_kafka_purge(producer_->get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(producer_->get(), 1000);
+    rd_kafka_poll(producer_->get(), 0);
+    producer_.reset();
+  }
   if (Status s = create_producer(); !s) {
     spdlog::error("output {}: cannot recreate the producer: {}", context_.name, s.error().message);
     fatal_ = true;
@@ -219,13 +240,16 @@ void KafkaOutput::recover_from_fatal_error() {
 }
 
 void KafkaOutput::abandon() {
-  rd_kafka_purge(producer_->get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  rd_kafka_poll(producer_->get(), 0);
+  if (producer_) {
+    rd_kafka_purge(producer_->get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(producer_->get(), 0);
+  }
   abandoned_->add(unsettled_records_);
   if (unsettled_records_ > 0) {
-    spdlog::warn("output {}: stopping with {} record(s) not acknowledged by Kafka; their source "
-                 "positions are not committed, so they will be read and sent again on restart",
-                 context_.name, unsettled_records_);
+    spdlog::warn(
+        "output {}: stopping with {} record(s) not acknowledged by Kafka; their source "
+        "positions are not committed, so they will be read and sent again on restart",
+        context_.name, unsettled_records_);
   }
 }
 
@@ -237,6 +261,12 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
       recover_from_fatal_error();
       next_recovery = Clock::now() + recovery_delay;
       recovery_delay = std::min(recovery_delay * 2, std::chrono::milliseconds(30'000));
+    }
+    if (!producer_) {  // recreation failed: wait for the next attempt, or for stop
+      std::mutex mutex;
+      std::unique_lock lock(mutex);
+      std::condition_variable_any().wait_until(lock, stop, next_recovery, [] { return false; });
+      continue;
     }
     produce_due_retries();
     bool blocked = false;

@@ -4,18 +4,19 @@
 // here, including the delivery reports (rd_kafka_poll), so nothing in it needs a lock.
 #pragma once
 
-#include <chrono>
-#include <deque>
-#include <list>
-#include <memory>
-#include <string>
-
 #include "agent/log_limiter.h"
 #include "agent/plugin.h"
 #include "outputs/kafka/embedded_broker.h"
 #include "outputs/kafka/error_class.h"
 #include "outputs/kafka/kafka_output_config.h"
 #include "outputs/kafka/producer.h"
+#include "outputs/kafka/tcp_forwarder.h"
+
+#include <chrono>
+#include <deque>
+#include <list>
+#include <memory>
+#include <string>
 
 namespace drover::outputs {
 
@@ -47,6 +48,7 @@ class KafkaOutput final : public Output {
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t*, int error, const char* reason, void* opaque);
 
+  void start_embedded_broker();
   Status create_producer();
   void start(BatchPtr batch);
   /// Hands the current batch's remaining records to librdkafka; false while its queue is full.
@@ -64,6 +66,7 @@ class KafkaOutput final : public Output {
   KafkaOutputConfig config_;
   ComponentContext context_;
   std::unique_ptr<EmbeddedBroker> embedded_;
+  std::unique_ptr<TcpForwarder> embedded_port_;
   std::string bootstrap_;
   std::unique_ptr<Producer> producer_;
   std::list<InFlight> in_flight_;

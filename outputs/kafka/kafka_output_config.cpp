@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <memory>
 
 namespace drover::outputs {
@@ -41,12 +42,27 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
   KafkaOutputConfig config;
   config.brokers = reader.string_list("brokers", {});
   if (config.brokers.empty()) {
-    reader.error("brokers", "is required: list \"host:port\" addresses, or [\"embedded\"] to try "
-                            "drover with an in-process development broker");
+    reader.error("brokers",
+                 "is required: list \"host:port\" addresses, or [\"embedded\"] to try "
+                 "drover with an in-process development broker");
   }
-  if (config.brokers.size() > 1 &&
-      std::find(config.brokers.begin(), config.brokers.end(), "embedded") != config.brokers.end()) {
-    reader.error("brokers", "\"embedded\" cannot be combined with real brokers");
+  for (const auto& broker : config.brokers) {
+    if (broker != "embedded" && !broker.starts_with("embedded:")) continue;
+    if (config.brokers.size() > 1) {
+      reader.error("brokers", "\"embedded\" cannot be combined with other brokers");
+      break;
+    }
+    config.embedded = true;
+    if (broker.size() > 9) {
+      int port = 0;
+      const auto [end, ec] =
+          std::from_chars(broker.data() + 9, broker.data() + broker.size(), port);
+      if (ec != std::errc() || end != broker.data() + broker.size() || port < 1 || port > 65535) {
+        reader.error("brokers",
+                     fmt::format("'{}': the port must be a number from 1 to 65535", broker));
+      }
+      config.embedded_port = static_cast<uint16_t>(port);
+    }
   }
   if (parse_template(reader, "topic", "{input}", config.topic) && config.topic.empty()) {
     reader.error("topic", "must not be empty");
@@ -75,8 +91,8 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
   for (const auto& [name, value] : config.librdkafka) {
     for (const auto& [owned, key] : kOwnedProperties) {
       if (name == owned) {
-        reader.error("librdkafka", fmt::format("'{}' is set by drover's `{}` key; use that instead",
-                                               name, key));
+        reader.error("librdkafka",
+                     fmt::format("'{}' is set by drover's `{}` key; use that instead", name, key));
       }
     }
   }
@@ -84,14 +100,14 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
   // Let librdkafka judge every name and value now, so errors surface at `drover check`.
   std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)> conf(rd_kafka_conf_new(),
                                                                           &rd_kafka_conf_destroy);
-  const std::string bootstrap = config.embedded() ? "127.0.0.1:9092" : fmt::format("{}", fmt::join(config.brokers, ","));
+  const std::string bootstrap =
+      config.embedded ? "127.0.0.1:9092" : fmt::format("{}", fmt::join(config.brokers, ","));
   for (const auto& [name, value] : librdkafka_properties(config, bootstrap, "check", 64 << 20)) {
     char error[512];
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
-      const bool passed_through =
-          std::any_of(config.librdkafka.begin(), config.librdkafka.end(),
-                      [&](const auto& p) { return p.first == name; });
+      const bool passed_through = std::any_of(config.librdkafka.begin(), config.librdkafka.end(),
+                                              [&](const auto& p) { return p.first == name; });
       reader.error(passed_through ? "librdkafka" : "brokers",
                    fmt::format("librdkafka refuses {} = \"{}\": {}", name, value, error));
     }

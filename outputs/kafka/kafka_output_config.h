@@ -3,21 +3,21 @@
 // bad pass-through value with its line number.
 #pragma once
 
+#include "agent/source_template.h"
+#include "config/toml_reader.h"
+
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "agent/source_template.h"
-#include "config/toml_reader.h"
-
 namespace drover::outputs {
 
 using Properties = std::vector<std::pair<std::string, std::string>>;
 
 struct KafkaOutputConfig {
-  std::vector<std::string> brokers;  // host:port, or the single word "embedded"
+  std::vector<std::string> brokers;  // host:port, or the single "embedded" / "embedded:PORT"
   SourceTemplate topic;
   SourceTemplate key;  // empty: records have no key
   std::string compression = "lz4";
@@ -32,7 +32,8 @@ struct KafkaOutputConfig {
   std::string client_id;  // empty: "drover@<host>"
   Properties librdkafka;  // pass-through, applied last
 
-  bool embedded() const { return brokers.size() == 1 && brokers[0] == "embedded"; }
+  bool embedded = false;       // brokers = ["embedded"] or ["embedded:PORT"]
+  uint16_t embedded_port = 0;  // 0: the mock cluster's own port only
 };
 
 KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader);

@@ -2,14 +2,14 @@
 // Kafka output's sender thread, which also serves its delivery reports.
 #pragma once
 
+#include "agent/status.h"
+#include "outputs/kafka/kafka_output_config.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <map>
 #include <memory>
 #include <string>
-
-#include "agent/status.h"
-#include "outputs/kafka/kafka_output_config.h"
 
 namespace drover::outputs {
 

@@ -1,8 +1,8 @@
 // The drover binary's command line, as an operator meets it.
-#include <gtest/gtest.h>
-
 #include "tests/support/drover_process.h"
 #include "tests/support/temp_dir.h"
+
+#include <gtest/gtest.h>
 
 namespace drover {
 namespace {
@@ -57,12 +57,14 @@ linger = "soon"
   auto [code, out] = run_drover({"check", "--config", file});
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("3 problem(s)"), std::string::npos) << out;
-  EXPECT_NE(out.find(file + ":4: inputs.app.codec: 'xml' is not one of: json, raw"), std::string::npos)
+  EXPECT_NE(out.find(file + ":4: inputs.app.codec: 'xml' is not one of: json, raw"),
+            std::string::npos)
       << out;
   EXPECT_NE(out.find(file + ":8: outputs.kafka.inputs: 'metrics' is not a defined input"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find(file + ":10: outputs.kafka.linger: 'soon' is not a duration"), std::string::npos)
+  EXPECT_NE(out.find(file + ":10: outputs.kafka.linger: 'soon' is not a duration"),
+            std::string::npos)
       << out;
 }
 

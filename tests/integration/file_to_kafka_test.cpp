@@ -1,17 +1,17 @@
 // Lines appended to files → the drover process → Kafka (librdkafka's mock cluster) → a
 // consumer that checks every line arrived exactly once and in per-file order, and that a
 // broker outage never advances the checkpoint past what Kafka acknowledged (I1).
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-
-#include <map>
-#include <set>
-
 #include "agent/checkpoint_store.h"
 #include "tests/support/drover_process.h"
 #include "tests/support/mock_kafka.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
 
 namespace drover {
 namespace {
@@ -105,8 +105,10 @@ TEST_F(FileToKafkaTest, EveryLineArrivesExactlyOnceInPerFileOrder) {
   }
   const size_t expected = files.size() * kLinesPerFile;
   TopicReader reader(kafka.bootstrap(), "itest", kPartitions);
-  ASSERT_TRUE(wait_until([&] { return reader.poll().size() >= expected; }, std::chrono::seconds(60)))
-      << "consumed " << reader.records().size() << " of " << expected << "\n" << drover->log();
+  ASSERT_TRUE(
+      wait_until([&] { return reader.poll().size() >= expected; }, std::chrono::seconds(60)))
+      << "consumed " << reader.records().size() << " of " << expected << "\n"
+      << drover->log();
   stop(*drover);
 
   EXPECT_EQ(reader.total_records(kPartitions), static_cast<int64_t>(expected)) << "duplicates";
@@ -151,7 +153,8 @@ TEST_F(FileToKafkaTest, BrokerOutageNeverAdvancesTheCheckpointAndRestartDelivers
   kafka.set_all_brokers_up();
   drover = start_drover();
   ASSERT_TRUE(wait_until([&] { return reader.poll().size() >= 150; })) << drover->log();
-  ASSERT_TRUE(wait_until([&] { return checkpoint_of("a.log") == std::filesystem::file_size(log); }));
+  ASSERT_TRUE(
+      wait_until([&] { return checkpoint_of("a.log") == std::filesystem::file_size(log); }));
   stop(*drover);
   EXPECT_EQ(reader.total_records(kPartitions), 150);
   std::set<std::string> values;

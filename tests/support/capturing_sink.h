@@ -2,11 +2,11 @@
 // when to acknowledge each one.
 #pragma once
 
+#include "agent/plugin.h"
+
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include "agent/plugin.h"
 
 namespace drover::testing {
 

@@ -1,17 +1,16 @@
 // Runs the real drover binary as a child process, its output captured in files.
 #pragma once
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 #include <chrono>
 #include <filesystem>
+#include <signal.h>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
-
-#include "tests/support/temp_dir.h"
-#include "tests/support/wait.h"
 
 namespace drover::testing {
 
@@ -52,8 +51,8 @@ class DroverProcess {
   /// Waits for the process to exit; returns its exit code, or -1 on timeout, 128+N if killed.
   int wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     int status = 0;
-    const bool done = wait_until(
-        [&] { return exited_ || ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+    const bool done =
+        wait_until([&] { return exited_ || ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
     if (!done) return -1;
     if (!exited_) {
       exited_ = true;

@@ -90,10 +90,11 @@ class TopicReader {
     while (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 20)) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         const auto text = [](const void* data, size_t size) {
-          return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
+          return data == nullptr ? std::string()
+                                 : std::string(static_cast<const char*>(data), size);
         };
-        records_.push_back({m->partition, m->offset, text(m->key, m->key_len),
-                            text(m->payload, m->len)});
+        records_.push_back(
+            {m->partition, m->offset, text(m->key, m->key_len), text(m->payload, m->len)});
       }
       rd_kafka_message_destroy(m);
     }

@@ -1,10 +1,10 @@
 #include "agent/batch_queue.h"
 
+#include "tests/support/wait.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
-
-#include "tests/support/wait.h"
 
 namespace drover {
 namespace {
@@ -32,9 +32,7 @@ TEST(BatchQueueTest, BlocksWhenFullUntilSpaceIsFreed) {
   std::stop_source stop;
   ASSERT_TRUE(queue.push(batch_of(200), stop.get_token()));
   std::atomic<bool> pushed{false};
-  std::jthread producer([&] {
-    pushed = queue.push(batch_of(100), stop.get_token());
-  });
+  std::jthread producer([&] { pushed = queue.push(batch_of(100), stop.get_token()); });
   // The second push cannot fit: it must still be waiting once the queue reports it is full.
   EXPECT_EQ(queue.batches(), 1U);
   EXPECT_FALSE(pushed.load());

@@ -1,8 +1,8 @@
 #include "agent/checkpoint_store.h"
 
-#include <gtest/gtest.h>
-
 #include "tests/support/temp_dir.h"
+
+#include <gtest/gtest.h>
 
 namespace drover {
 namespace {

@@ -18,9 +18,7 @@ TEST(JsonEscapeTest, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(escaped(std::string_view("\x01\x1f", 2)), "\\u0001\\u001f");
 }
 
-TEST(JsonEscapeTest, KeepsValidUtf8) {
-  EXPECT_EQ(escaped("héllo → 世界 🚀"), "héllo → 世界 🚀");
-}
+TEST(JsonEscapeTest, KeepsValidUtf8) { EXPECT_EQ(escaped("héllo → 世界 🚀"), "héllo → 世界 🚀"); }
 
 TEST(JsonEscapeTest, ReplacesEachInvalidByteAndCountsIt) {
   size_t replaced = 0;

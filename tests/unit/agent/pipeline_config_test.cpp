@@ -1,10 +1,10 @@
 #include "agent/pipeline_config.h"
 
-#include <gtest/gtest.h>
-
 #include "config/config_error.h"
 #include "inputs/builtin.h"
 #include "outputs/builtin.h"
+
+#include <gtest/gtest.h>
 
 namespace drover {
 namespace {
@@ -73,7 +73,8 @@ compresion = "lz4"
 linger = 50
 )");
   ASSERT_EQ(problems.size(), 4U) << ::testing::PrintToString(problems);
-  EXPECT_EQ(problems[0], "drover.toml:4: inputs.app.start_at: 'middle' is not one of: beginning, end");
+  EXPECT_EQ(problems[0],
+            "drover.toml:4: inputs.app.start_at: 'middle' is not one of: beginning, end");
   EXPECT_EQ(problems[1],
             "drover.toml:8: outputs.kafka.inputs: 'ghost' is not a defined input (defined: app)");
   EXPECT_EQ(problems[2],
@@ -102,7 +103,8 @@ hosts = ["x"]
 )");
   ASSERT_EQ(problems.size(), 1U) << ::testing::PrintToString(problems);
   EXPECT_EQ(problems[0],
-            "drover.toml:6: outputs.out.type: unknown output type 'elasticsearch' (known: kafka, stdout)");
+            "drover.toml:6: outputs.out.type: unknown output type 'elasticsearch' (known: kafka, "
+            "stdout)");
 }
 
 TEST(PipelineConfigTest, MissingRequiredKeysAndUnusedInput) {

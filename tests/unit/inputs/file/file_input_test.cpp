@@ -1,13 +1,13 @@
 #include "inputs/file/file_input.h"
 
-#include <gtest/gtest.h>
-
-#include <thread>
-
 #include "agent/checkpoint_store.h"
 #include "tests/support/capturing_sink.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
 
 namespace drover::inputs {
 namespace {

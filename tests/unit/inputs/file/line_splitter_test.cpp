@@ -54,7 +54,8 @@ TEST(LineSplitterTest, StripsCarriageReturnOfCrlf) {
 TEST(LineSplitterTest, KeepsEmptyLines) {
   LineSplitter splitter(0, 1024);
   const auto lines = feed_all(splitter, {"\n\nx\n"});
-  EXPECT_EQ(lines, (std::vector<Collected>{{"", 0, 1, false}, {"", 1, 2, false}, {"x", 2, 4, false}}));
+  EXPECT_EQ(lines,
+            (std::vector<Collected>{{"", 0, 1, false}, {"", 1, 2, false}, {"x", 2, 4, false}}));
 }
 
 TEST(LineSplitterTest, TruncatesLongLineInOneReadAndResumesAfterItsNewline) {
