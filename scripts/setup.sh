@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what drover needs to build, run and test on Debian 12. Idempotent: prints nothing
+# Installs what drover needs to build and run on Debian 12; with --tests, also what the test
+# suite needs (a Java runtime and Maven for the real Kafka broker). Idempotent: prints nothing
 # when everything is already there.
 set -euo pipefail
 
@@ -8,9 +9,17 @@ packages=(
   librdkafka-dev libsimdjson-dev libtoml11-dev libspdlog-dev libfmt-dev libgtest-dev
   kcat
 )
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(default-jre-headless maven)
+fi
 
 missing=()
 for package in "${packages[@]}"; do
+  # A JDK or Maven installed outside dpkg (e.g. a preinstalled toolchain) is as good.
+  case "$package" in
+    default-jre-headless) command -v java >/dev/null && continue ;;
+    maven) command -v mvn >/dev/null && continue ;;
+  esac
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$package")
   fi

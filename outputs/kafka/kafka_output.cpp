@@ -68,6 +68,9 @@ void KafkaOutput::start_embedded_broker() {
 }
 
 KafkaOutput::~KafkaOutput() {
+  for (auto& f : in_flight_) {
+    if (f.headers != nullptr) rd_kafka_headers_destroy(f.headers);
+  }
   producer_.reset();  // before the embedded broker it may be connected to
 }
 
@@ -113,6 +116,14 @@ void KafkaOutput::start(BatchPtr batch) {
   f.self = std::prev(in_flight_.end());
   f.topic = config_.topic.render(batch->source());
   if (!config_.key.empty()) f.key = config_.key.render(batch->source());
+  if (!config_.headers.empty()) {
+    f.headers = rd_kafka_headers_new(config_.headers.size());
+    for (const auto& [name, value] : config_.headers) {
+      const std::string rendered = value.render(batch->source());
+      rd_kafka_header_add(f.headers, name.data(), static_cast<ssize_t>(name.size()),
+                          rendered.data(), static_cast<ssize_t>(rendered.size()));
+    }
+  }
   f.unsettled = batch->record_count();
   unsettled_records_ += f.unsettled;
   f.batch = std::move(batch);
@@ -127,19 +138,32 @@ bool KafkaOutput::produce(InFlight& f, size_t record) {
 // librdkafka's RD_KAFKA_V_* macros are C casts.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
-  const rd_kafka_resp_err_t error = rd_kafka_producev(
-      producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-      // Zero copy: the batch stays alive until every record's delivery report.
-      RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-      RD_KAFKA_V_KEY(f.key.empty() ? nullptr : f.key.data(), f.key.size()),
-      RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
+  // Zero copy: the batch stays alive until every record's delivery report.
+  void* payload = const_cast<char*>(value.data());
+  const void* key = f.key.empty() ? nullptr : f.key.data();
+  rd_kafka_resp_err_t error;
+  if (f.headers == nullptr) {
+    error = rd_kafka_producev(
+        producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(0),
+        RD_KAFKA_V_VALUE(payload, value.size()), RD_KAFKA_V_KEY(key, f.key.size()),
+        RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
+  } else {
+    // producev, not produceva: 2.0.2's produceva double-frees headers (librdkafka#4627).
+    rd_kafka_headers_t* headers = rd_kafka_headers_copy(f.headers);
+    error = rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(0),
+                              RD_KAFKA_V_VALUE(payload, value.size()),
+                              RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_HEADERS(headers),
+                              RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()), RD_KAFKA_V_OPAQUE(&f),
+                              RD_KAFKA_V_END);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);  // still ours
+  }
 #pragma GCC diagnostic pop
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
   if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
     queue_full_->add();
     return false;
   }
-  handle_failure(f, record, error);
+  handle_failure(f, record, error, /*reported_by_broker=*/false);
   return true;
 }
 
@@ -175,10 +199,18 @@ void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
     settle(f, 1);
     return;
   }
-  handle_failure(f, f.batch->index_of(static_cast<const char*>(message.payload)), message.err);
+  handle_failure(f, f.batch->index_of(static_cast<const char*>(message.payload)), message.err,
+                 /*reported_by_broker=*/true);
 }
 
-void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t error) {
+void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t error,
+                                 bool reported_by_broker) {
+  // The broker applies its size limit to a whole batch (librdkafka#488): a small record may
+  // only have shared a request with an oversized one. Only a record refused alone is too large.
+  if (error == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && reported_by_broker && !sending_alone_) {
+    resend_alone_.emplace_back(&f, record);
+    return;
+  }
   const ErrorClass error_class = classify(error);
   if (error_class == ErrorClass::kRecordPermanent) {
     // The dead-letter file is the Kafka output issue's; until then the drop is counted and logged.
@@ -217,7 +249,29 @@ void KafkaOutput::settle(InFlight& f, size_t records) {
   unsettled_records_ -= records;
   if (f.unsettled != 0 || f.next_record < f.batch->record_count() || current_ == &f) return;
   f.batch->complete();
+  if (f.headers != nullptr) rd_kafka_headers_destroy(f.headers);
   in_flight_.erase(f.self);
+}
+
+void KafkaOutput::resend_alone(std::stop_token stop) {
+  constexpr int kFlushTimeoutMs = 10'000;
+  spdlog::info(
+      "output {}: the broker refused a request as too large; re-sending its {} "
+      "record(s) one by one to find the oversized one(s)",
+      context_.name, resend_alone_.size());
+  // Nothing else may be in flight, or it could share the request again.
+  rd_kafka_flush(producer_->get(), kFlushTimeoutMs);
+  while (!resend_alone_.empty() && !stop.stop_requested() && !fatal_) {
+    auto [batch, record] = resend_alone_.front();
+    resend_alone_.pop_front();
+    sending_alone_ = true;
+    if (produce(*batch, record)) {
+      rd_kafka_flush(producer_->get(), kFlushTimeoutMs);
+    } else {
+      retries_.push_back({batch, record, Clock::now()});
+    }
+    sending_alone_ = false;
+  }
 }
 
 void KafkaOutput::recover_from_fatal_error() {
@@ -268,6 +322,7 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
       std::condition_variable_any().wait_until(lock, stop, next_recovery, [] { return false; });
       continue;
     }
+    if (!resend_alone_.empty() && current_ == nullptr) resend_alone(stop);
     produce_due_retries();
     bool blocked = false;
     if (current_ == nullptr && !fatal_) {

@@ -34,6 +34,7 @@ class KafkaOutput final : public Output {
     BatchPtr batch;
     std::string topic;
     std::string key;
+    rd_kafka_headers_t* headers = nullptr;  // rendered once per batch, copied per record
     size_t next_record = 0;  // records before it were handed to librdkafka at least once
     size_t unsettled = 0;    // records neither delivered nor given up on
     uint64_t sequence = 0;   // read order, to re-send in order after a fatal error
@@ -57,7 +58,11 @@ class KafkaOutput final : public Output {
   bool produce(InFlight& batch, size_t record);
   void produce_due_retries();
   void handle_delivery(const rd_kafka_message_t& message);
-  void handle_failure(InFlight& batch, size_t record, rd_kafka_resp_err_t error);
+  void handle_failure(InFlight& batch, size_t record, rd_kafka_resp_err_t error,
+                      bool reported_by_broker);
+  /// Re-sends records that failed MSG_SIZE_TOO_LARGE one by one, each in a request of its
+  /// own: a record that only shared a broker batch with an oversized one then gets through.
+  void resend_alone(std::stop_token stop);
   void settle(InFlight& batch, size_t records);
   void recover_from_fatal_error();
   Clock::duration backoff() const;
@@ -72,6 +77,8 @@ class KafkaOutput final : public Output {
   std::list<InFlight> in_flight_;
   InFlight* current_ = nullptr;  // batch still being handed to librdkafka
   std::deque<Retry> retries_;
+  std::deque<std::pair<InFlight*, size_t>> resend_alone_;
+  bool sending_alone_ = false;
   size_t unsettled_records_ = 0;
   uint64_t next_sequence_ = 0;
   unsigned consecutive_failures_ = 0;

@@ -68,6 +68,14 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
     reader.error("topic", "must not be empty");
   }
   parse_template(reader, "key", "", config.key);
+  for (const auto& [name, value] : reader.scalar_map("headers")) {
+    auto parsed = SourceTemplate::parse(value);
+    if (!parsed) {
+      reader.error("headers", fmt::format("header '{}': {}", name, parsed.error().message));
+      continue;
+    }
+    config.headers.emplace_back(name, std::move(*parsed));
+  }
   config.compression =
       reader.one_of("compression", config.compression, {"none", "gzip", "snappy", "lz4", "zstd"});
   config.acks = reader.one_of("acks", config.acks, {"0", "1", "all"});

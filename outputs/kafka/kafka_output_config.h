@@ -19,7 +19,8 @@ using Properties = std::vector<std::pair<std::string, std::string>>;
 struct KafkaOutputConfig {
   std::vector<std::string> brokers;  // host:port, or the single "embedded" / "embedded:PORT"
   SourceTemplate topic;
-  SourceTemplate key;  // empty: records have no key
+  SourceTemplate key;                                           // empty: records have no key
+  std::vector<std::pair<std::string, SourceTemplate>> headers;  // name → value template
   std::string compression = "lz4";
   std::string acks = "all";
   bool idempotence = true;

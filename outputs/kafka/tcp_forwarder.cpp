@@ -1,17 +1,17 @@
 #include "outputs/kafka/tcp_forwarder.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <fmt/format.h>
+
+#include <arpa/inet.h>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <array>
-#include <cerrno>
-#include <cstring>
-#include <map>
 #include <vector>
 
 namespace drover::outputs {
@@ -52,7 +52,8 @@ Result<std::unique_ptr<TcpForwarder>> TcpForwarder::start(uint16_t listen_port,
       ::listen(fd, 16) != 0) {
     const int error = errno;
     ::close(fd);
-    return Error{fmt::format("cannot listen on 127.0.0.1:{}: {}", listen_port, std::strerror(error))};
+    return Error{
+        fmt::format("cannot listen on 127.0.0.1:{}: {}", listen_port, std::strerror(error))};
   }
   std::array<int, 2> wake{};
   if (::pipe2(wake.data(), O_CLOEXEC) != 0) {

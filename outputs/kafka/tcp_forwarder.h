@@ -4,25 +4,27 @@
 // Development traffic only: one thread, blocking writes.
 #pragma once
 
+#include "agent/status.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include "agent/status.h"
 
 namespace drover::outputs {
 
 class TcpForwarder {
  public:
   /// `target` is "host:port" of an IPv4 listener.
-  static Result<std::unique_ptr<TcpForwarder>> start(uint16_t listen_port, const std::string& target);
+  static Result<std::unique_ptr<TcpForwarder>> start(uint16_t listen_port,
+                                                     const std::string& target);
   ~TcpForwarder();
   TcpForwarder(const TcpForwarder&) = delete;
   TcpForwarder& operator=(const TcpForwarder&) = delete;
 
  private:
-  TcpForwarder(int listen_fd, int wake_read, int wake_write, uint32_t target_ip, uint16_t target_port);
+  TcpForwarder(int listen_fd, int wake_read, int wake_write, uint32_t target_ip,
+               uint16_t target_port);
   void run(std::stop_token stop);
 
   int listen_fd_;

@@ -1,16 +1,16 @@
 // brokers = ["embedded"] and ["embedded:PORT"]: what the quickstart relies on. drover runs its
 // own development broker and a separate consumer reads every line back from it.
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <set>
-
 #include "tests/support/drover_process.h"
 #include "tests/support/mock_kafka.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <set>
+#include <sys/socket.h>
 
 namespace drover {
 namespace {
@@ -60,7 +60,8 @@ topic = "quickstart"
 linger = "5ms"
 )",
                                                        dir.path().string(), brokers));
-  DroverProcess drover({"run", "--config", (dir / "drover.toml").string()}, dir / "out", dir / "err");
+  DroverProcess drover({"run", "--config", (dir / "drover.toml").string()}, dir / "out",
+                       dir / "err");
   const auto address_file = dir / "data" / "embedded-kafka-kafka.address";
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(address_file); })) << drover.log();
   std::string address = testing::read_file(address_file);

@@ -13,10 +13,13 @@
 namespace drover::testing {
 
 struct ConsumedRecord {
-  int32_t partition;
-  int64_t offset;
+  int32_t partition = -1;
+  int64_t offset = -1;
   std::string key;
   std::string value;
+  int64_t timestamp_ms = -1;
+  rd_kafka_timestamp_type_t timestamp_type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class MockKafka {
@@ -93,8 +96,23 @@ class TopicReader {
           return data == nullptr ? std::string()
                                  : std::string(static_cast<const char*>(data), size);
         };
-        records_.push_back(
-            {m->partition, m->offset, text(m->key, m->key_len), text(m->payload, m->len)});
+        ConsumedRecord& r = records_.emplace_back();
+        r.partition = m->partition;
+        r.offset = m->offset;
+        r.key = text(m->key, m->key_len);
+        r.value = text(m->payload, m->len);
+        r.timestamp_ms = rd_kafka_message_timestamp(m, &r.timestamp_type);
+        rd_kafka_headers_t* headers = nullptr;
+        if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          const char* name = nullptr;
+          const void* value = nullptr;
+          size_t size = 0;
+          for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                             RD_KAFKA_RESP_ERR_NO_ERROR;
+               ++i) {
+            r.headers.emplace_back(name, text(value, size));
+          }
+        }
       }
       rd_kafka_message_destroy(m);
     }

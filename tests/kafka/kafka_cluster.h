@@ -1,0 +1,82 @@
+// Real Apache Kafka 3.9 brokers for end-to-end tests: KRaft nodes (combined controller and
+// broker) on 127.0.0.1, on free ports, each a child process with a bounded lifetime that also
+// dies with the test process. Jars come from $DROVER_KAFKA_LIBS (tests/kafka/fetch_kafka.sh).
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace drover::testing {
+
+struct KafkaClusterOptions {
+  int nodes = 1;
+  int default_replication = 1;
+  int min_insync_replicas = 1;
+  std::chrono::seconds lifetime{600};  // a broker is SIGKILLed after this, whatever happens
+  std::map<std::string, std::string> broker_properties;
+};
+
+class KafkaCluster {
+ public:
+  /// Formats storage, starts every node and waits until all answer metadata requests.
+  /// Throws std::runtime_error (with the brokers' log tails) if they do not come up.
+  explicit KafkaCluster(KafkaClusterOptions options = {});
+  ~KafkaCluster();
+  KafkaCluster(const KafkaCluster&) = delete;
+  KafkaCluster& operator=(const KafkaCluster&) = delete;
+
+  std::string bootstrap() const;
+  int nodes() const { return static_cast<int>(nodes_.size()); }
+
+  void kill(int node_id);     // SIGKILL
+  void stop(int node_id);     // SIGTERM, then wait for a controlled shutdown
+  void restart(int node_id);  // start a stopped or killed node again, same data
+  bool running(int node_id) const { return node(node_id).pid > 0; }
+  pid_t pid(int node_id) const { return node(node_id).pid; }
+
+  /// Creates a topic and waits until every partition has a leader.
+  void create_topic(const std::string& topic, int partitions, int replication,
+                    const std::map<std::string, std::string>& configs = {});
+  /// Broker id leading `partition`, or -1.
+  int leader_of(const std::string& topic, int partition);
+  /// Waits until `count` brokers are in the cluster's metadata.
+  bool wait_for_brokers(int count, std::chrono::seconds timeout = std::chrono::seconds(60));
+  /// Waits until every partition of `topic` has all `replicas` in sync.
+  bool wait_for_isr(const std::string& topic, int replicas,
+                    std::chrono::seconds timeout = std::chrono::seconds(60));
+
+  /// The last lines of every broker's log, for failure messages.
+  std::string log_tails(size_t lines = 40) const;
+
+ private:
+  struct Node {
+    int id;
+    int broker_port;
+    int controller_port;
+    std::filesystem::path dir;
+    pid_t pid = -1;
+    pid_t watchdog = -1;
+  };
+  const Node& node(int id) const { return nodes_.at(static_cast<size_t>(id - 1)); }
+  Node& node(int id) { return nodes_.at(static_cast<size_t>(id - 1)); }
+  void write_properties(const Node& node) const;
+  void format(const Node& node) const;
+  void launch(Node& node);
+  void reap(Node& node);
+  void keep_logs() const;
+
+  KafkaClusterOptions options_;
+  std::string libs_;
+  std::filesystem::path work_;
+  std::string cluster_id_;
+  std::vector<Node> nodes_;
+  rd_kafka_t* admin_ = nullptr;
+};
+
+}  // namespace drover::testing
