@@ -1,6 +1,7 @@
 // brokers = ["embedded"] and ["embedded:PORT"]: what the quickstart relies on. drover runs its
 // own development broker and a separate consumer reads every line back from it.
 #include "tests/support/drover_process.h"
+#include "tests/support/free_port.h"
 #include "tests/support/mock_kafka.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -20,18 +21,6 @@ using testing::TempDir;
 using testing::TopicReader;
 using testing::wait_until;
 
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 class EmbeddedBrokerTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(EmbeddedBrokerTest, ShipsEveryLineAndPublishesTheAddress) {
@@ -41,7 +30,7 @@ TEST_P(EmbeddedBrokerTest, ShipsEveryLineAndPublishesTheAddress) {
   std::string lines;
   for (int i = 0; i < 300; ++i) lines += fmt::format("line {}\n", i);
   testing::write_file(dir / "logs" / "app.log", lines);
-  const uint16_t port = fixed_port ? free_port() : 0;
+  const uint16_t port = fixed_port ? testing::free_port() : 0;
   const std::string brokers = fixed_port ? fmt::format("embedded:{}", port) : "embedded";
   testing::write_file(dir / "drover.toml", fmt::format(R"([agent]
 data_dir = "{0}/data"

@@ -1,7 +1,7 @@
 // Lines appended to files → the drover process → Kafka (librdkafka's mock cluster) → a
 // consumer that checks every line arrived exactly once and in per-file order, and that a
 // broker outage never advances the checkpoint past what Kafka acknowledged (I1).
-#include "agent/checkpoint_store.h"
+#include "tests/support/checkpoints.h"
 #include "tests/support/drover_process.h"
 #include "tests/support/mock_kafka.h"
 #include "tests/support/temp_dir.h"
@@ -74,12 +74,7 @@ linger = "5ms"
   }
 
   uint64_t checkpoint_of(const std::string& file) const {
-    auto loaded = CheckpointStore(dir / "data" / "checkpoints" / "app.json").load();
-    if (!loaded) return 0;
-    for (const auto& [key, cp] : *loaded) {
-      if (cp.path == (dir / "logs" / file).string()) return cp.offset;
-    }
-    return 0;
+    return testing::committed_offset(dir / "data", "app", dir / "logs" / file);
   }
 
   static void stop(DroverProcess& drover) {

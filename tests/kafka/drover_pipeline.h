@@ -2,20 +2,20 @@
 // a work directory with logs/, a config built from the test's options, and the process.
 #pragma once
 
+#include "tests/support/drover_process.h"
+#include "tests/support/temp_dir.h"
+
 #include <fmt/format.h>
 
 #include <memory>
 #include <string>
-
-#include "tests/support/drover_process.h"
-#include "tests/support/temp_dir.h"
 
 namespace drover::testing {
 
 struct PipelineOptions {
   std::string brokers;
   std::string topic;
-  std::string key;                 // template; empty = no key
+  std::string key;  // template; empty = no key
   std::string compression = "lz4";
   std::string extra_output_toml;  // more lines for [outputs.kafka]
 };
@@ -70,7 +70,8 @@ linger = "10ms"
   std::string counters() const {
     std::string out;
     const std::string text = log();
-    for (size_t at = text.find("\ndrover_"); at != std::string::npos; at = text.find("\ndrover_", at + 1)) {
+    for (size_t at = text.find("\ndrover_"); at != std::string::npos;
+         at = text.find("\ndrover_", at + 1)) {
       out += text.substr(at + 1, text.find('\n', at + 1) - at);
     }
     return out;

@@ -1,6 +1,11 @@
 // A 3-broker KRaft cluster (replication 3, min.insync.replicas 2): while drover ships a
 // continuous stream with acks=all and idempotence, the partitions' leader is SIGKILLed and
 // later restarted. Every line must arrive, with no duplicates within one drover lifetime.
+#include "tests/kafka/drover_pipeline.h"
+#include "tests/kafka/kafka_cluster.h"
+#include "tests/support/mock_kafka.h"
+#include "tests/support/wait.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -8,11 +13,6 @@
 #include <map>
 #include <set>
 #include <thread>
-
-#include "tests/kafka/drover_pipeline.h"
-#include "tests/kafka/kafka_cluster.h"
-#include "tests/support/mock_kafka.h"
-#include "tests/support/wait.h"
 
 namespace drover {
 namespace {
@@ -61,14 +61,17 @@ TEST(FailoverTest, LeaderKilledAndRestartedWhileShippingLosesNothing) {
   const int victim = kafka.leader_of("failover", 0);
   ASSERT_GT(victim, 0);
   kafka.kill(victim);
-  ASSERT_TRUE(wait_until([&] {
-    const int leader = kafka.leader_of("failover", 0);
-    return leader > 0 && leader != victim;
-  }, std::chrono::seconds(60))) << kafka.log_tails();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const int leader = kafka.leader_of("failover", 0);
+        return leader > 0 && leader != victim;
+      },
+      std::chrono::seconds(60)))
+      << kafka.log_tails();
   // Shipping goes on without the killed broker...
   const size_t at_kill = reader.poll().size();
-  ASSERT_TRUE(wait_until([&] { return reader.poll().size() >= at_kill + 4'000; },
-                         std::chrono::seconds(60)))
+  ASSERT_TRUE(
+      wait_until([&] { return reader.poll().size() >= at_kill + 4'000; }, std::chrono::seconds(60)))
       << drover.log();
   // ...and after it rejoins.
   kafka.restart(victim);
@@ -81,11 +84,13 @@ TEST(FailoverTest, LeaderKilledAndRestartedWhileShippingLosesNothing) {
   writer.join();
 
   const size_t expected = files.size() * static_cast<size_t>(written.load());
-  ASSERT_TRUE(wait_until([&] { return reader.poll().size() >= expected; }, std::chrono::seconds(120)))
-      << "consumed " << reader.records().size() << " of " << expected << "\n" << drover.log();
+  ASSERT_TRUE(
+      wait_until([&] { return reader.poll().size() >= expected; }, std::chrono::seconds(120)))
+      << "consumed " << reader.records().size() << " of " << expected << "\n"
+      << drover.log();
   ASSERT_EQ(drover.stop(), 0) << drover.log();
-  std::printf("shipped %zu lines through the failover of broker %d; drover's counters:\n%s", expected,
-              victim, drover.counters().c_str());
+  std::printf("shipped %zu lines through the failover of broker %d; drover's counters:\n%s",
+              expected, victim, drover.counters().c_str());
 
   EXPECT_EQ(reader.total_records(kPartitions), static_cast<int64_t>(expected)) << "duplicates";
   std::map<std::string, std::vector<std::string>> by_file;

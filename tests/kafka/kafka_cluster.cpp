@@ -1,38 +1,27 @@
 #include "tests/kafka/kafka_cluster.h"
 
-#include <fcntl.h>
+#include "tests/support/free_port.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <deque>
+#include <fcntl.h>
+#include <fstream>
+#include <memory>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdexcept>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <deque>
-#include <fstream>
-#include <memory>
-#include <stdexcept>
-
-#include "tests/support/temp_dir.h"
-#include "tests/support/wait.h"
-
 namespace drover::testing {
 namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 std::string tail(const std::filesystem::path& file, size_t lines) {
   std::ifstream in(file);
@@ -102,7 +91,7 @@ KafkaCluster::KafkaCluster(KafkaClusterOptions options) : options_(std::move(opt
 KafkaCluster::~KafkaCluster() {
   if (admin_ != nullptr) rd_kafka_destroy(admin_);
   for (auto& n : nodes_) reap(n);
-  keep_logs();
+  keep_logs_if_failed();
   std::error_code ec;
   std::filesystem::remove_all(work_, ec);
 }
@@ -125,8 +114,8 @@ void KafkaCluster::write_properties(const Node& n) const {
   std::map<std::string, std::string> p{
       {"process.roles", "broker,controller"},
       {"node.id", std::to_string(n.id)},
-      {"listeners", fmt::format("PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{}",
-                                n.broker_port, n.controller_port)},
+      {"listeners", fmt::format("PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{}", n.broker_port,
+                                n.controller_port)},
       {"advertised.listeners", fmt::format("PLAINTEXT://127.0.0.1:{}", n.broker_port)},
       {"controller.listener.names", "CONTROLLER"},
       {"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"},
@@ -151,11 +140,12 @@ void KafkaCluster::write_properties(const Node& n) const {
 }
 
 void KafkaCluster::format(const Node& n) const {
-  const pid_t pid = spawn({"java", "-cp", libs_ + "/*",
-                           "-Dlog4j.configuration=file:" DROVER_SOURCE_DIR "/tests/kafka/log4j.properties",
-                           "kafka.tools.StorageTool", "format", "-t", cluster_id_, "-c",
-                           (n.dir / "server.properties").string()},
-                          n.dir / "server.log");
+  const pid_t pid =
+      spawn({"java", "-cp", libs_ + "/*",
+             "-Dlog4j.configuration=file:" DROVER_SOURCE_DIR "/tests/kafka/log4j.properties",
+             "kafka.tools.StorageTool", "format", "-t", cluster_id_, "-c",
+             (n.dir / "server.properties").string()},
+            n.dir / "server.log");
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -176,7 +166,8 @@ void KafkaCluster::launch(Node& n) {
     // Holding the test's stdout would keep ctest waiting for the whole lifetime.
     const int null = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
-    const std::string script = fmt::format("sleep {}; kill -9 {} 2>/dev/null", options_.lifetime.count(), n.pid);
+    const std::string script =
+        fmt::format("sleep {}; kill -9 {} 2>/dev/null", options_.lifetime.count(), n.pid);
     ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
@@ -284,7 +275,8 @@ int KafkaCluster::leader_of(const std::string& topic, int partition) {
   return leader;
 }
 
-bool KafkaCluster::wait_for_isr(const std::string& topic, int replicas, std::chrono::seconds timeout) {
+bool KafkaCluster::wait_for_isr(const std::string& topic, int replicas,
+                                std::chrono::seconds timeout) {
   return wait_until(
       [&] {
         rd_kafka_topic_t* handle = rd_kafka_topic_new(admin_, topic.c_str(), nullptr);
@@ -312,7 +304,7 @@ std::string KafkaCluster::log_tails(size_t lines) const {
   return out;
 }
 
-void KafkaCluster::keep_logs() const {
+void KafkaCluster::keep_logs_if_failed() const {
   // Broker logs of a failed test are kept next to the build for whoever investigates.
   const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
   if (test == nullptr || !::testing::Test::HasFailure()) return;

@@ -4,12 +4,12 @@
 #pragma once
 
 #include <librdkafka/rdkafka.h>
-#include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace drover::testing {
@@ -53,6 +53,9 @@ class KafkaCluster {
 
   /// The last lines of every broker's log, for failure messages.
   std::string log_tails(size_t lines = 40) const;
+  /// If the current test failed, copies every broker's log to <build>/kafka-logs/<test>/.
+  /// The destructor does it too, for clusters that live within one test.
+  void keep_logs_if_failed() const;
 
  private:
   struct Node {
@@ -69,7 +72,6 @@ class KafkaCluster {
   void format(const Node& node) const;
   void launch(Node& node);
   void reap(Node& node);
-  void keep_logs() const;
 
   KafkaClusterOptions options_;
   std::string libs_;

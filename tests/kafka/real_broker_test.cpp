@@ -1,15 +1,15 @@
 // drover against a real Apache Kafka 3.9 broker: what only a real broker can prove.
+#include "tests/kafka/drover_pipeline.h"
+#include "tests/kafka/kafka_cluster.h"
+#include "tests/support/mock_kafka.h"
+#include "tests/support/wait.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 #include <set>
-
-#include "tests/kafka/drover_pipeline.h"
-#include "tests/kafka/kafka_cluster.h"
-#include "tests/support/mock_kafka.h"
-#include "tests/support/wait.h"
 
 namespace drover {
 namespace {
@@ -38,8 +38,12 @@ int32_t java_murmur2(std::string_view data) {
   }
   const uint32_t tail = length & ~3U;
   switch (length % 4) {
-    case 3: h ^= static_cast<uint32_t>(bytes[tail + 2]) << 16; [[fallthrough]];
-    case 2: h ^= static_cast<uint32_t>(bytes[tail + 1]) << 8; [[fallthrough]];
+    case 3:
+      h ^= static_cast<uint32_t>(bytes[tail + 2]) << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= static_cast<uint32_t>(bytes[tail + 1]) << 8;
+      [[fallthrough]];
     case 1:
       h ^= bytes[tail];
       h *= m;
@@ -56,27 +60,41 @@ int java_partition(std::string_view key, int partitions) {
 
 class RealBrokerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { kafka_ = new KafkaCluster(); }
+  static void SetUpTestSuite() {
+    try {
+      kafka_ = new KafkaCluster();
+    } catch (const std::exception& e) {
+      startup_error_ = e.what();  // reported by every test: these tests never skip silently
+    }
+  }
   static void TearDownTestSuite() {
     delete kafka_;
     kafka_ = nullptr;
   }
+  void SetUp() override {
+    if (kafka_ == nullptr) GTEST_FAIL() << startup_error_;
+  }
   void TearDown() override {
-    if (HasFailure()) std::fprintf(stderr, "%s", kafka_->log_tails().c_str());
+    if (HasFailure() && kafka_ != nullptr) {
+      std::fprintf(stderr, "%s", kafka_->log_tails().c_str());
+      kafka_->keep_logs_if_failed();
+    }
   }
 
   static std::vector<ConsumedRecord> read_until(TopicReader& reader, size_t count,
                                                 const DroverPipeline& drover) {
-    const bool done = wait_until([&] { return reader.poll().size() >= count; },
-                                 std::chrono::seconds(120));
+    const bool done =
+        wait_until([&] { return reader.poll().size() >= count; }, std::chrono::seconds(120));
     EXPECT_TRUE(done) << "consumed " << reader.records().size() << " of " << count << "\n"
                       << drover.log();
     return reader.poll();
   }
 
   static KafkaCluster* kafka_;
+  static std::string startup_error_;
 };
 KafkaCluster* RealBrokerTest::kafka_ = nullptr;
+std::string RealBrokerTest::startup_error_;
 
 TEST_F(RealBrokerTest, HundredThousandLinesArriveExactlyOnceInPerFileOrder) {
   kafka_->create_topic("lines", 3, 1);
@@ -85,13 +103,15 @@ TEST_F(RealBrokerTest, HundredThousandLinesArriveExactlyOnceInPerFileOrder) {
   constexpr int kPerFile = 25'000;
   for (const auto& f : files) {
     std::string text;
-    for (int i = 0; i < kPerFile / 2; ++i) text += fmt::format("{} line {:06} of the first half\n", f, i);
+    for (int i = 0; i < kPerFile / 2; ++i)
+      text += fmt::format("{} line {:06} of the first half\n", f, i);
     testing::append_file(drover.log_path(f), text);
   }
   drover.start();
   for (const auto& f : files) {  // the second half arrives while drover tails the files
     std::string text;
-    for (int i = kPerFile / 2; i < kPerFile; ++i) text += fmt::format("{} line {:06} appended later\n", f, i);
+    for (int i = kPerFile / 2; i < kPerFile; ++i)
+      text += fmt::format("{} line {:06} appended later\n", f, i);
     testing::append_file(drover.log_path(f), text);
   }
   TopicReader reader(kafka_->bootstrap(), "lines", 3);
@@ -126,8 +146,12 @@ TEST_F(RealBrokerTest, HundredThousandLinesArriveExactlyOnceInPerFileOrder) {
 TEST(JavaPartitionerTest, Murmur2MatchesTheJavaClientReferenceVectors) {
   // From librdkafka's rdmurmur2.c unit test, where they are the Java client's results.
   const std::vector<std::pair<std::string, uint32_t>> vectors{
-      {"kafka", 0xd067cf64}, {"giberish123456789", 0x8f552b0c}, {"1234", 0x9fc97b14},
-      {"234", 0xe7c009ca},   {"34", 0x873930da},                {"4", 0x5a4b5ca1},
+      {"kafka", 0xd067cf64},
+      {"giberish123456789", 0x8f552b0c},
+      {"1234", 0x9fc97b14},
+      {"234", 0xe7c009ca},
+      {"34", 0x873930da},
+      {"4", 0x5a4b5ca1},
       {"PreAmbleWillBeRemoved,ThePrePartThatIs", 0x78424f1c},
       {"reAmbleWillBeRemoved,ThePrePartThatIs", 0x4a62b377},
       {"", 0x106e08d9}};
@@ -168,7 +192,8 @@ TEST_P(CodecTest, EveryRecordRoundTripsThroughTheBroker) {
   std::set<std::string> expected;
   std::string text;
   for (int i = 0; i < 5'000; ++i) {
-    std::string line = fmt::format(R"({{"level":"info","n":{},"msg":"compressible text {} é✓"}})", i, i % 17);
+    std::string line =
+        fmt::format(R"({{"level":"info","n":{},"msg":"compressible text {} é✓"}})", i, i % 17);
     expected.insert(line);
     text += line + "\n";
   }
@@ -184,14 +209,17 @@ TEST_P(CodecTest, EveryRecordRoundTripsThroughTheBroker) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, CodecTest, ::testing::Values("gzip", "snappy", "lz4", "zstd"),
-                         [](const ::testing::TestParamInfo<std::string>& param) { return param.param; });
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           return param.param;
+                         });
 
 TEST_F(RealBrokerTest, HeadersAndCreateTimeSurvive) {
   kafka_->create_topic("headers", 1, 1);
-  DroverPipeline drover({.brokers = kafka_->bootstrap(),
-                         .topic = "headers",
-                         .compression = "zstd",
-                         .extra_output_toml = R"(headers = { env = "test", source = "{input}:{path}" })"});
+  DroverPipeline drover(
+      {.brokers = kafka_->bootstrap(),
+       .topic = "headers",
+       .compression = "zstd",
+       .extra_output_toml = R"(headers = { env = "test", source = "{input}:{path}" })"});
   testing::append_file(drover.log_path("app.log"), "first\nsecond\n");
   const int64_t before = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())

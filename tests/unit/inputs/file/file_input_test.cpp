@@ -1,7 +1,7 @@
 #include "inputs/file/file_input.h"
 
-#include "agent/checkpoint_store.h"
 #include "tests/support/capturing_sink.h"
+#include "tests/support/checkpoints.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -30,13 +30,22 @@ class FileInputTest : public ::testing::Test {
   }
   ComponentContext context() { return {"app", "host", dir / "data", &metrics, 0}; }
   uint64_t committed_offset(const std::string& file) const {
-    auto loaded = CheckpointStore(dir / "data" / "checkpoints" / "app.json").load();
-    if (!loaded) return 0;
-    for (const auto& [key, cp] : *loaded) {
-      if (cp.path == (dir / "logs" / file).string()) return cp.offset;
-    }
-    return 0;
+    return testing::committed_offset(dir / "data", "app", dir / "logs" / file);
   }
+
+  // One input running on its own thread, feeding a capturing sink, until stop().
+  struct Running {
+    Running(const FileInputConfig& config, const ComponentContext& context)
+        : input(config, context),
+          thread([this](std::stop_token stop) { (void)input.run(sink, stop); }) {}
+    void stop() {
+      thread.request_stop();
+      thread.join();
+    }
+    FileInput input;
+    CapturingSink sink;
+    std::jthread thread;
+  };
 
   void SetUp() override { std::filesystem::create_directories(dir / "logs"); }
 
@@ -46,9 +55,8 @@ class FileInputTest : public ::testing::Test {
 
 TEST_F(FileInputTest, CheckpointAdvancesOnlyOverAcknowledgedBatches) {
   append_file(dir / "logs" / "a.log", "first\nsecond\n");
-  FileInput input(config(), context());
-  CapturingSink sink;
-  std::jthread thread([&](std::stop_token stop) { (void)input.run(sink, stop); });
+  Running running(config(), context());
+  auto& sink = running.sink;
 
   ASSERT_TRUE(wait_until([&] { return sink.records().size() == 2; }));
   append_file(dir / "logs" / "a.log", "third\n");
@@ -60,50 +68,41 @@ TEST_F(FileInputTest, CheckpointAdvancesOnlyOverAcknowledgedBatches) {
   sink.ack(0);
   ASSERT_TRUE(wait_until([&] { return committed_offset("a.log") == 19; }))
       << committed_offset("a.log");
-  thread.request_stop();
-  thread.join();
+  running.stop();
   EXPECT_EQ(sink.records(), (std::vector<std::string>{"first", "second", "third"}));
 }
 
 TEST_F(FileInputTest, RestartResumesFromTheCheckpointWithoutDuplicates) {
   append_file(dir / "logs" / "a.log", "one\ntwo\n");
   {
-    FileInput input(config(), context());
-    CapturingSink sink;
-    std::jthread thread([&](std::stop_token stop) { (void)input.run(sink, stop); });
+    Running running(config(), context());
+    auto& sink = running.sink;
     ASSERT_TRUE(wait_until([&] { return sink.records().size() == 2; }));
     sink.ack_all();
-    thread.request_stop();
-    thread.join();
-    ASSERT_TRUE(input.save_positions().has_value());
+    running.stop();
+    ASSERT_TRUE(running.input.save_positions().has_value());
   }
   append_file(dir / "logs" / "a.log", "three\n");
-  FileInput input(config(), context());
-  CapturingSink sink;
-  std::jthread thread([&](std::stop_token stop) { (void)input.run(sink, stop); });
+  Running running(config(), context());
+  auto& sink = running.sink;
   ASSERT_TRUE(wait_until([&] { return sink.records().size() == 1; }));
-  thread.request_stop();
-  thread.join();
+  running.stop();
   EXPECT_EQ(sink.records(), std::vector<std::string>{"three"});
 }
 
 TEST_F(FileInputTest, UnacknowledgedLinesAreReadAgainAfterRestart) {
   append_file(dir / "logs" / "a.log", "one\ntwo\n");
   {
-    FileInput input(config(), context());
-    CapturingSink sink;
-    std::jthread thread([&](std::stop_token stop) { (void)input.run(sink, stop); });
+    Running running(config(), context());
+    auto& sink = running.sink;
     ASSERT_TRUE(wait_until([&] { return sink.records().size() == 2; }));
-    thread.request_stop();
-    thread.join();
-    ASSERT_TRUE(input.save_positions().has_value());
+    running.stop();
+    ASSERT_TRUE(running.input.save_positions().has_value());
   }
-  FileInput input(config(), context());
-  CapturingSink sink;
-  std::jthread thread([&](std::stop_token stop) { (void)input.run(sink, stop); });
+  Running running(config(), context());
+  auto& sink = running.sink;
   ASSERT_TRUE(wait_until([&] { return sink.records().size() == 2; }));
-  thread.request_stop();
-  thread.join();
+  running.stop();
   EXPECT_EQ(sink.records(), (std::vector<std::string>{"one", "two"}));
 }
 
@@ -112,9 +111,8 @@ TEST_F(FileInputTest, StartAtEndSkipsExistingContentButReadsNewFilesWhole) {
   auto c = config();
   c.start_at = StartAt::kEnd;
   c.exclude = {(dir / "logs" / "skip*.log").string()};
-  FileInput input(c, context());
-  CapturingSink sink;
-  std::jthread thread([&](std::stop_token stop) { (void)input.run(sink, stop); });
+  Running running(c, context());
+  auto& sink = running.sink;
   // Files created after the start-up scan are new: they are read from their beginning.
   ASSERT_TRUE(wait_until([&] {
     return metrics.value("drover_input_files_opened_total", {{"input", "app"}}) == 1;
@@ -124,8 +122,7 @@ TEST_F(FileInputTest, StartAtEndSkipsExistingContentButReadsNewFilesWhole) {
   ASSERT_TRUE(wait_until([&] { return sink.records().size() == 1; }));
   append_file(dir / "logs" / "old.log", "appended\n");
   ASSERT_TRUE(wait_until([&] { return sink.records().size() == 2; }));
-  thread.request_stop();
-  thread.join();
+  running.stop();
   EXPECT_EQ(sink.records(), (std::vector<std::string>{"fresh", "appended"}));
 }
 
