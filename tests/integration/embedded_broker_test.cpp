@@ -2,8 +2,8 @@
 // own development broker and a separate consumer reads every line back from it.
 #include "tests/support/drover_process.h"
 #include "tests/support/free_port.h"
-#include "tests/support/mock_kafka.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/topic_reader.h"
 #include "tests/support/wait.h"
 
 #include <fmt/format.h>

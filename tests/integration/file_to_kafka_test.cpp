@@ -5,6 +5,7 @@
 #include "tests/support/drover_process.h"
 #include "tests/support/mock_kafka.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/topic_reader.h"
 #include "tests/support/wait.h"
 
 #include <fmt/format.h>

@@ -3,7 +3,7 @@
 // later restarted. Every line must arrive, with no duplicates within one drover lifetime.
 #include "tests/kafka/drover_pipeline.h"
 #include "tests/kafka/kafka_cluster.h"
-#include "tests/support/mock_kafka.h"
+#include "tests/support/topic_reader.h"
 #include "tests/support/wait.h"
 
 #include <fmt/format.h>

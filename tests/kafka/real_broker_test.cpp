@@ -1,7 +1,7 @@
 // drover against a real Apache Kafka 3.9 broker: what only a real broker can prove.
 #include "tests/kafka/drover_pipeline.h"
 #include "tests/kafka/kafka_cluster.h"
-#include "tests/support/mock_kafka.h"
+#include "tests/support/topic_reader.h"
 #include "tests/support/wait.h"
 
 #include <fmt/format.h>

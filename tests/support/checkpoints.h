@@ -1,10 +1,10 @@
 // What an input has committed, read the way drover reads it at start-up.
 #pragma once
 
+#include "agent/checkpoint_store.h"
+
 #include <filesystem>
 #include <string>
-
-#include "agent/checkpoint_store.h"
 
 namespace drover::testing {
 

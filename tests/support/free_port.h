@@ -1,11 +1,10 @@
 // A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's pick).
 #pragma once
 
+#include <cstdint>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cstdint>
 
 namespace drover::testing {
 
