@@ -26,16 +26,19 @@ class Batch {
   Batch(std::shared_ptr<const SourceInfo> source, int64_t timestamp_ms)
       : source_(std::move(source)), timestamp_ms_(timestamp_ms) {}
 
-  /// Appends one record's bytes. Callers that encode in place use `buffer()` then `seal_record()`.
-  void add_record(std::string_view bytes) {
+  /// Appends one record's bytes; `position` is where it starts in its source (a file offset),
+  /// which names the record in dead letters and record ids. Callers that encode in place use
+  /// `start_record()`, `buffer()`, then `seal_record()`.
+  void add_record(std::string_view bytes, uint64_t position = 0) {
     start_record();
     bytes_.append(bytes);
-    seal_record();
+    seal_record(position);
   }
   void start_record() { record_start_ = static_cast<uint32_t>(bytes_.size()); }
   std::string& buffer() { return bytes_; }
-  void seal_record() {
-    records_.push_back({record_start_, static_cast<uint32_t>(bytes_.size()) - record_start_});
+  void seal_record(uint64_t position = 0) {
+    records_.push_back(
+        {record_start_, static_cast<uint32_t>(bytes_.size()) - record_start_, position});
   }
   void reserve(size_t bytes, size_t records) {
     bytes_.reserve(bytes);
@@ -48,6 +51,7 @@ class Batch {
   std::string_view record(size_t i) const {
     return {bytes_.data() + records_[i].offset, records_[i].size};
   }
+  uint64_t position(size_t i) const { return records_[i].position; }
   /// Index of the record whose bytes start at `data` (a pointer from record()).
   size_t index_of(const char* data) const {
     const auto offset = static_cast<uint32_t>(data - bytes_.data());
@@ -74,8 +78,9 @@ class Batch {
 
  private:
   struct Span {
-    uint32_t offset;
+    uint32_t offset;  // in bytes_
     uint32_t size;
+    uint64_t position;  // in the source
   };
   std::shared_ptr<const SourceInfo> source_;
   int64_t timestamp_ms_;

@@ -21,7 +21,7 @@ RecordEncoder::RecordEncoder(Codec codec, const SourceInfo& source) : codec_(cod
 
 size_t RecordEncoder::encode(Batch& batch, const Line& line, std::string_view timestamp) const {
   if (codec_ == Codec::kRaw) {
-    batch.add_record(line.text);
+    batch.add_record(line.text, line.offset);
     return 0;
   }
   batch.start_record();
@@ -35,7 +35,7 @@ size_t RecordEncoder::encode(Batch& batch, const Line& line, std::string_view ti
   out += ",\"message\":\"";
   const size_t replaced = append_json_escaped(out, line.text);
   out += line.truncated ? "\",\"truncated\":true}" : "\"}";
-  batch.seal_record();
+  batch.seal_record(line.offset);
   return replaced;
 }
 

@@ -19,12 +19,14 @@ constexpr auto kIdleWait = std::chrono::milliseconds(100);
 }  // namespace
 
 KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& context)
-    : config_(std::move(config)), context_(context) {
+    : config_(std::move(config)),
+      context_(context),
+      dead_letters_(context.data_dir / "dead_letter" / (context.name + ".ndjson"), context.name) {
   const Labels labels{{"output", context_.name}};
   Metrics& m = *context_.metrics;
   delivered_ = &m.counter("drover_output_records_delivered_total", labels);
   retried_ = &m.counter("drover_output_records_retried_total", labels);
-  rejected_ = &m.counter("drover_output_records_rejected_total", labels);
+  dead_lettered_ = &m.counter("drover_output_records_dead_lettered_total", labels);
   queue_full_ = &m.counter("drover_output_queue_full_total", labels);
   batches_ = &m.counter("drover_output_batches_total", labels);
   producers_created_ = &m.counter("drover_output_producers_created_total", labels);
@@ -213,17 +215,9 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
   }
   const ErrorClass error_class = classify(error);
   if (error_class == ErrorClass::kRecordPermanent) {
-    // The dead-letter file is the Kafka output issue's; until then the drop is counted and logged.
-    rejected_->add();
-    if (auto suppressed = rejected_log_.allow()) {
-      spdlog::error(
-          "output {}: Kafka rejected a {}-byte record from {} for topic {}: {} ({}); "
-          "it is dropped and counted in drover_output_records_rejected_total{}",
-          context_.name, f.batch->record(record).size(), f.batch->source().path, f.topic,
-          rd_kafka_err2name(error), rd_kafka_err2str(error),
-          *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
-    }
-    settle(f, 1);
+    // Written and synced after this report is handled (no I/O inside librdkafka's callback),
+    // and only then settled: the record's position commits once its dead letter is durable.
+    pending_dead_letters_.push_back({&f, record, error});
     return;
   }
   if (error_class == ErrorClass::kFatal) fatal_ = true;
@@ -235,6 +229,65 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
                  std::chrono::duration_cast<std::chrono::milliseconds>(backoff()).count(),
                  *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
   }
+}
+
+void KafkaOutput::write_dead_letters() {
+  if (pending_dead_letters_.empty()) return;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  Status status = Status::ok();
+  for (const auto& pending : pending_dead_letters_) {
+    const InFlight& f = *pending.batch;
+    DeadLetter letter;
+    letter.time_ms = now_ms;
+    letter.error = rd_kafka_err2name(pending.error);
+    letter.reason = rd_kafka_err2str(pending.error);
+    letter.topic = f.topic;
+    letter.key = f.key;
+    if (f.headers != nullptr) {
+      const char* name = nullptr;
+      const void* value = nullptr;
+      size_t size = 0;
+      for (size_t i = 0; rd_kafka_header_get_all(f.headers, i, &name, &value, &size) ==
+                         RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++i) {
+        letter.headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
+      }
+    }
+    letter.value = f.batch->record(pending.record);
+    letter.origin = &f.batch->source();
+    letter.position = f.batch->position(pending.record);
+    status = dead_letters_.append(letter);
+    if (!status) break;
+  }
+  if (status) status = dead_letters_.sync();
+  if (!status) {
+    // Not acknowledged, not dropped: tried again on the next turn.
+    if (auto suppressed = dead_letter_error_log_.allow()) {
+      spdlog::error("output {}: {}; {} record(s) wait for the dead-letter file{}", context_.name,
+                    status.error().message, pending_dead_letters_.size(),
+                    *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
+    }
+    return;
+  }
+  for (const auto& pending : pending_dead_letters_) {
+    dead_lettered_->add();
+    if (auto suppressed = rejected_log_.allow()) {
+      spdlog::error(
+          "output {}: Kafka will never take the {}-byte record at {}:{} (topic {}): {} "
+          "({}); it is in the dead-letter file {}{}",
+          context_.name, pending.batch->batch->record(pending.record).size(),
+          pending.batch->batch->source().path, pending.batch->batch->position(pending.record),
+          pending.batch->topic, rd_kafka_err2name(pending.error), rd_kafka_err2str(pending.error),
+          dead_letters_.path().string(),
+          *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
+    }
+  }
+  // Settling may complete and free a batch: copy the list first.
+  auto settled = std::move(pending_dead_letters_);
+  pending_dead_letters_.clear();
+  for (const auto& pending : settled) settle(*pending.batch, 1);
 }
 
 KafkaOutput::Clock::duration KafkaOutput::backoff() const {
@@ -331,6 +384,7 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
     }
     if (current_ != nullptr && !fatal_) blocked = !produce_current();
     rd_kafka_poll(producer_->get(), blocked || unsettled_records_ > 0 ? kPollBusyMs : 0);
+    write_dead_letters();
     if (current_ == nullptr && unsettled_records_ == 0 && queue.closed_and_empty()) {
       return Status::ok();
     }

@@ -4,6 +4,7 @@
 // here, including the delivery reports (rd_kafka_poll), so nothing in it needs a lock.
 #pragma once
 
+#include "agent/dead_letter_file.h"
 #include "agent/log_limiter.h"
 #include "agent/plugin.h"
 #include "outputs/kafka/embedded_broker.h"
@@ -26,6 +27,9 @@ class KafkaOutput final : public Output {
   ~KafkaOutput() override;
 
   Status run(BatchQueue& queue, std::stop_token stop) override;
+
+  /// For fault-injection tests (rd_kafka_test_fatal_error); valid until a fatal error.
+  rd_kafka_t* producer_handle_for_testing() const { return producer_->get(); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -64,6 +68,8 @@ class KafkaOutput final : public Output {
   /// own: a record that only shared a broker batch with an oversized one then gets through.
   void resend_alone(std::stop_token stop);
   void settle(InFlight& batch, size_t records);
+  /// Writes the records Kafka will never take to the dead-letter file, then settles them.
+  void write_dead_letters();
   void recover_from_fatal_error();
   Clock::duration backoff() const;
   void abandon();
@@ -78,6 +84,13 @@ class KafkaOutput final : public Output {
   InFlight* current_ = nullptr;  // batch still being handed to librdkafka
   std::deque<Retry> retries_;
   std::deque<std::pair<InFlight*, size_t>> resend_alone_;
+  struct PendingDeadLetter {
+    InFlight* batch;
+    size_t record;
+    rd_kafka_resp_err_t error;
+  };
+  std::vector<PendingDeadLetter> pending_dead_letters_;
+  DeadLetterFile dead_letters_;
   bool sending_alone_ = false;
   size_t unsettled_records_ = 0;
   uint64_t next_sequence_ = 0;
@@ -86,10 +99,11 @@ class KafkaOutput final : public Output {
   unsigned producer_generation_ = 0;
   LogLimiter failure_log_;
   LogLimiter rejected_log_;
+  LogLimiter dead_letter_error_log_;
 
   Counter* delivered_;
   Counter* retried_;
-  Counter* rejected_;
+  Counter* dead_lettered_;
   Counter* queue_full_;
   Counter* batches_;
   Counter* producers_created_;

@@ -27,6 +27,9 @@ class DroverPipeline {
   }
 
   std::filesystem::path log_path(const std::string& name) const { return dir_ / "logs" / name; }
+  std::filesystem::path dead_letter_file() const {
+    return dir_ / "data" / "dead_letter" / "kafka.ndjson";
+  }
 
   void start() {
     const auto config = dir_ / "drover.toml";

@@ -13,6 +13,7 @@ TEST(RecordEncoderTest, JsonEnvelopeHasEveryFieldAndParses) {
   const std::string text = "GET /a?q=\"1\" \\ done\x01";
   encoder.encode(batch, Line{text, 4096, 4200, true}, "2026-11-23T09:56:56.123Z");
   ASSERT_EQ(batch.record_count(), 1U);
+  EXPECT_EQ(batch.position(0), 4096U);
 
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -36,6 +37,7 @@ TEST(RecordEncoderTest, RawCodecKeepsTheLineBytes) {
   ASSERT_EQ(batch.record_count(), 2U);
   EXPECT_EQ(batch.record(0), "plain \xff line");
   EXPECT_EQ(batch.record(1), "");
+  EXPECT_EQ(batch.position(1), 13U);
 }
 
 TEST(RecordEncoderTest, FormatsTimestampsInUtcWithMilliseconds) {

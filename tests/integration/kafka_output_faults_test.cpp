@@ -1,0 +1,187 @@
+// The Kafka output under the failures Kafka can throw, injected with librdkafka's mock
+// cluster (KAFKA_NOTES §4). Only NOT_PERSISTED faults are used (broker down, records refused at
+// produce time), so the mock's artefacts (§4.3) cannot fake a loss or a duplicate.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "outputs/kafka/kafka_output.h"
+#include "tests/support/mock_kafka.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/topic_reader.h"
+#include "tests/support/wait.h"
+
+namespace drover::outputs {
+namespace {
+
+using testing::MockKafka;
+using testing::TempDir;
+using testing::TopicReader;
+using testing::wait_until;
+
+constexpr int kPartitions = 3;
+
+class TicketLog final : public AckReceiver {
+ public:
+  void on_batch_safe(uint64_t ticket) override {
+    std::lock_guard lock(mutex_);
+    safe_.insert(ticket);
+  }
+  size_t count() const {
+    std::lock_guard lock(mutex_);
+    return safe_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::set<uint64_t> safe_;
+};
+
+class KafkaOutputFaultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { kafka.create_topic("t", kPartitions); }
+  void TearDown() override { stop(); }
+
+  KafkaOutputConfig config() const {
+    KafkaOutputConfig c;
+    c.brokers = {kafka.bootstrap()};
+    c.topic = *SourceTemplate::parse("t");
+    c.linger = std::chrono::milliseconds(5);
+    c.retry_backoff = std::chrono::milliseconds(50);
+    c.retry_backoff_max = std::chrono::milliseconds(500);
+    return c;
+  }
+
+  void start(const KafkaOutputConfig& c) {
+    output = std::make_unique<KafkaOutput>(c, ComponentContext{"kafka", "host", dir.path(), &metrics, 16 << 20});
+    thread = std::jthread([this](std::stop_token stop) { (void)output->run(queue, stop); });
+  }
+  void stop() {
+    if (thread.joinable()) {
+      thread.request_stop();
+      thread.join();
+    }
+  }
+
+  /// Queues one batch of `count` records named rec-<first>..; its ticket is its number.
+  void push_batch(int first, int count, const std::string& big_at = "") {
+    auto batch = std::make_shared<Batch>(source, 1'700'000'000'000);
+    for (int i = first; i < first + count; ++i) {
+      const std::string value = fmt::format("rec-{:07}", i);
+      batch->add_record(big_at == value ? value + std::string(5000, 'x') : value,
+                        static_cast<uint64_t>(i) * 100);
+    }
+    batch->set_ack(std::make_shared<AckGroup>(acks, static_cast<uint64_t>(batches_pushed++)));
+    ASSERT_TRUE(queue.push(std::move(batch), std::stop_token()));
+  }
+
+  uint64_t counter(const std::string& name) const {
+    return metrics.value(name, {{"output", "kafka"}});
+  }
+
+  /// Reads the topic until `count` distinct records arrived; returns how many records (with
+  /// duplicates) the topic holds.
+  int64_t expect_distinct_records(TopicReader& reader, size_t count) {
+    std::set<std::string> distinct;
+    const bool done = wait_until([&] {
+      for (const auto& r : reader.poll()) distinct.insert(r.value);
+      return distinct.size() >= count;
+    }, std::chrono::seconds(60));
+    EXPECT_TRUE(done) << distinct.size() << " of " << count;
+    EXPECT_EQ(distinct.size(), count);
+    return reader.total_records(kPartitions);
+  }
+
+  MockKafka kafka{1};
+  TempDir dir;
+  Metrics metrics;
+  BatchQueue queue{64 << 20};
+  std::shared_ptr<const SourceInfo> source =
+      std::make_shared<SourceInfo>(SourceInfo{"app", "host", "/var/log/app.log"});
+  std::shared_ptr<TicketLog> acks = std::make_shared<TicketLog>();
+  int batches_pushed = 0;
+  std::unique_ptr<KafkaOutput> output;
+  std::jthread thread;
+};
+
+TEST_F(KafkaOutputFaultsTest, OutageLongerThanTheDeliveryTimeoutLosesNothing) {
+  auto c = config();
+  c.delivery_timeout = std::chrono::seconds(2);
+  start(c);
+  for (int b = 0; b < 10; ++b) push_batch(b * 100, 100);
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 10; }));
+
+  kafka.set_all_brokers_down();
+  for (int b = 10; b < 20; ++b) push_batch(b * 100, 100);
+  // Every record of the outage times out in librdkafka and is re-produced by drover, twice.
+  const auto d0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return counter("drover_output_records_retried_total") >= 2000; },
+                         std::chrono::seconds(60)));
+  std::printf("2 retry rounds took %lld ms\n", static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - d0).count()));
+  EXPECT_EQ(acks->count(), 10U) << "nothing Kafka did not acknowledge may be acked";
+  const auto t0 = std::chrono::steady_clock::now();
+  kafka.set_all_brokers_up();
+
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 20; }, std::chrono::seconds(60)));
+  std::printf("recovered %lld ms after the brokers came back\n", static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()));
+  TopicReader reader(kafka.bootstrap(), "t", kPartitions);
+  EXPECT_EQ(expect_distinct_records(reader, 2000), 2000) << "duplicates";
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), 2000U);
+  EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 0U);
+}
+
+TEST_F(KafkaOutputFaultsTest, FatalErrorRecreatesTheProducerAndResendsWhatWasNotAcknowledged) {
+  auto c = config();
+  c.linger = std::chrono::milliseconds(50);
+  start(c);
+  for (int b = 0; b < 20; ++b) push_batch(b * 100, 100);
+  ASSERT_TRUE(wait_until([&] { return acks->count() >= 1; }));
+  rd_kafka_test_fatal_error(output->producer_handle_for_testing(),
+                            RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "injected by test");
+  for (int b = 20; b < 40; ++b) push_batch(b * 100, 100);
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 40; }, std::chrono::seconds(60)))
+      << acks->count();
+  EXPECT_EQ(counter("drover_output_producers_created_total"), 2U);
+  TopicReader reader(kafka.bootstrap(), "t", kPartitions);
+  const int64_t stored = expect_distinct_records(reader, 4000);
+  // Re-sent records that were in flight at the fatal error may be stored twice (at-least-once).
+  EXPECT_GE(stored, 4000);
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), 4000U);
+}
+
+TEST_F(KafkaOutputFaultsTest, OversizedRecordIsDeadLetteredAndTheRestFlows) {
+  auto c = config();
+  c.message_max_bytes = 1000;
+  start(c);
+  for (int b = 0; b < 10; ++b) push_batch(b * 1000, 1000, "rec-0005000");
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 10; }, std::chrono::seconds(60)));
+  TopicReader reader(kafka.bootstrap(), "t", kPartitions);
+  EXPECT_EQ(expect_distinct_records(reader, 9999), 9999);
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), 9999U);
+  EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 1U);
+
+  const std::string letters = testing::read_file(dir / "dead_letter" / "kafka.ndjson");
+  EXPECT_EQ(std::count(letters.begin(), letters.end(), '\n'), 1);
+  EXPECT_NE(letters.find("\"error\":\"MSG_SIZE_TOO_LARGE\""), std::string::npos) << letters;
+  EXPECT_NE(letters.find("\"topic\":\"t\""), std::string::npos);
+  EXPECT_NE(letters.find("\"path\":\"/var/log/app.log\",\"position\":500000}"), std::string::npos)
+      << letters;
+  EXPECT_NE(letters.find("\"value\":\"rec-0005000xxxx"), std::string::npos);
+}
+
+TEST_F(KafkaOutputFaultsTest, StopWithRecordsInFlightAcknowledgesNothingKafkaDidNot) {
+  start(config());
+  kafka.set_all_brokers_down();
+  for (int b = 0; b < 5; ++b) push_batch(b * 100, 100);
+  ASSERT_TRUE(wait_until([&] { return queue.batches() == 0; }));
+  stop();
+  EXPECT_EQ(acks->count(), 0U);
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), 0U);
+  EXPECT_EQ(counter("drover_output_records_abandoned_total"), 500U);
+}
+
+}  // namespace
+}  // namespace drover::outputs
