@@ -1,14 +1,14 @@
 #include "agent/dead_letter_file.h"
 
-#include <fcntl.h>
+#include "agent/json_escape.h"
+
 #include <fmt/format.h>
 #include <simdjson.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include "agent/json_escape.h"
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace drover {
 namespace {
@@ -26,7 +26,8 @@ void append_base64(std::string& out, std::string_view bytes) {
     out += kAlphabet[v & 63];
   }
   if (i < bytes.size()) {
-    const uint32_t v = (uint32_t{p[i]} << 16) | (i + 1 < bytes.size() ? uint32_t{p[i + 1]} << 8 : 0);
+    const uint32_t v =
+        (uint32_t{p[i]} << 16) | (i + 1 < bytes.size() ? uint32_t{p[i + 1]} << 8 : 0);
     out += kAlphabet[v >> 18];
     out += kAlphabet[(v >> 12) & 63];
     out += i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=';
@@ -53,7 +54,8 @@ Status DeadLetterFile::open() {
   std::filesystem::create_directories(path_.parent_path(), ec);
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd_ < 0) {
-    return Error{fmt::format("cannot open dead-letter file {}: {}", path_.string(), std::strerror(errno))};
+    return Error{
+        fmt::format("cannot open dead-letter file {}: {}", path_.string(), std::strerror(errno))};
   }
   return Status::ok();
 }
@@ -100,7 +102,8 @@ Status DeadLetterFile::append(const DeadLetter& letter) {
     const ssize_t n = ::write(fd_, line_.data() + written, line_.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return Error{fmt::format("cannot write dead-letter file {}: {}", path_.string(), std::strerror(errno))};
+      return Error{fmt::format("cannot write dead-letter file {}: {}", path_.string(),
+                               std::strerror(errno))};
     }
     written += static_cast<size_t>(n);
   }
@@ -109,7 +112,8 @@ Status DeadLetterFile::append(const DeadLetter& letter) {
 
 Status DeadLetterFile::sync() {
   if (fd_ >= 0 && ::fdatasync(fd_) != 0) {
-    return Error{fmt::format("cannot sync dead-letter file {}: {}", path_.string(), std::strerror(errno))};
+    return Error{
+        fmt::format("cannot sync dead-letter file {}: {}", path_.string(), std::strerror(errno))};
   }
   return Status::ok();
 }

@@ -4,6 +4,9 @@
 // records are acknowledged.
 #pragma once
 
+#include "agent/batch.h"
+#include "agent/status.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -11,21 +14,18 @@
 #include <utility>
 #include <vector>
 
-#include "agent/batch.h"
-#include "agent/status.h"
-
 namespace drover {
 
 struct DeadLetter {
   int64_t time_ms = 0;
-  std::string_view error;    // a stable code, e.g. "MSG_SIZE_TOO_LARGE"
-  std::string_view reason;   // the human text
+  std::string_view error;   // a stable code, e.g. "MSG_SIZE_TOO_LARGE"
+  std::string_view reason;  // the human text
   std::string_view topic;
   std::string_view key;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string_view value;    // written as "value" when UTF-8, else as "value_base64"
+  std::string_view value;  // written as "value" when UTF-8, else as "value_base64"
   const SourceInfo* origin = nullptr;
-  uint64_t position = 0;     // of the record in its source
+  uint64_t position = 0;  // of the record in its source
 };
 
 class DeadLetterFile {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 
 namespace drover::outputs {
@@ -118,6 +119,9 @@ void KafkaOutput::start(BatchPtr batch) {
   f.self = std::prev(in_flight_.end());
   f.topic = config_.topic.render(batch->source());
   if (!config_.key.empty()) f.key = config_.key.render(batch->source());
+  if (!config_.record_id_header.empty()) {
+    f.record_id_prefix = fmt::format("{}:{}:", batch->source().host, batch->source().path);
+  }
   if (!config_.headers.empty()) {
     f.headers = rd_kafka_headers_new(config_.headers.size());
     for (const auto& [name, value] : config_.headers) {
@@ -143,20 +147,31 @@ bool KafkaOutput::produce(InFlight& f, size_t record) {
   // Zero copy: the batch stays alive until every record's delivery report.
   void* payload = const_cast<char*>(value.data());
   const void* key = f.key.empty() ? nullptr : f.key.data();
+  const int32_t partition = config_.partition.value_or(RD_KAFKA_PARTITION_UA);
+  rd_kafka_headers_t* headers = f.headers != nullptr ? rd_kafka_headers_copy(f.headers) : nullptr;
+  if (!config_.record_id_header.empty()) {
+    // Stable across re-sends, so consumers can drop at-least-once duplicates.
+    record_id_.assign(f.record_id_prefix);
+    fmt::format_to(std::back_inserter(record_id_), "{}", f.batch->position(record));
+    if (headers == nullptr) headers = rd_kafka_headers_new(1);
+    rd_kafka_header_add(headers, config_.record_id_header.data(),
+                        static_cast<ssize_t>(config_.record_id_header.size()), record_id_.data(),
+                        static_cast<ssize_t>(record_id_.size()));
+  }
   rd_kafka_resp_err_t error;
-  if (f.headers == nullptr) {
+  if (headers == nullptr) {
     error = rd_kafka_producev(
-        producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(0),
-        RD_KAFKA_V_VALUE(payload, value.size()), RD_KAFKA_V_KEY(key, f.key.size()),
-        RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
+        producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(payload, value.size()),
+        RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()),
+        RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
   } else {
     // producev, not produceva: 2.0.2's produceva double-frees headers (librdkafka#4627).
-    rd_kafka_headers_t* headers = rd_kafka_headers_copy(f.headers);
-    error = rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(0),
-                              RD_KAFKA_V_VALUE(payload, value.size()),
-                              RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_HEADERS(headers),
-                              RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()), RD_KAFKA_V_OPAQUE(&f),
-                              RD_KAFKA_V_END);
+    error = rd_kafka_producev(
+        producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(payload, value.size()),
+        RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);  // still ours
   }
 #pragma GCC diagnostic pop

@@ -39,6 +39,7 @@ class KafkaOutput final : public Output {
     std::string topic;
     std::string key;
     rd_kafka_headers_t* headers = nullptr;  // rendered once per batch, copied per record
+    std::string record_id_prefix;           // "<host>:<path>:" + the record's position
     size_t next_record = 0;  // records before it were handed to librdkafka at least once
     size_t unsettled = 0;    // records neither delivered nor given up on
     uint64_t sequence = 0;   // read order, to re-send in order after a fatal error
@@ -79,6 +80,7 @@ class KafkaOutput final : public Output {
   std::unique_ptr<EmbeddedBroker> embedded_;
   std::unique_ptr<TcpForwarder> embedded_port_;
   std::string bootstrap_;
+  std::string record_id_;  // scratch for one record's id header
   std::unique_ptr<Producer> producer_;
   std::list<InFlight> in_flight_;
   InFlight* current_ = nullptr;  // batch still being handed to librdkafka

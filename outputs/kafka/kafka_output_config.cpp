@@ -13,10 +13,11 @@ namespace {
 
 // Properties drover owns through first-class keys; setting them in the pass-through table
 // would silently fight the documented option.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kOwnedProperties{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kOwnedProperties{{
     {"bootstrap.servers", "brokers"},
     {"compression.codec", "compression"},
     {"compression.type", "compression"},
+    {"compression.level", "compression_level"},
     {"acks", "acks"},
     {"request.required.acks", "acks"},
     {"enable.idempotence", "idempotence"},
@@ -78,6 +79,14 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
   }
   config.compression =
       reader.one_of("compression", config.compression, {"none", "gzip", "snappy", "lz4", "zstd"});
+  config.compression_level = static_cast<int>(reader.integer("compression_level", -1, -1, 12));
+  if (config.compression_level > 9 && config.compression == "gzip") {
+    reader.error("compression_level", "gzip levels go from 0 to 9");
+  }
+  config.record_id_header = reader.string("record_id_header", config.record_id_header);
+  if (reader.has("partition")) {
+    config.partition = static_cast<int32_t>(reader.integer("partition", 0, 0, 1'000'000));
+  }
   config.acks = reader.one_of("acks", config.acks, {"0", "1", "all"});
   config.idempotence = reader.boolean("idempotence", config.idempotence);
   if (config.idempotence && config.acks != "all") {
@@ -130,6 +139,7 @@ Properties librdkafka_properties(const KafkaOutputConfig& config, const std::str
       {"client.id", config.client_id.empty() ? "drover@" + host : config.client_id},
       {"enable.idempotence", config.idempotence ? "true" : "false"},
       {"compression.codec", config.compression},
+      {"compression.level", std::to_string(config.compression_level)},
       {"linger.ms", std::to_string(config.linger.count())},
       {"batch.size", std::to_string(config.batch_bytes)},
       {"message.max.bytes", std::to_string(config.message_max_bytes)},

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,7 +22,10 @@ struct KafkaOutputConfig {
   SourceTemplate topic;
   SourceTemplate key;                                           // empty: records have no key
   std::vector<std::pair<std::string, SourceTemplate>> headers;  // name → value template
+  std::string record_id_header = "drover-id";  // "<host>:<path>:<position>"; empty: none
+  std::optional<int32_t> partition;            // unset: by key (murmur2), or spread
   std::string compression = "lz4";
+  int compression_level = -1;  // -1: the codec's default
   std::string acks = "all";
   bool idempotence = true;
   std::chrono::milliseconds linger{50};

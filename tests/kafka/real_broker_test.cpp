@@ -232,9 +232,14 @@ TEST_F(RealBrokerTest, HeadersAndCreateTimeSurvive) {
                             .count();
   ASSERT_EQ(drover.stop(), 0) << drover.log();
   ASSERT_EQ(records.size(), 2U);
-  const std::vector<std::pair<std::string, std::string>> expected_headers{
-      {"env", "test"}, {"source", "app:" + drover.log_path("app.log").string()}};
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
   for (const auto& r : records) {
+    const uint64_t offset = r.value == "first" ? 0 : 6;
+    const std::vector<std::pair<std::string, std::string>> expected_headers{
+        {"env", "test"},
+        {"source", "app:" + drover.log_path("app.log").string()},
+        {"drover-id", fmt::format("{}:{}:{}", host, drover.log_path("app.log").string(), offset)}};
     EXPECT_EQ(r.headers, expected_headers);
     EXPECT_EQ(r.timestamp_type, RD_KAFKA_TIMESTAMP_CREATE_TIME);
     EXPECT_GE(r.timestamp_ms, before);

@@ -186,6 +186,24 @@ topic = "logs.{service}"
   EXPECT_NE(problems[0].find("unknown field {service}"), std::string::npos);
 }
 
+TEST(PipelineConfigTest, KafkaCompressionLevelAndPartitionAreChecked) {
+  const auto problems = problems_of(R"([inputs.app]
+type = "file"
+include = ["/x/*.log"]
+
+[outputs.k]
+type = "kafka"
+inputs = ["app"]
+brokers = ["b:9092"]
+compression = "gzip"
+compression_level = 11
+partition = -1
+)");
+  ASSERT_EQ(problems.size(), 2U) << ::testing::PrintToString(problems);
+  EXPECT_EQ(problems[0], "drover.toml:10: outputs.k.compression_level: gzip levels go from 0 to 9");
+  EXPECT_EQ(problems[1], "drover.toml:11: outputs.k.partition: -1 is out of range [0, 1000000]");
+}
+
 TEST(PipelineConfigTest, EmptyConfigSaysWhatIsMissing) {
   const auto problems = problems_of("");
   ASSERT_EQ(problems.size(), 2U);

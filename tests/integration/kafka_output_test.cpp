@@ -1,18 +1,20 @@
-// The Kafka output under the failures Kafka can throw, injected with librdkafka's mock
-// cluster (KAFKA_NOTES §4). Only NOT_PERSISTED faults are used (broker down, records refused at
-// produce time), so the mock's artefacts (§4.3) cannot fake a loss or a duplicate.
+// The Kafka output in process against librdkafka's mock cluster: what it sends, and how it
+// behaves under the failures Kafka can throw (KAFKA_NOTES §4). Only NOT_PERSISTED faults are used
+// (broker down, records refused at produce time), so the mock's artefacts (§4.3) cannot fake a loss
+// or a duplicate.
+#include "outputs/kafka/kafka_output.h"
+
+#include "tests/support/mock_kafka.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/topic_reader.h"
+#include "tests/support/wait.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include "outputs/kafka/kafka_output.h"
-#include "tests/support/mock_kafka.h"
-#include "tests/support/temp_dir.h"
-#include "tests/support/topic_reader.h"
-#include "tests/support/wait.h"
 
 namespace drover::outputs {
 namespace {
@@ -40,7 +42,7 @@ class TicketLog final : public AckReceiver {
   std::set<uint64_t> safe_;
 };
 
-class KafkaOutputFaultsTest : public ::testing::Test {
+class KafkaOutputTest : public ::testing::Test {
  protected:
   void SetUp() override { kafka.create_topic("t", kPartitions); }
   void TearDown() override { stop(); }
@@ -56,7 +58,8 @@ class KafkaOutputFaultsTest : public ::testing::Test {
   }
 
   void start(const KafkaOutputConfig& c) {
-    output = std::make_unique<KafkaOutput>(c, ComponentContext{"kafka", "host", dir.path(), &metrics, 16 << 20});
+    output = std::make_unique<KafkaOutput>(
+        c, ComponentContext{"kafka", "host", dir.path(), &metrics, 16 << 20});
     thread = std::jthread([this](std::stop_token stop) { (void)output->run(queue, stop); });
   }
   void stop() {
@@ -86,10 +89,12 @@ class KafkaOutputFaultsTest : public ::testing::Test {
   /// duplicates) the topic holds.
   int64_t expect_distinct_records(TopicReader& reader, size_t count) {
     std::set<std::string> distinct;
-    const bool done = wait_until([&] {
-      for (const auto& r : reader.poll()) distinct.insert(r.value);
-      return distinct.size() >= count;
-    }, std::chrono::seconds(60));
+    const bool done = wait_until(
+        [&] {
+          for (const auto& r : reader.poll()) distinct.insert(r.value);
+          return distinct.size() >= count;
+        },
+        std::chrono::seconds(60));
     EXPECT_TRUE(done) << distinct.size() << " of " << count;
     EXPECT_EQ(distinct.size(), count);
     return reader.total_records(kPartitions);
@@ -107,7 +112,7 @@ class KafkaOutputFaultsTest : public ::testing::Test {
   std::jthread thread;
 };
 
-TEST_F(KafkaOutputFaultsTest, OutageLongerThanTheDeliveryTimeoutLosesNothing) {
+TEST_F(KafkaOutputTest, OutageLongerThanTheDeliveryTimeoutLosesNothing) {
   auto c = config();
   c.delivery_timeout = std::chrono::seconds(2);
   start(c);
@@ -120,20 +125,26 @@ TEST_F(KafkaOutputFaultsTest, OutageLongerThanTheDeliveryTimeoutLosesNothing) {
   const auto d0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(wait_until([&] { return counter("drover_output_records_retried_total") >= 2000; },
                          std::chrono::seconds(60)));
-  std::printf("2 retry rounds took %lld ms\n", static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - d0).count()));
+  std::printf("2 retry rounds took %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - d0)
+                                         .count()));
   EXPECT_EQ(acks->count(), 10U) << "nothing Kafka did not acknowledge may be acked";
   const auto t0 = std::chrono::steady_clock::now();
   kafka.set_all_brokers_up();
 
   ASSERT_TRUE(wait_until([&] { return acks->count() == 20; }, std::chrono::seconds(60)));
-  std::printf("recovered %lld ms after the brokers came back\n", static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()));
+  std::printf("recovered %lld ms after the brokers came back\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - t0)
+                                         .count()));
   TopicReader reader(kafka.bootstrap(), "t", kPartitions);
   EXPECT_EQ(expect_distinct_records(reader, 2000), 2000) << "duplicates";
   EXPECT_EQ(counter("drover_output_records_delivered_total"), 2000U);
   EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 0U);
 }
 
-TEST_F(KafkaOutputFaultsTest, FatalErrorRecreatesTheProducerAndResendsWhatWasNotAcknowledged) {
+TEST_F(KafkaOutputTest, FatalErrorRecreatesTheProducerAndResendsWhatWasNotAcknowledged) {
   auto c = config();
   c.linger = std::chrono::milliseconds(50);
   start(c);
@@ -152,7 +163,7 @@ TEST_F(KafkaOutputFaultsTest, FatalErrorRecreatesTheProducerAndResendsWhatWasNot
   EXPECT_EQ(counter("drover_output_records_delivered_total"), 4000U);
 }
 
-TEST_F(KafkaOutputFaultsTest, OversizedRecordIsDeadLetteredAndTheRestFlows) {
+TEST_F(KafkaOutputTest, OversizedRecordIsDeadLetteredAndTheRestFlows) {
   auto c = config();
   c.message_max_bytes = 1000;
   start(c);
@@ -172,7 +183,7 @@ TEST_F(KafkaOutputFaultsTest, OversizedRecordIsDeadLetteredAndTheRestFlows) {
   EXPECT_NE(letters.find("\"value\":\"rec-0005000xxxx"), std::string::npos);
 }
 
-TEST_F(KafkaOutputFaultsTest, StopWithRecordsInFlightAcknowledgesNothingKafkaDidNot) {
+TEST_F(KafkaOutputTest, StopWithRecordsInFlightAcknowledgesNothingKafkaDidNot) {
   start(config());
   kafka.set_all_brokers_down();
   for (int b = 0; b < 5; ++b) push_batch(b * 100, 100);
@@ -181,6 +192,23 @@ TEST_F(KafkaOutputFaultsTest, StopWithRecordsInFlightAcknowledgesNothingKafkaDid
   EXPECT_EQ(acks->count(), 0U);
   EXPECT_EQ(counter("drover_output_records_delivered_total"), 0U);
   EXPECT_EQ(counter("drover_output_records_abandoned_total"), 500U);
+}
+
+TEST_F(KafkaOutputTest, ExplicitPartitionAndStableRecordIds) {
+  auto c = config();
+  c.partition = 2;
+  start(c);
+  push_batch(0, 50);
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 1; }));
+  TopicReader reader(kafka.bootstrap(), "t", kPartitions);
+  ASSERT_TRUE(wait_until([&] { return reader.poll().size() == 50; }));
+  for (const auto& r : reader.records()) {
+    EXPECT_EQ(r.partition, 2);
+    ASSERT_EQ(r.headers.size(), 1U);
+    EXPECT_EQ(r.headers[0].first, "drover-id");
+    const int n = std::stoi(r.value.substr(4));
+    EXPECT_EQ(r.headers[0].second, fmt::format("host:/var/log/app.log:{}", n * 100));
+  }
 }
 
 }  // namespace
