@@ -78,9 +78,11 @@ KafkaOutput::~KafkaOutput() {
 }
 
 Status KafkaOutput::create_producer() {
-  auto producer = Producer::create(
-      librdkafka_properties(config_, bootstrap_, context_.host, context_.memory_bytes), this,
-      &KafkaOutput::on_delivery, &KafkaOutput::on_error);
+  auto properties = librdkafka_properties(config_, bootstrap_, context_.host, context_.memory_bytes,
+                                          /*resolve_secrets=*/true);
+  if (!properties) return properties.error();
+  auto producer =
+      Producer::create(*properties, this, &KafkaOutput::on_delivery, &KafkaOutput::on_error);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
   producers_created_->add();

@@ -13,7 +13,7 @@ namespace {
 
 // Properties drover owns through first-class keys; setting them in the pass-through table
 // would silently fight the documented option.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kOwnedProperties{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kOwnedProperties{{
     {"bootstrap.servers", "brokers"},
     {"compression.codec", "compression"},
     {"compression.type", "compression"},
@@ -24,6 +24,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kOwnedPr
     {"linger.ms", "linger"},
     {"queue.buffering.max.ms", "linger"},
     {"message.timeout.ms", "delivery_timeout"},
+    {"security.protocol", "tls / sasl"},
+    {"sasl.mechanisms", "sasl.mechanism"},
+    {"sasl.username", "sasl.username"},
+    {"sasl.password", "sasl.password_env / sasl.password_file"},
 }};
 
 bool parse_template(config::TomlReader& reader, const std::string& key, const std::string& fallback,
@@ -104,6 +108,7 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
     reader.error("retry_backoff_max", "must not be shorter than retry_backoff");
   }
   config.client_id = reader.string("client_id", "");
+  config.security = parse_kafka_security(reader);
   config.librdkafka = reader.scalar_map("librdkafka");
   for (const auto& [name, value] : config.librdkafka) {
     for (const auto& [owned, key] : kOwnedProperties) {
@@ -119,21 +124,24 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
                                                                           &rd_kafka_conf_destroy);
   const std::string bootstrap =
       config.embedded ? "127.0.0.1:9092" : fmt::format("{}", fmt::join(config.brokers, ","));
-  for (const auto& [name, value] : librdkafka_properties(config, bootstrap, "check", 64 << 20)) {
+  auto properties = librdkafka_properties(config, bootstrap, "check", 64 << 20, false);
+  for (const auto& [name, value] : properties.value()) {
     char error[512];
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
       const bool passed_through = std::any_of(config.librdkafka.begin(), config.librdkafka.end(),
                                               [&](const auto& p) { return p.first == name; });
+      const std::string shown = is_secret_property(name) ? "(hidden)" : value;
       reader.error(passed_through ? "librdkafka" : "brokers",
-                   fmt::format("librdkafka refuses {} = \"{}\": {}", name, value, error));
+                   fmt::format("librdkafka refuses {} = \"{}\": {}", name, shown, error));
     }
   }
   return config;
 }
 
-Properties librdkafka_properties(const KafkaOutputConfig& config, const std::string& bootstrap,
-                                 const std::string& host, uint64_t memory_bytes) {
+Result<Properties> librdkafka_properties(const KafkaOutputConfig& config,
+                                         const std::string& bootstrap, const std::string& host,
+                                         uint64_t memory_bytes, bool resolve_secrets) {
   Properties p{
       {"bootstrap.servers", bootstrap},
       {"client.id", config.client_id.empty() ? "drover@" + host : config.client_id},
@@ -151,6 +159,9 @@ Properties librdkafka_properties(const KafkaOutputConfig& config, const std::str
       {"queue.buffering.max.messages", "0"},
   };
   if (!config.idempotence) p.emplace_back("acks", config.acks == "all" ? "-1" : config.acks);
+  auto security = security_properties(config.security, resolve_secrets);
+  if (!security) return security.error();
+  for (auto& entry : *security) p.push_back(std::move(entry));
   for (const auto& entry : config.librdkafka) p.push_back(entry);
   return p;
 }

@@ -5,6 +5,7 @@
 
 #include "agent/source_template.h"
 #include "config/toml_reader.h"
+#include "outputs/kafka/kafka_security.h"
 
 #include <chrono>
 #include <cstdint>
@@ -14,8 +15,6 @@
 #include <vector>
 
 namespace drover::outputs {
-
-using Properties = std::vector<std::pair<std::string, std::string>>;
 
 struct KafkaOutputConfig {
   std::vector<std::string> brokers;  // host:port, or the single "embedded" / "embedded:PORT"
@@ -34,8 +33,9 @@ struct KafkaOutputConfig {
   std::chrono::milliseconds delivery_timeout{300'000};  // librdkafka's message.timeout.ms
   std::chrono::milliseconds retry_backoff{100};         // first re-produce after a failure
   std::chrono::milliseconds retry_backoff_max{30'000};
-  std::string client_id;  // empty: "drover@<host>"
-  Properties librdkafka;  // pass-through, applied last
+  std::string client_id;   // empty: "drover@<host>"
+  KafkaSecurity security;  // [tls], [sasl]
+  Properties librdkafka;   // pass-through, applied last
 
   bool embedded = false;       // brokers = ["embedded"] or ["embedded:PORT"]
   uint16_t embedded_port = 0;  // 0: the mock cluster's own port only
@@ -43,8 +43,10 @@ struct KafkaOutputConfig {
 
 KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader);
 
-/// Every librdkafka property drover sets, in order (pass-through last).
-Properties librdkafka_properties(const KafkaOutputConfig& config, const std::string& bootstrap,
-                                 const std::string& host, uint64_t memory_bytes);
+/// Every librdkafka property drover sets, in order (pass-through last). Secrets are read only
+/// with `resolve_secrets` (when the producer is built); otherwise they are placeholders.
+Result<Properties> librdkafka_properties(const KafkaOutputConfig& config,
+                                         const std::string& bootstrap, const std::string& host,
+                                         uint64_t memory_bytes, bool resolve_secrets);
 
 }  // namespace drover::outputs

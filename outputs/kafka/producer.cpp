@@ -13,7 +13,9 @@ Result<std::unique_ptr<Producer>> Producer::create(const Properties& properties,
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      return Error{fmt::format("librdkafka property {}: {}", name, error)};
+      // librdkafka's text quotes the value: not for secrets.
+      return Error{fmt::format("librdkafka property {}: {}", name,
+                               is_secret_property(name) ? "invalid value (hidden)" : error)};
     }
   }
   rd_kafka_conf_set_opaque(conf, opaque);
