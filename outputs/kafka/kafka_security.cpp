@@ -49,7 +49,8 @@ KafkaSecurity parse_kafka_security(config::TomlReader& reader) {
   }
   if (config::TomlReader* s = reader.table("sasl")) {
     SaslConfig sasl;
-    sasl.mechanism = s->one_of("mechanism", "", {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"});
+    sasl.mechanism =
+        s->one_of("mechanism", "", {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"});
     if (!s->has("mechanism")) s->error("mechanism", "is required");
     if (sasl.mechanism == "OAUTHBEARER") {
       sasl.token_endpoint = s->required_string("token_endpoint");
@@ -96,8 +97,8 @@ Result<Properties> security_properties(const KafkaSecurity& security, bool resol
   };
   if (security.tls || security.sasl) {
     p.emplace_back("security.protocol", security.tls && security.sasl ? "SASL_SSL"
-                                        : security.tls                 ? "SSL"
-                                                                       : "SASL_PLAINTEXT");
+                                        : security.tls                ? "SSL"
+                                                                      : "SASL_PLAINTEXT");
   }
   if (const auto& tls = security.tls) {
     if (!tls->ca_file.empty()) p.emplace_back("ssl.ca.location", tls->ca_file);
@@ -126,8 +127,8 @@ Result<Properties> security_properties(const KafkaSecurity& security, bool resol
 
 bool is_secret_property(std::string_view name) {
   return name.find("password") != std::string_view::npos ||
-         name.find("secret") != std::string_view::npos ||
-         name == "sasl.oauthbearer.config" || name == "ssl.key.pem";
+         name.find("secret") != std::string_view::npos || name == "sasl.oauthbearer.config" ||
+         name == "ssl.key.pem";
 }
 
 }  // namespace drover::outputs

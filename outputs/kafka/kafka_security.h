@@ -3,13 +3,13 @@
 // environment variable or a file, resolved when the producer is built, and never logged.
 #pragma once
 
+#include "agent/status.h"
+#include "config/toml_reader.h"
+
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "agent/status.h"
-#include "config/toml_reader.h"
 
 namespace drover::outputs {
 

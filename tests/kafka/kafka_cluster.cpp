@@ -80,6 +80,9 @@ KafkaCluster::KafkaCluster(KafkaClusterOptions options) : options_(std::move(opt
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap().c_str(), error, sizeof error);
   rd_kafka_conf_set(conf, "log_level", "2", error, sizeof error);
+  for (const auto& [key, value] : client_properties()) {
+    rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error);
+  }
   admin_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
   if (admin_ == nullptr || !wait_for_brokers(options_.nodes, std::chrono::seconds(90))) {
     const std::string logs = log_tails();
@@ -103,6 +106,14 @@ std::string KafkaCluster::bootstrap() const {
     out += fmt::format("127.0.0.1:{}", n.broker_port);
   }
   return out;
+}
+
+std::vector<std::pair<std::string, std::string>> KafkaCluster::client_properties() const {
+  if (options_.sasl_plain_users.empty()) return {};
+  return {{"security.protocol", "SASL_PLAINTEXT"},
+          {"sasl.mechanisms", "PLAIN"},
+          {"sasl.username", "admin"},
+          {"sasl.password", "admin-secret"}};
 }
 
 void KafkaCluster::write_properties(const Node& n) const {
@@ -134,6 +145,22 @@ void KafkaCluster::write_properties(const Node& n) const {
       {"broker.heartbeat.interval.ms", "500"},
       {"replica.lag.time.max.ms", "5000"},
   };
+  if (!options_.sasl_plain_users.empty()) {
+    p["listeners"] = fmt::format("SASL_PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{}",
+                                 n.broker_port, n.controller_port);
+    p["advertised.listeners"] = fmt::format("SASL_PLAINTEXT://127.0.0.1:{}", n.broker_port);
+    p["listener.security.protocol.map"] = "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT";
+    p["inter.broker.listener.name"] = "SASL_PLAINTEXT";
+    p["sasl.enabled.mechanisms"] = "PLAIN";
+    p["sasl.mechanism.inter.broker.protocol"] = "PLAIN";
+    std::string jaas =
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        "username=\"admin\" password=\"admin-secret\" user_admin=\"admin-secret\"";
+    for (const auto& [user, password] : options_.sasl_plain_users) {
+      jaas += fmt::format(" user_{}=\"{}\"", user, password);
+    }
+    p["listener.name.sasl_plaintext.plain.sasl.jaas.config"] = jaas + ";";
+  }
   for (const auto& [key, value] : options_.broker_properties) p[key] = value;
   std::ofstream out(n.dir / "server.properties");
   for (const auto& [key, value] : p) out << key << '=' << value << '\n';

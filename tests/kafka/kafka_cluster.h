@@ -20,6 +20,9 @@ struct KafkaClusterOptions {
   int min_insync_replicas = 1;
   std::chrono::seconds lifetime{600};  // a broker is SIGKILLed after this, whatever happens
   std::map<std::string, std::string> broker_properties;
+  /// Non-empty: clients must authenticate with SASL/PLAIN as one of these users (name →
+  /// password). The harness itself connects as "admin".
+  std::map<std::string, std::string> sasl_plain_users;
 };
 
 class KafkaCluster {
@@ -32,6 +35,8 @@ class KafkaCluster {
   KafkaCluster& operator=(const KafkaCluster&) = delete;
 
   std::string bootstrap() const;
+  /// What a client needs to connect (SASL settings when the cluster requires them).
+  std::vector<std::pair<std::string, std::string>> client_properties() const;
   int nodes() const { return static_cast<int>(nodes_.size()); }
 
   void kill(int node_id);     // SIGKILL

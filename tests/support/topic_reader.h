@@ -24,7 +24,8 @@ struct ConsumedRecord {
 /// Reads partitions of one topic from the beginning, incrementally: poll() adds what arrived.
 class TopicReader {
  public:
-  TopicReader(const std::string& bootstrap, const std::string& topic, int partitions)
+  TopicReader(const std::string& bootstrap, const std::string& topic, int partitions,
+              const std::vector<std::pair<std::string, std::string>>& properties = {})
       : topic_(topic) {
     char error[256];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -32,6 +33,9 @@ class TopicReader {
     rd_kafka_conf_set(conf, "group.id", "drover-test-reader", error, sizeof error);
     rd_kafka_conf_set(conf, "enable.auto.commit", "false", error, sizeof error);
     rd_kafka_conf_set(conf, "log_level", "2", error, sizeof error);
+    for (const auto& [key, value] : properties) {
+      rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error);
+    }
     consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     if (consumer_ == nullptr) throw std::runtime_error(error);
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);

@@ -1,11 +1,11 @@
 #include "outputs/kafka/kafka_security.h"
 
+#include "tests/support/temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <sstream>
-
-#include "tests/support/temp_dir.h"
 
 namespace drover::outputs {
 namespace {
@@ -69,8 +69,8 @@ TEST(KafkaSecurityTest, PasswordFromAFileWithoutItsTrailingNewline) {
 }
 
 TEST(KafkaSecurityTest, MissingSecretIsAnErrorThatDoesNotShowIt) {
-  const auto parsed =
-      parse("[sasl]\nmechanism = \"PLAIN\"\nusername = \"u\"\npassword_env = \"DROVER_TEST_UNSET_PW\"\n");
+  const auto parsed = parse(
+      "[sasl]\nmechanism = \"PLAIN\"\nusername = \"u\"\npassword_env = \"DROVER_TEST_UNSET_PW\"\n");
   auto resolved = security_properties(parsed.security, true);
   ASSERT_FALSE(resolved.has_value());
   EXPECT_NE(resolved.error().message.find("DROVER_TEST_UNSET_PW"), std::string::npos);
