@@ -22,7 +22,8 @@ constexpr auto kIdleWait = std::chrono::milliseconds(100);
 KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& context)
     : config_(std::move(config)),
       context_(context),
-      dead_letters_(context.data_dir / "dead_letter" / (context.name + ".ndjson"), context.name) {
+      dead_letters_(context.data_dir / "dead_letter" / (context.name + ".ndjson"), context.name),
+      max_in_flight_bytes_(std::max<uint64_t>(context.memory_bytes, 1 << 20)) {
   const Labels labels{{"output", context_.name}};
   Metrics& m = *context_.metrics;
   delivered_ = &m.counter("drover_output_records_delivered_total", labels);
@@ -117,6 +118,7 @@ void KafkaOutput::on_error(rd_kafka_t* rk, int error, const char* reason, void* 
 }
 
 void KafkaOutput::start(BatchPtr batch) {
+  in_flight_bytes_ += batch->byte_size();
   InFlight& f = in_flight_.emplace_back();
   f.self = std::prev(in_flight_.end());
   f.topic = config_.topic.render(batch->source());
@@ -320,6 +322,7 @@ void KafkaOutput::settle(InFlight& f, size_t records) {
   if (f.unsettled != 0 || f.next_record < f.batch->record_count() || current_ == &f) return;
   f.batch->complete();
   if (f.headers != nullptr) rd_kafka_headers_destroy(f.headers);
+  in_flight_bytes_ -= f.batch->byte_size();
   in_flight_.erase(f.self);
 }
 
@@ -397,7 +400,13 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
     bool blocked = false;
     if (current_ == nullptr && !fatal_) {
       const bool idle = unsettled_records_ == 0 && retries_.empty();
-      if (auto batch = idle ? queue.pop_for(kIdleWait) : queue.try_pop()) start(std::move(*batch));
+      // Batches held for delivery count against the memory budget (I4): past it, the queue
+      // fills and pushes back on the inputs instead of this list growing without bound.
+      const bool room = in_flight_bytes_ < max_in_flight_bytes_ || in_flight_.empty();
+      if (room) {
+        if (auto batch = idle ? queue.pop_for(kIdleWait) : queue.try_pop())
+          start(std::move(*batch));
+      }
     }
     if (current_ != nullptr && !fatal_) blocked = !produce_current();
     rd_kafka_poll(producer_->get(), blocked || unsettled_records_ > 0 ? kPollBusyMs : 0);

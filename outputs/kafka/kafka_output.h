@@ -95,6 +95,8 @@ class KafkaOutput final : public Output {
   DeadLetterFile dead_letters_;
   bool sending_alone_ = false;
   size_t unsettled_records_ = 0;
+  uint64_t in_flight_bytes_ = 0;  // bytes of the batches in in_flight_
+  const uint64_t max_in_flight_bytes_;
   uint64_t next_sequence_ = 0;
   unsigned consecutive_failures_ = 0;
   bool fatal_ = false;

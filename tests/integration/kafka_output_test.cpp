@@ -57,9 +57,9 @@ class KafkaOutputTest : public ::testing::Test {
     return c;
   }
 
-  void start(const KafkaOutputConfig& c) {
+  void start(const KafkaOutputConfig& c, uint64_t memory_bytes = 16 << 20) {
     output = std::make_unique<KafkaOutput>(
-        c, ComponentContext{"kafka", "host", dir.path(), &metrics, 16 << 20});
+        c, ComponentContext{"kafka", "host", dir.path(), &metrics, memory_bytes});
     thread = std::jthread([this](std::stop_token stop) { (void)output->run(queue, stop); });
   }
   void stop() {
@@ -70,10 +70,10 @@ class KafkaOutputTest : public ::testing::Test {
   }
 
   /// Queues one batch of `count` records named rec-<first>..; its ticket is its number.
-  void push_batch(int first, int count, const std::string& big_at = "") {
+  void push_batch(int first, int count, const std::string& big_at = "", size_t pad = 0) {
     auto batch = std::make_shared<Batch>(source, 1'700'000'000'000);
     for (int i = first; i < first + count; ++i) {
-      const std::string value = fmt::format("rec-{:07}", i);
+      const std::string value = fmt::format("rec-{:07}{}", i, std::string(pad, '.'));
       batch->add_record(big_at == value ? value + std::string(5000, 'x') : value,
                         static_cast<uint64_t>(i) * 100);
     }
@@ -192,6 +192,23 @@ TEST_F(KafkaOutputTest, StopWithRecordsInFlightAcknowledgesNothingKafkaDidNot) {
   EXPECT_EQ(acks->count(), 0U);
   EXPECT_EQ(counter("drover_output_records_delivered_total"), 0U);
   EXPECT_EQ(counter("drover_output_records_abandoned_total"), 500U);
+}
+
+TEST_F(KafkaOutputTest, HoldsNoMoreThanItsMemoryBudgetWhileKafkaIsAway) {
+  auto c = config();
+  c.delivery_timeout = std::chrono::seconds(1);
+  start(c, 1 << 20);
+  kafka.set_all_brokers_down();
+  for (int b = 0; b < 40; ++b) push_batch(b * 100, 100, "", 1000);  // 40 batches of ~100 KB
+  // Once records have failed and wait for their retry, the output holds what it took...
+  ASSERT_TRUE(wait_until([&] { return counter("drover_output_records_retried_total") > 0; },
+                         std::chrono::seconds(30)));
+  // ...which is its 1 MiB budget plus at most one batch; the rest waits in the queue.
+  EXPECT_LE(counter("drover_output_batches_total"), 11U);
+  EXPECT_GE(queue.batches(), 29U);
+  kafka.set_all_brokers_up();
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 40; }, std::chrono::seconds(60)));
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), 4000U);
 }
 
 TEST_F(KafkaOutputTest, ExplicitPartitionAndStableRecordIds) {

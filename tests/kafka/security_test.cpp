@@ -1,13 +1,13 @@
 // drover's `sasl` keys against a real broker that requires SASL/PLAIN: the password comes from a
 // file; a wrong one delivers nothing and says why, and nothing is acknowledged.
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-
 #include "tests/kafka/drover_pipeline.h"
 #include "tests/kafka/kafka_cluster.h"
 #include "tests/support/checkpoints.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 
 namespace drover {
 namespace {
@@ -19,8 +19,9 @@ using testing::TopicReader;
 using testing::wait_until;
 
 std::string sasl_toml(const std::filesystem::path& password_file) {
-  return fmt::format(R"(sasl = {{ mechanism = "PLAIN", username = "drover", password_file = "{}" }})",
-                     password_file.string());
+  return fmt::format(
+      R"(sasl = {{ mechanism = "PLAIN", username = "drover", password_file = "{}" }})",
+      password_file.string());
 }
 
 TEST(SaslTest, PlainPasswordFromAFileShipsAndAWrongOneDeliversNothing) {
@@ -32,7 +33,8 @@ TEST(SaslTest, PlainPasswordFromAFileShipsAndAWrongOneDeliversNothing) {
   testing::write_file(secrets / "right", "drover-secret\n");
   testing::write_file(secrets / "wrong", "not-the-password\n");
 
-  DroverPipeline good({.brokers = kafka.bootstrap(), .topic = "secure",
+  DroverPipeline good({.brokers = kafka.bootstrap(),
+                       .topic = "secure",
                        .extra_output_toml = sasl_toml(secrets / "right")});
   testing::append_file(good.log_path("app.log"), "authenticated one\nauthenticated two\n");
   good.start();
@@ -41,12 +43,14 @@ TEST(SaslTest, PlainPasswordFromAFileShipsAndAWrongOneDeliversNothing) {
   ASSERT_EQ(good.stop(), 0) << good.log();
   EXPECT_EQ(good.log().find("drover-secret"), std::string::npos) << "the password was logged";
 
-  DroverPipeline bad({.brokers = kafka.bootstrap(), .topic = "secure",
+  DroverPipeline bad({.brokers = kafka.bootstrap(),
+                      .topic = "secure",
                       .extra_output_toml = sasl_toml(secrets / "wrong")});
   testing::append_file(bad.log_path("app.log"), "must not arrive\n");
   bad.start();
-  ASSERT_TRUE(wait_until([&] { return bad.log().find("Authentication failed") != std::string::npos; }))
-      << bad.log();
+  ASSERT_TRUE(wait_until([&] {
+    return bad.log().find("Authentication failed") != std::string::npos;
+  })) << bad.log();
   ASSERT_EQ(bad.stop(), 0) << bad.log();
   EXPECT_EQ(reader.total_records(1), 2);
   EXPECT_EQ(bad.log().find("not-the-password"), std::string::npos) << "the password was logged";
