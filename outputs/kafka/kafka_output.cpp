@@ -380,7 +380,52 @@ void KafkaOutput::abandon() {
   }
 }
 
+void KafkaOutput::ensure_topic() {
+  const std::string topic = config_.topic.render(SourceInfo{});
+  char error[512];
+  rd_kafka_NewTopic_t* new_topic =
+      rd_kafka_NewTopic_new(topic.c_str(), config_.create_topic->partitions,
+                            config_.create_topic->replication, error, sizeof error);
+  if (new_topic == nullptr) {
+    spdlog::error("output {}: cannot create topic {}: {}", context_.name, topic, error);
+    return;
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(producer_->get());
+  rd_kafka_CreateTopics(producer_->get(), &new_topic, 1, nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30'000);
+  rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  std::string reason = "no answer from the brokers within 30 s";
+  if (event != nullptr) {
+    code = rd_kafka_event_error(event);
+    reason = code != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_event_error_string(event) : "";
+    size_t count = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
+    if (code == RD_KAFKA_RESP_ERR_NO_ERROR && count == 1) {
+      code = rd_kafka_topic_result_error(results[0]);
+      const char* text = rd_kafka_topic_result_error_string(results[0]);
+      reason = text != nullptr ? text : rd_kafka_err2str(code);
+    }
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_NewTopic_destroy(new_topic);
+  if (code == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::info("output {}: created topic {} ({} partitions, replication {})", context_.name,
+                 topic, config_.create_topic->partitions, config_.create_topic->replication);
+  } else if (code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+    spdlog::info("output {}: topic {} exists already", context_.name, topic);
+  } else {
+    spdlog::error(
+        "output {}: cannot create topic {} ({} partitions, replication {}): {}: {}; "
+        "records for it wait until it exists",
+        context_.name, topic, config_.create_topic->partitions, config_.create_topic->replication,
+        rd_kafka_err2name(code), reason);
+  }
+}
+
 Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
+  if (config_.create_topic) ensure_topic();
   auto next_recovery = Clock::now();
   auto recovery_delay = std::chrono::milliseconds(500);
   while (!stop.stop_requested()) {

@@ -55,6 +55,9 @@ class KafkaOutput final : public Output {
   static void on_error(rd_kafka_t*, int error, const char* reason, void* opaque);
 
   void start_embedded_broker();
+  /// create_topic: makes the topic if it does not exist. Failure is logged, not fatal: records
+  /// wait (their positions uncommitted) until the topic exists.
+  void ensure_topic();
   Status create_producer();
   void start(BatchPtr batch);
   /// Hands the current batch's remaining records to librdkafka; false while its queue is full.

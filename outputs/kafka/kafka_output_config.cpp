@@ -91,6 +91,15 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
   if (reader.has("partition")) {
     config.partition = static_cast<int32_t>(reader.integer("partition", 0, 0, 1'000'000));
   }
+  if (config::TomlReader* create = reader.table("create_topic")) {
+    KafkaOutputConfig::CreateTopic spec;
+    spec.partitions = static_cast<int>(create->integer("partitions", 1, 1, 100'000));
+    spec.replication = static_cast<int>(create->integer("replication", 1, 1, 32));
+    if (!config.topic.is_constant()) {
+      reader.error("create_topic", "needs a fixed topic name (no {field} in `topic`)");
+    }
+    config.create_topic = spec;
+  }
   config.acks = reader.one_of("acks", config.acks, {"0", "1", "all"});
   config.idempotence = reader.boolean("idempotence", config.idempotence);
   if (config.idempotence && config.acks != "all") {

@@ -23,6 +23,11 @@ struct KafkaOutputConfig {
   std::vector<std::pair<std::string, SourceTemplate>> headers;  // name → value template
   std::string record_id_header = "drover-id";  // "<host>:<path>:<position>"; empty: none
   std::optional<int32_t> partition;            // unset: by key (murmur2), or spread
+  struct CreateTopic {
+    int partitions = 1;
+    int replication = 1;
+  };
+  std::optional<CreateTopic> create_topic;  // create the (fixed) topic at start if missing
   std::string compression = "lz4";
   int compression_level = -1;  // -1: the codec's default
   std::string acks = "all";

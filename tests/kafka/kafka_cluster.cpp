@@ -283,6 +283,20 @@ void KafkaCluster::create_topic(const std::string& topic, int partitions, int re
   if (!led) throw std::runtime_error("topic " + topic + " has partitions without a leader");
 }
 
+int KafkaCluster::partition_count(const std::string& topic) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(admin_, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  int count = -1;
+  if (rd_kafka_metadata(admin_, 0, handle, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      count = metadata->topics[0].partition_cnt;
+    }
+    rd_kafka_metadata_destroy(metadata);
+  }
+  rd_kafka_topic_destroy(handle);
+  return count;
+}
+
 int KafkaCluster::leader_of(const std::string& topic, int partition) {
   rd_kafka_topic_t* handle = rd_kafka_topic_new(admin_, topic.c_str(), nullptr);
   const rd_kafka_metadata_t* metadata = nullptr;

@@ -48,6 +48,8 @@ class KafkaCluster {
   /// Creates a topic and waits until every partition has a leader.
   void create_topic(const std::string& topic, int partitions, int replication,
                     const std::map<std::string, std::string>& configs = {});
+  /// How many partitions `topic` has, or -1 if it does not exist.
+  int partition_count(const std::string& topic);
   /// Broker id leading `partition`, or -1.
   int leader_of(const std::string& topic, int partition);
   /// Waits until `count` brokers are in the cluster's metadata.

@@ -282,5 +282,34 @@ TEST_F(RealBrokerTest, BrokerRefusesAnOversizedRecordAndTheRestStillArrives) {
   EXPECT_NE(letters.find("\"value\":\"" + big + "\""), std::string::npos);
 }
 
+TEST_F(RealBrokerTest, CreatesItsTopicAtStartOrSaysClearlyWhyNot) {
+  DroverPipeline drover(
+      {.brokers = kafka_->bootstrap(),
+       .topic = "made-by-drover",
+       .extra_output_toml = "create_topic = { partitions = 5, replication = 1 }"});
+  testing::append_file(drover.log_path("app.log"), "one\ntwo\nthree\n");
+  drover.start();
+  TopicReader reader(kafka_->bootstrap(), "made-by-drover", 5);
+  read_until(reader, 3, drover);
+  ASSERT_EQ(drover.stop(), 0) << drover.log();
+  EXPECT_NE(drover.log().find("created topic made-by-drover (5 partitions, replication 1)"),
+            std::string::npos)
+      << drover.log();
+  EXPECT_EQ(kafka_->partition_count("made-by-drover"), 5);
+
+  // One broker cannot hold three replicas: the broker's reason reaches the log.
+  DroverPipeline impossible(
+      {.brokers = kafka_->bootstrap(),
+       .topic = "needs-three-brokers",
+       .extra_output_toml = "create_topic = { partitions = 1, replication = 3 }"});
+  impossible.start();
+  ASSERT_TRUE(wait_until([&] {
+    return impossible.log().find("cannot create topic needs-three-brokers") != std::string::npos;
+  })) << impossible.log();
+  EXPECT_NE(impossible.log().find("INVALID_REPLICATION_FACTOR"), std::string::npos)
+      << impossible.log();
+  EXPECT_EQ(impossible.stop(), 0) << impossible.log();
+}
+
 }  // namespace
 }  // namespace drover
