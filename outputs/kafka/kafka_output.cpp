@@ -16,6 +16,8 @@ namespace {
 
 constexpr int kPollBusyMs = 5;  // delivery-report latency while records are in flight
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
+// Carries a record's own time when Kafka refused it as a timestamp (INVALID_TIMESTAMP).
+constexpr std::string_view kOriginalTimestampHeader = "drover-original-timestamp";
 
 }  // namespace
 
@@ -142,7 +144,7 @@ void KafkaOutput::start(BatchPtr batch) {
   current_ = &f;
 }
 
-bool KafkaOutput::produce(InFlight& f, size_t record) {
+bool KafkaOutput::produce(InFlight& f, size_t record, bool broker_time) {
   const std::string_view value = f.batch->record(record);
   rd_kafka_topic_t* topic = producer_->topic(f.topic);
 // librdkafka's RD_KAFKA_V_* macros are C casts.
@@ -162,20 +164,28 @@ bool KafkaOutput::produce(InFlight& f, size_t record) {
                         static_cast<ssize_t>(config_.record_id_header.size()), record_id_.data(),
                         static_cast<ssize_t>(record_id_.size()));
   }
+  const int64_t timestamp = broker_time ? 0 : f.batch->timestamp_ms();  // 0: librdkafka's "now"
+  if (broker_time) {
+    const std::string original = std::to_string(f.batch->timestamp_ms());
+    if (headers == nullptr) headers = rd_kafka_headers_new(1);
+    rd_kafka_header_add(headers, kOriginalTimestampHeader.data(),
+                        static_cast<ssize_t>(kOriginalTimestampHeader.size()), original.data(),
+                        static_cast<ssize_t>(original.size()));
+  }
   rd_kafka_resp_err_t error;
   if (headers == nullptr) {
-    error = rd_kafka_producev(
-        producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
-        RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(payload, value.size()),
-        RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()),
-        RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
+    error =
+        rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(payload, value.size()),
+                          RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_TIMESTAMP(timestamp),
+                          RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
   } else {
     // producev, not produceva: 2.0.2's produceva double-frees headers (librdkafka#4627).
-    error = rd_kafka_producev(
-        producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
-        RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(payload, value.size()),
-        RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_HEADERS(headers),
-        RD_KAFKA_V_TIMESTAMP(f.batch->timestamp_ms()), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
+    error =
+        rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(payload, value.size()),
+                          RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_HEADERS(headers),
+                          RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);  // still ours
   }
 #pragma GCC diagnostic pop
@@ -184,7 +194,7 @@ bool KafkaOutput::produce(InFlight& f, size_t record) {
     queue_full_->add();
     return false;
   }
-  handle_failure(f, record, error, /*reported_by_broker=*/false);
+  handle_failure(f, record, error, /*reported_by_broker=*/false, broker_time);
   return true;
 }
 
@@ -206,7 +216,7 @@ void KafkaOutput::produce_due_retries() {
   const auto now = Clock::now();
   while (!retries_.empty() && retries_.front().due <= now && !fatal_) {
     Retry retry = retries_.front();
-    if (!produce(*retry.batch, retry.record)) return;
+    if (!produce(*retry.batch, retry.record, retry.broker_time)) return;
     retries_.pop_front();
     retried_->add();
   }
@@ -220,12 +230,24 @@ void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
     settle(f, 1);
     return;
   }
+  rd_kafka_headers_t* headers = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  const bool was_broker_time =
+      rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      rd_kafka_header_get_last(headers, kOriginalTimestampHeader.data(), &value, &size) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR;
   handle_failure(f, f.batch->index_of(static_cast<const char*>(message.payload)), message.err,
-                 /*reported_by_broker=*/true);
+                 /*reported_by_broker=*/true, was_broker_time);
 }
 
 void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t error,
-                                 bool reported_by_broker) {
+                                 bool reported_by_broker, bool was_broker_time) {
+  // The record's own time may be outside what the topic accepts: once, let Kafka stamp it.
+  if (error == RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP && !was_broker_time) {
+    retries_.push_back({&f, record, Clock::now(), /*broker_time=*/true});
+    return;
+  }
   // The broker applies its size limit to a whole batch (librdkafka#488): a small record may
   // only have shared a request with an oversized one. Only a record refused alone is too large.
   if (error == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && reported_by_broker && !sending_alone_) {
@@ -241,7 +263,7 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
   }
   if (error_class == ErrorClass::kFatal) fatal_ = true;
   ++consecutive_failures_;
-  retries_.push_back({&f, record, Clock::now() + backoff()});
+  retries_.push_back({&f, record, Clock::now() + backoff(), was_broker_time});
   if (auto suppressed = failure_log_.allow()) {
     spdlog::warn("output {}: delivery to topic {} failed ({}: {}); retrying in {} ms{}",
                  context_.name, f.topic, to_string(error_class), rd_kafka_err2str(error),

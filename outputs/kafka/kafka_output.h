@@ -49,6 +49,7 @@ class KafkaOutput final : public Output {
     InFlight* batch;
     size_t record;
     Clock::time_point due;
+    bool broker_time = false;  // let Kafka stamp it (after INVALID_TIMESTAMP)
   };
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
@@ -63,11 +64,12 @@ class KafkaOutput final : public Output {
   /// Hands the current batch's remaining records to librdkafka; false while its queue is full.
   bool produce_current();
   /// Produces one record. False if librdkafka's queue is full (try again after polling).
-  bool produce(InFlight& batch, size_t record);
+  /// With `broker_time`, the record is stamped "now" and keeps its own time in a header.
+  bool produce(InFlight& batch, size_t record, bool broker_time = false);
   void produce_due_retries();
   void handle_delivery(const rd_kafka_message_t& message);
   void handle_failure(InFlight& batch, size_t record, rd_kafka_resp_err_t error,
-                      bool reported_by_broker);
+                      bool reported_by_broker, bool was_broker_time = false);
   /// Re-sends records that failed MSG_SIZE_TOO_LARGE one by one, each in a request of its
   /// own: a record that only shared a broker batch with an oversized one then gets through.
   void resend_alone(std::stop_token stop);

@@ -211,6 +211,31 @@ TEST_F(KafkaOutputTest, HoldsNoMoreThanItsMemoryBudgetWhileKafkaIsAway) {
   EXPECT_EQ(counter("drover_output_records_delivered_total"), 4000U);
 }
 
+TEST_F(KafkaOutputTest, InvalidTimestampIsRetriedOnceWithKafkasTimeThenDeadLettered) {
+  start(config());
+  // The broker refuses the first request: its records go again, stamped by Kafka.
+  rd_kafka_mock_push_request_errors(kafka.cluster(), 0 /* Produce */, 1,
+                                    RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP);
+  push_batch(0, 1);
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 1; }));
+  TopicReader reader(kafka.bootstrap(), "t", kPartitions);
+  ASSERT_TRUE(wait_until([&] { return reader.poll().size() == 1; }));
+  const auto& record = reader.records()[0];
+  EXPECT_NE(record.timestamp_ms, 1'700'000'000'000);
+  EXPECT_EQ(record.headers.back(),
+            (std::pair<std::string, std::string>{"drover-original-timestamp", "1700000000000"}));
+  EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 0U);
+
+  // Refused again with Kafka's own time: the record goes to the dead-letter file.
+  rd_kafka_mock_push_request_errors(kafka.cluster(), 0, 2, RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP,
+                                    RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP);
+  push_batch(1, 1);
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 2; }));
+  EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 1U);
+  EXPECT_NE(testing::read_file(dir / "dead_letter" / "kafka.ndjson").find("INVALID_TIMESTAMP"),
+            std::string::npos);
+}
+
 TEST_F(KafkaOutputTest, ExplicitPartitionAndStableRecordIds) {
   auto c = config();
   c.partition = 2;
