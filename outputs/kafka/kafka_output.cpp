@@ -25,7 +25,8 @@ KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& conte
     : config_(std::move(config)),
       context_(context),
       dead_letters_(context.data_dir / "dead_letter" / (context.name + ".ndjson"), context.name),
-      max_in_flight_bytes_(std::max<uint64_t>(context.memory_bytes, 1 << 20)) {
+      max_in_flight_bytes_(std::max<uint64_t>(context.memory_bytes, 1 << 20)),
+      statistics_(*context.metrics, context.name) {
   const Labels labels{{"output", context_.name}};
   Metrics& m = *context_.metrics;
   delivered_ = &m.counter("drover_output_records_delivered_total", labels);
@@ -35,6 +36,12 @@ KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& conte
   batches_ = &m.counter("drover_output_batches_total", labels);
   producers_created_ = &m.counter("drover_output_producers_created_total", labels);
   abandoned_ = &m.counter("drover_output_records_abandoned_total", labels);
+  for (const ErrorClass c : {ErrorClass::kRetriable, ErrorClass::kRecordPermanent,
+                             ErrorClass::kRoutePermanent, ErrorClass::kFatal}) {
+    errors_by_class_[static_cast<size_t>(c)] =
+        &m.counter("drover_output_errors_total",
+                   {{"output", context_.name}, {"class", std::string(to_string(c))}});
+  }
 
   if (config_.embedded) {
     start_embedded_broker();
@@ -84,8 +91,8 @@ Status KafkaOutput::create_producer() {
   auto properties = librdkafka_properties(config_, bootstrap_, context_.host, context_.memory_bytes,
                                           /*resolve_secrets=*/true);
   if (!properties) return properties.error();
-  auto producer =
-      Producer::create(*properties, this, &KafkaOutput::on_delivery, &KafkaOutput::on_error);
+  auto producer = Producer::create(*properties, this, &KafkaOutput::on_delivery,
+                                   &KafkaOutput::on_error, &KafkaOutput::on_statistics);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
   producers_created_->add();
@@ -96,6 +103,11 @@ Status KafkaOutput::create_producer() {
 
 void KafkaOutput::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   static_cast<KafkaOutput*>(opaque)->handle_delivery(*message);
+}
+
+int KafkaOutput::on_statistics(rd_kafka_t*, char* json, size_t size, void* opaque) {
+  static_cast<KafkaOutput*>(opaque)->statistics_.update(std::string_view(json, size));
+  return 0;  // librdkafka frees the JSON
 }
 
 void KafkaOutput::on_error(rd_kafka_t* rk, int error, const char* reason, void* opaque) {
@@ -109,6 +121,13 @@ void KafkaOutput::on_error(rd_kafka_t* rk, int error, const char* reason, void* 
         "everything not yet acknowledged",
         self->context_.name, rd_kafka_err2name(underlying), detail);
     self->fatal_ = true;
+    self->errors_by_class_[static_cast<size_t>(ErrorClass::kFatal)]->add();
+    if (++self->fatal_errors_ > 1) {
+      spdlog::critical(
+          "output {}: the producer hit a fatal error {} times since start; if this "
+          "keeps happening, check the brokers' logs and the cluster's ACLs",
+          self->context_.name, self->fatal_errors_);
+    }
     return;
   }
   // Connection trouble is reported here and again through delivery reports; librdkafka
@@ -255,6 +274,7 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
     return;
   }
   const ErrorClass error_class = classify(error);
+  errors_by_class_[static_cast<size_t>(error_class)]->add();
   if (error_class == ErrorClass::kRecordPermanent) {
     // Written and synced after this report is handled (no I/O inside librdkafka's callback),
     // and only then settled: the record's position commits once its dead letter is durable.

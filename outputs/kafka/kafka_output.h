@@ -10,9 +10,11 @@
 #include "outputs/kafka/embedded_broker.h"
 #include "outputs/kafka/error_class.h"
 #include "outputs/kafka/kafka_output_config.h"
+#include "outputs/kafka/kafka_statistics.h"
 #include "outputs/kafka/producer.h"
 #include "outputs/kafka/tcp_forwarder.h"
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <list>
@@ -54,6 +56,7 @@ class KafkaOutput final : public Output {
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t*, int error, const char* reason, void* opaque);
+  static int on_statistics(rd_kafka_t*, char* json, size_t size, void* opaque);
 
   void start_embedded_broker();
   /// create_topic: makes the topic if it does not exist. Failure is logged, not fatal: records
@@ -117,6 +120,9 @@ class KafkaOutput final : public Output {
   Counter* batches_;
   Counter* producers_created_;
   Counter* abandoned_;
+  std::array<Counter*, 4> errors_by_class_{};  // indexed by ErrorClass
+  unsigned fatal_errors_ = 0;
+  KafkaStatistics statistics_;
 };
 
 }  // namespace drover::outputs

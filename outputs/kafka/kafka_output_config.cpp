@@ -13,7 +13,7 @@ namespace {
 
 // Properties drover owns through first-class keys; setting them in the pass-through table
 // would silently fight the documented option.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kOwnedProperties{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 15> kOwnedProperties{{
     {"bootstrap.servers", "brokers"},
     {"compression.codec", "compression"},
     {"compression.type", "compression"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kOwnedPr
     {"linger.ms", "linger"},
     {"queue.buffering.max.ms", "linger"},
     {"message.timeout.ms", "delivery_timeout"},
+    {"statistics.interval.ms", "statistics_interval"},
     {"security.protocol", "tls / sasl"},
     {"sasl.mechanisms", "sasl.mechanism"},
     {"sasl.username", "sasl.username"},
@@ -117,6 +118,7 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
     reader.error("retry_backoff_max", "must not be shorter than retry_backoff");
   }
   config.client_id = reader.string("client_id", "");
+  config.statistics_interval = reader.duration("statistics_interval", config.statistics_interval);
   config.security = parse_kafka_security(reader);
   config.librdkafka = reader.scalar_map("librdkafka");
   for (const auto& [name, value] : config.librdkafka) {
@@ -163,6 +165,7 @@ Result<Properties> librdkafka_properties(const KafkaOutputConfig& config,
       {"message.timeout.ms", std::to_string(config.delivery_timeout.count())},
       {"partitioner", "murmur2_random"},
       {"retry.backoff.ms", "100"},
+      {"statistics.interval.ms", std::to_string(config.statistics_interval.count())},
       // The agent's memory budget bounds librdkafka's buffers too (I4), not its 1 GiB default.
       {"queue.buffering.max.kbytes", std::to_string(std::max<uint64_t>(1024, memory_bytes / 1024))},
       {"queue.buffering.max.messages", "0"},

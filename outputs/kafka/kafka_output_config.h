@@ -38,9 +38,10 @@ struct KafkaOutputConfig {
   std::chrono::milliseconds delivery_timeout{300'000};  // librdkafka's message.timeout.ms
   std::chrono::milliseconds retry_backoff{100};         // first re-produce after a failure
   std::chrono::milliseconds retry_backoff_max{30'000};
-  std::string client_id;   // empty: "drover@<host>"
-  KafkaSecurity security;  // [tls], [sasl]
-  Properties librdkafka;   // pass-through, applied last
+  std::string client_id;                                  // empty: "drover@<host>"
+  std::chrono::milliseconds statistics_interval{10'000};  // librdkafka statistics; 0: off
+  KafkaSecurity security;                                 // [tls], [sasl]
+  Properties librdkafka;                                  // pass-through, applied last
 
   bool embedded = false;       // brokers = ["embedded"] or ["embedded:PORT"]
   uint16_t embedded_port = 0;  // 0: the mock cluster's own port only

@@ -6,7 +6,8 @@ namespace drover::outputs {
 
 Result<std::unique_ptr<Producer>> Producer::create(const Properties& properties, void* opaque,
                                                    DeliveryCallback on_delivery,
-                                                   ErrorCallback on_error) {
+                                                   ErrorCallback on_error,
+                                                   StatisticsCallback on_statistics) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char error[512];
   for (const auto& [name, value] : properties) {
@@ -21,6 +22,7 @@ Result<std::unique_ptr<Producer>> Producer::create(const Properties& properties,
   rd_kafka_conf_set_opaque(conf, opaque);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_error_cb(conf, on_error);
+  rd_kafka_conf_set_stats_cb(conf, on_statistics);
   rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
   if (handle == nullptr) {
     rd_kafka_conf_destroy(conf);  // rd_kafka_new takes ownership only on success

@@ -17,11 +17,13 @@ class Producer {
  public:
   using DeliveryCallback = void (*)(rd_kafka_t*, const rd_kafka_message_t*, void*);
   using ErrorCallback = void (*)(rd_kafka_t*, int, const char*, void*);
+  using StatisticsCallback = int (*)(rd_kafka_t*, char*, size_t, void*);
 
   /// `opaque` is handed to both callbacks.
   static Result<std::unique_ptr<Producer>> create(const Properties& properties, void* opaque,
                                                   DeliveryCallback on_delivery,
-                                                  ErrorCallback on_error);
+                                                  ErrorCallback on_error,
+                                                  StatisticsCallback on_statistics);
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;

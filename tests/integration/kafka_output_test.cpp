@@ -142,6 +142,9 @@ TEST_F(KafkaOutputTest, OutageLongerThanTheDeliveryTimeoutLosesNothing) {
   EXPECT_EQ(expect_distinct_records(reader, 2000), 2000) << "duplicates";
   EXPECT_EQ(counter("drover_output_records_delivered_total"), 2000U);
   EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 0U);
+  EXPECT_GE(
+      metrics.value("drover_output_errors_total", {{"output", "kafka"}, {"class", "retriable"}}),
+      2000U);
 }
 
 TEST_F(KafkaOutputTest, FatalErrorRecreatesTheProducerAndResendsWhatWasNotAcknowledged) {
@@ -234,6 +237,21 @@ TEST_F(KafkaOutputTest, InvalidTimestampIsRetriedOnceWithKafkasTimeThenDeadLette
   EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 1U);
   EXPECT_NE(testing::read_file(dir / "dead_letter" / "kafka.ndjson").find("INVALID_TIMESTAMP"),
             std::string::npos);
+}
+
+TEST_F(KafkaOutputTest, LibrdkafkaStatisticsFeedTheMetrics) {
+  auto c = config();
+  c.statistics_interval = std::chrono::seconds(1);
+  start(c);
+  push_batch(0, 100);
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 1; }));
+  // The broker's round-trip time appears once librdkafka has measured and reported it.
+  const std::string rtt = "drover_kafka_broker_rtt_avg_us{output=\"kafka\",broker=\"127.0.0.1:";
+  ASSERT_TRUE(wait_until([&] { return metrics.render().find(rtt) != std::string::npos; }))
+      << metrics.render();
+  EXPECT_NE(metrics.render().find("drover_kafka_queue_messages{output=\"kafka\"} 0"),
+            std::string::npos)
+      << "everything delivered: librdkafka's queue is empty";
 }
 
 TEST_F(KafkaOutputTest, ExplicitPartitionAndStableRecordIds) {

@@ -1,0 +1,33 @@
+// librdkafka's statistics JSON (emitted every statistics_interval) turned into drover metrics:
+// producer queue depth, per-broker round-trip time, librdkafka's own retries and errors.
+// Called from the output's sender thread, inside rd_kafka_poll.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "agent/metrics.h"
+
+namespace drover::outputs {
+
+class KafkaStatistics {
+ public:
+  KafkaStatistics(Metrics& metrics, std::string output);
+
+  /// Updates the metrics from one statistics document; false if it could not be read.
+  bool update(std::string_view json);
+
+ private:
+  Counter& broker_gauge(const std::string& name, const std::string& broker);
+
+  Metrics& metrics_;
+  std::string output_;
+  Counter& queue_messages_;
+  Counter& queue_bytes_;
+  Counter& retries_;
+  Counter& request_errors_;
+  std::map<std::string, Counter*> broker_gauges_;  // by metric name + broker
+};
+
+}  // namespace drover::outputs
