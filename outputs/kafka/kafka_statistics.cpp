@@ -10,7 +10,8 @@ KafkaStatistics::KafkaStatistics(Metrics& metrics, std::string output)
       queue_messages_(metrics.counter("drover_kafka_queue_messages", {{"output", output_}})),
       queue_bytes_(metrics.counter("drover_kafka_queue_bytes", {{"output", output_}})),
       retries_(metrics.counter("drover_kafka_retries_total", {{"output", output_}})),
-      request_errors_(metrics.counter("drover_kafka_request_errors_total", {{"output", output_}})) {}
+      request_errors_(metrics.counter("drover_kafka_request_errors_total", {{"output", output_}})) {
+}
 
 Counter& KafkaStatistics::broker_gauge(const std::string& name, const std::string& broker) {
   Counter*& gauge = broker_gauges_[name + '\n' + broker];
@@ -37,8 +38,10 @@ bool KafkaStatistics::update(std::string_view json) {
     if (broker["nodename"].get(nodename)) nodename = name;
     if (!broker["txretries"].get(value)) retries += value;
     if (!broker["txerrs"].get(value)) errors += value;
-    if (!broker["rtt"]["avg"].get(value)) broker_gauge("drover_kafka_broker_rtt_avg_us", std::string(nodename)).set(value);
-    if (!broker["rtt"]["p99"].get(value)) broker_gauge("drover_kafka_broker_rtt_p99_us", std::string(nodename)).set(value);
+    if (!broker["rtt"]["avg"].get(value))
+      broker_gauge("drover_kafka_broker_rtt_avg_us", std::string(nodename)).set(value);
+    if (!broker["rtt"]["p99"].get(value))
+      broker_gauge("drover_kafka_broker_rtt_p99_us", std::string(nodename)).set(value);
   }
   // Totals since the producer was created; a recreated producer starts again from 0.
   retries_.set(retries);

@@ -3,11 +3,11 @@
 // Called from the output's sender thread, inside rd_kafka_poll.
 #pragma once
 
+#include "agent/metrics.h"
+
 #include <map>
 #include <string>
 #include <string_view>
-
-#include "agent/metrics.h"
 
 namespace drover::outputs {
 

@@ -25,6 +25,20 @@ std::vector<std::string> problems_of(const std::string& text) {
   return {};
 }
 
+// Problems of a minimal file → kafka pipeline plus `kafka_lines`, which start at line 9 of
+// [outputs.k].
+std::vector<std::string> kafka_output_problems(const std::string& kafka_lines) {
+  return problems_of(R"([inputs.app]
+type = "file"
+include = ["/x/*.log"]
+
+[outputs.k]
+type = "kafka"
+inputs = ["app"]
+brokers = ["b:9092"]
+)" + kafka_lines);
+}
+
 constexpr const char* kValid = R"(
 [agent]
 data_dir = "/tmp/drover-test"
@@ -126,15 +140,8 @@ inputs = ["app"]
 }
 
 TEST(PipelineConfigTest, LibrdkafkaRejectsBadPassThroughValue) {
-  const auto problems = problems_of(R"([inputs.app]
-type = "file"
-include = ["/x/*.log"]
-
-[outputs.k]
-type = "kafka"
-inputs = ["app"]
-brokers = ["b:9092"]
-librdkafka = { "socket.timeout.ms" = "soon", "no.such.property" = 1 }
+  const auto problems =
+      kafka_output_problems(R"(librdkafka = { "socket.timeout.ms" = "soon", "no.such.property" = 1 }
 )");
   ASSERT_EQ(problems.size(), 2U) << ::testing::PrintToString(problems);
   EXPECT_NE(problems[0].find("drover.toml:9: outputs.k.librdkafka: librdkafka refuses"),
@@ -142,60 +149,28 @@ librdkafka = { "socket.timeout.ms" = "soon", "no.such.property" = 1 }
 }
 
 TEST(PipelineConfigTest, PassThroughMayNotOverrideFirstClassKeys) {
-  const auto problems = problems_of(R"([inputs.app]
-type = "file"
-include = ["/x/*.log"]
-
-[outputs.k]
-type = "kafka"
-inputs = ["app"]
-brokers = ["b:9092"]
-librdkafka = { "compression.codec" = "gzip" }
+  const auto problems = kafka_output_problems(R"(librdkafka = { "compression.codec" = "gzip" }
 )");
   ASSERT_EQ(problems.size(), 1U) << ::testing::PrintToString(problems);
   EXPECT_NE(problems[0].find("use that instead"), std::string::npos);
 }
 
 TEST(PipelineConfigTest, IdempotenceNeedsAcksAll) {
-  const auto problems = problems_of(R"([inputs.app]
-type = "file"
-include = ["/x/*.log"]
-
-[outputs.k]
-type = "kafka"
-inputs = ["app"]
-brokers = ["b:9092"]
-acks = "1"
+  const auto problems = kafka_output_problems(R"(acks = "1"
 )");
   ASSERT_EQ(problems.size(), 1U);
   EXPECT_NE(problems[0].find("drover.toml:9: outputs.k.acks"), std::string::npos);
 }
 
 TEST(PipelineConfigTest, TopicTemplateWithUnknownFieldIsAnError) {
-  const auto problems = problems_of(R"([inputs.app]
-type = "file"
-include = ["/x/*.log"]
-
-[outputs.k]
-type = "kafka"
-inputs = ["app"]
-brokers = ["b:9092"]
-topic = "logs.{service}"
+  const auto problems = kafka_output_problems(R"(topic = "logs.{service}"
 )");
   ASSERT_EQ(problems.size(), 1U);
   EXPECT_NE(problems[0].find("unknown field {service}"), std::string::npos);
 }
 
 TEST(PipelineConfigTest, KafkaCompressionLevelAndPartitionAreChecked) {
-  const auto problems = problems_of(R"([inputs.app]
-type = "file"
-include = ["/x/*.log"]
-
-[outputs.k]
-type = "kafka"
-inputs = ["app"]
-brokers = ["b:9092"]
-compression = "gzip"
+  const auto problems = kafka_output_problems(R"(compression = "gzip"
 compression_level = 11
 partition = -1
 )");
