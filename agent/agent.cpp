@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include "agent/checkpoint_store.h"
 #include "config/config_error.h"
 
 #include <fmt/format.h>
@@ -51,17 +52,49 @@ Agent::Agent(PipelineConfig config) : config_(std::move(config)) {
 
 Agent::~Agent() { stop(); }
 
+void Agent::mark_failed(const std::string& component, const std::string& reason) {
+  if (!running_) return;  // ending during stop() is the plan, not a failure
+  std::lock_guard lock(problems_mutex_);
+  failed_[component] = reason;
+}
+
+std::string Agent::problems() const {
+  std::lock_guard lock(problems_mutex_);
+  std::string out;
+  for (const auto& [component, reason] : failed_) out += fmt::format("{}: {}\n", component, reason);
+  return out;
+}
+
 void Agent::start() {
+  if (!config_.agent.admin_address.empty()) {
+    auto admin =
+        AdminServer::start(config_.agent.admin_address,
+                           {[this] { return metrics_.render(); }, [this] { return problems(); },
+                            [this] { return running_.load(); }});
+    if (!admin) throw ConfigError({fmt::format("agent.admin_address: {}", admin.error().message)});
+    admin_ = std::move(*admin);
+    if (Status s = write_file_atomically(config_.agent.data_dir / "admin.address",
+                                         admin_->address() + "\n");
+        !s) {
+      spdlog::warn("{}", s.error().message);
+    }
+    spdlog::info("admin endpoint on http://{} (/metrics, /healthz, /readyz)", admin_->address());
+  }
   started_ = true;
+  running_ = true;
   for (auto& running : outputs_) {
-    running->thread = std::jthread([r = running.get()](std::stop_token stop) {
+    running->thread = std::jthread([this, r = running.get()](std::stop_token stop) {
+      std::string why = "stopped unexpectedly";
       try {
         if (Status status = r->output->run(*r->queue, stop); !status) {
-          spdlog::error("output {} stopped: {}", r->name, status.error().message);
+          why = status.error().message;
+          spdlog::error("output {} stopped: {}", r->name, why);
         }
       } catch (const std::exception& e) {
-        spdlog::critical("output {} failed: {}", r->name, e.what());
+        why = e.what();
+        spdlog::critical("output {} failed: {}", r->name, why);
       }
+      mark_failed("output " + r->name, why);
       std::lock_guard lock(r->mutex);
       r->finished = true;
       r->finished_cv.notify_all();
@@ -87,6 +120,7 @@ void Agent::start() {
 void Agent::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
+  running_ = false;
   spdlog::info("stopping: inputs first, then outputs flush for up to {} ms",
                config_.agent.shutdown_timeout.count());
   for (auto& thread : input_threads_) thread.request_stop();
@@ -113,6 +147,7 @@ void Agent::stop() {
                     status.error().message);
     }
   }
+  admin_.reset();
   spdlog::info("stopped; counters:\n{}", metrics_.render());
 }
 

@@ -2,10 +2,14 @@
 // thread per output. Owned by main(); start() and stop() are called from the main thread.
 #pragma once
 
+#include "agent/admin_server.h"
 #include "agent/pipeline_config.h"
 #include "agent/router.h"
 
+#include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -19,6 +23,8 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
+  /// Starts the admin endpoint, then every output and input. Throws ConfigError if the admin
+  /// address cannot be listened on.
   void start();
   /// Orderly stop (I6): inputs stop reading, queues close, outputs drain and flush for up to
   /// shutdown_timeout, then positions acknowledged so far are saved.
@@ -28,6 +34,9 @@ class Agent {
 
  private:
   struct RunningOutput;
+  /// What /healthz reports: a component whose thread ended before stop() has failed.
+  void mark_failed(const std::string& component, const std::string& reason);
+  std::string problems() const;
 
   PipelineConfig config_;
   Metrics metrics_;
@@ -35,6 +44,10 @@ class Agent {
   std::vector<std::unique_ptr<Input>> inputs_;
   std::vector<std::unique_ptr<RunningOutput>> outputs_;
   std::vector<std::jthread> input_threads_;
+  std::unique_ptr<AdminServer> admin_;
+  mutable std::mutex problems_mutex_;
+  std::map<std::string, std::string> failed_;  // component → why
+  std::atomic<bool> running_{false};
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -38,6 +38,7 @@ AgentSettings parse_agent(TomlReader& root) {
                                   {"trace", "debug", "info", "warn", "error", "critical", "off"});
   agent.shutdown_timeout = table->duration("shutdown_timeout", agent.shutdown_timeout);
   agent.host = table->string("host", agent.host);
+  agent.admin_address = table->string("admin_address", agent.admin_address);
   return agent;
 }
 

@@ -15,7 +15,8 @@ struct AgentSettings {
   std::filesystem::path data_dir = "/var/lib/drover";
   std::string log_level = "info";
   std::chrono::milliseconds shutdown_timeout{10'000};
-  std::string host;  // defaults to the machine's host name
+  std::string host;                              // defaults to the machine's host name
+  std::string admin_address = "127.0.0.1:9899";  // /metrics, /healthz, /readyz; "" turns it off
 };
 
 struct InputSpec {

@@ -35,6 +35,7 @@ TEST_P(EmbeddedBrokerTest, ShipsEveryLineAndPublishesTheAddress) {
   testing::write_file(dir / "drover.toml", fmt::format(R"([agent]
 data_dir = "{0}/data"
 shutdown_timeout = "2s"
+admin_address = "127.0.0.1:0"
 
 [inputs.app]
 type = "file"

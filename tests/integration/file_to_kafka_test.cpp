@@ -3,6 +3,7 @@
 // broker outage never advances the checkpoint past what Kafka acknowledged (I1).
 #include "tests/support/checkpoints.h"
 #include "tests/support/drover_process.h"
+#include "tests/support/http_get.h"
 #include "tests/support/mock_kafka.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/topic_reader.h"
@@ -43,6 +44,7 @@ class FileToKafkaTest : public ::testing::Test {
     std::string text = fmt::format(R"([agent]
 data_dir = "{0}/data"
 shutdown_timeout = "2s"
+admin_address = "127.0.0.1:0"
 log_level = "debug"
 
 [inputs.app]
@@ -105,6 +107,23 @@ TEST_F(FileToKafkaTest, EveryLineArrivesExactlyOnceInPerFileOrder) {
       wait_until([&] { return reader.poll().size() >= expected; }, std::chrono::seconds(60)))
       << "consumed " << reader.records().size() << " of " << expected << "\n"
       << drover->log();
+
+  // While running, the admin endpoint accounts for every record (I8) and reports health.
+  std::string admin = testing::read_file(dir / "data" / "admin.address");
+  admin.pop_back();
+  const std::string delivered =
+      fmt::format("drover_output_records_delivered_total{{output=\"kafka\"}} {}\n", expected);
+  ASSERT_TRUE(wait_until([&] {
+    return testing::http_get(admin, "/metrics").second.find(delivered) != std::string::npos;
+  })) << testing::http_get(admin, "/metrics").second;
+  const auto [metrics_status, metrics] = testing::http_get(admin, "/metrics");
+  EXPECT_EQ(metrics_status, 200);
+  EXPECT_NE(metrics.find(fmt::format("drover_input_records_total{{input=\"app\"}} {}\n", expected)),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(testing::http_get(admin, "/healthz"), (std::pair<int, std::string>{200, "ok\n"}));
+  EXPECT_EQ(testing::http_get(admin, "/readyz").first, 200);
+  EXPECT_EQ(testing::http_get(admin, "/nope").first, 404);
   stop(*drover);
 
   EXPECT_EQ(reader.total_records(kPartitions), static_cast<int64_t>(expected)) << "duplicates";

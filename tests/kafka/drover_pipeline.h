@@ -36,6 +36,7 @@ class DroverPipeline {
     write_file(config, fmt::format(R"([agent]
 data_dir = "{0}/data"
 shutdown_timeout = "10s"
+admin_address = "127.0.0.1:0"
 
 [inputs.app]
 type = "file"

@@ -1,0 +1,137 @@
+#include "agent/admin_server.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace drover {
+namespace {
+
+constexpr size_t kMaxRequestBytes = 8192;
+constexpr int kClientTimeoutMs = 2000;  // a slow or idle client cannot hold the thread
+
+void send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void respond(int fd, int status, std::string_view reason, std::string_view content_type,
+             std::string_view body) {
+  send_all(fd, fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
+                           "Connection: close\r\n\r\n{}",
+                           status, reason, content_type, body.size(), body));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& listen, Handlers handlers) {
+  const size_t colon = listen.rfind(':');
+  in_addr ip{};
+  int port = -1;
+  if (colon != std::string::npos) {
+    std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
+  }
+  if (colon == std::string::npos || ::inet_pton(AF_INET, listen.substr(0, colon).c_str(), &ip) != 1 ||
+      port < 0 || port > 65535) {
+    return Error{fmt::format("'{}' is not an IPv4 address:port", listen)};
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr = ip;
+  socklen_t size = sizeof address;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd, 64) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    return Error{fmt::format("cannot listen on {}: {}", listen, std::strerror(error))};
+  }
+  const std::string bound =
+      fmt::format("{}:{}", listen.substr(0, colon), ntohs(address.sin_port));
+  return std::unique_ptr<AdminServer>(new AdminServer(fd, bound, std::move(handlers)));
+}
+
+AdminServer::AdminServer(int fd, std::string address, Handlers handlers)
+    : fd_(fd),
+      address_(std::move(address)),
+      handlers_(std::move(handlers)),
+      thread_([this](std::stop_token stop) { run(stop); }) {}
+
+AdminServer::~AdminServer() {
+  thread_.request_stop();
+  thread_.join();
+  ::close(fd_);
+}
+
+void AdminServer::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    pollfd listener{fd_, POLLIN, 0};
+    if (::poll(&listener, 1, 100) <= 0) continue;  // wakes to notice stop
+    const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) continue;
+    try {
+      serve(client);
+    } catch (const std::exception& e) {
+      spdlog::warn("admin: request failed: {}", e.what());
+    }
+    ::close(client);
+  }
+}
+
+void AdminServer::serve(int client) {
+  std::string request;
+  char buffer[1024];
+  while (request.find("\r\n\r\n") == std::string::npos && request.size() < kMaxRequestBytes) {
+    pollfd readable{client, POLLIN, 0};
+    if (::poll(&readable, 1, kClientTimeoutMs) <= 0) return;
+    const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
+    if (n <= 0) return;
+    request.append(buffer, static_cast<size_t>(n));
+  }
+  const size_t line_end = request.find("\r\n");
+  const std::string_view line(request.data(), line_end == std::string::npos ? request.size() : line_end);
+  std::string_view path;
+  if (line.starts_with("GET ")) {
+    path = line.substr(4, line.find(' ', 4) == std::string_view::npos ? std::string_view::npos
+                                                                         : line.find(' ', 4) - 4);
+  } else {
+    respond(client, 405, "Method Not Allowed", "text/plain", "only GET\n");
+    return;
+  }
+  if (path == "/metrics") {
+    respond(client, 200, "OK", "text/plain; version=0.0.4", handlers_.metrics());
+  } else if (path == "/healthz") {
+    const std::string problems = handlers_.problems();
+    if (problems.empty()) {
+      respond(client, 200, "OK", "text/plain", "ok\n");
+    } else {
+      respond(client, 503, "Service Unavailable", "text/plain", problems);
+    }
+  } else if (path == "/readyz") {
+    if (handlers_.ready()) {
+      respond(client, 200, "OK", "text/plain", "ready\n");
+    } else {
+      respond(client, 503, "Service Unavailable", "text/plain", "starting\n");
+    }
+  } else {
+    respond(client, 404, "Not Found", "text/plain", "try /metrics, /healthz or /readyz\n");
+  }
+}
+
+}  // namespace drover

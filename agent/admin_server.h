@@ -1,0 +1,44 @@
+// The admin endpoint operators and monitoring scrape: GET /metrics (Prometheus text), /healthz
+// (200 while every component runs, 503 naming the failed ones), /readyz (200 once started).
+// One thread of its own; plain HTTP/1.1, one request per connection, loopback by default.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "agent/status.h"
+
+namespace drover {
+
+class AdminServer {
+ public:
+  struct Handlers {
+    std::function<std::string()> metrics;
+    /// Empty when healthy; otherwise one line per problem.
+    std::function<std::string()> problems;
+    std::function<bool()> ready;
+  };
+
+  /// Listens on "host:port" (IPv4). Port 0 picks a free one; address() says which.
+  static Result<std::unique_ptr<AdminServer>> start(const std::string& listen, Handlers handlers);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  const std::string& address() const { return address_; }
+
+ private:
+  AdminServer(int fd, std::string address, Handlers handlers);
+  void run(std::stop_token stop);
+  void serve(int client);
+
+  int fd_;
+  std::string address_;
+  Handlers handlers_;
+  std::jthread thread_;
+};
+
+}  // namespace drover

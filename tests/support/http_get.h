@@ -1,0 +1,40 @@
+// A minimal HTTP GET for tests of drover's admin endpoint: {status, body}, or {0, ""} if the
+// server could not be reached.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+
+namespace drover::testing {
+
+inline std::pair<int, std::string> http_get(const std::string& address, const std::string& path) {
+  const size_t colon = address.rfind(':');
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  ::inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+    ::close(fd);
+    return {0, ""};
+  }
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: drover\r\n\r\n";
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+    response.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (response.size() < 12) return {0, ""};
+  const size_t body = response.find("\r\n\r\n");
+  return {std::stoi(response.substr(9, 3)),
+          body == std::string::npos ? std::string() : response.substr(body + 4)};
+}
+
+}  // namespace drover::testing
