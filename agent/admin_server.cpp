@@ -1,16 +1,16 @@
 #include "agent/admin_server.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace drover {
 namespace {
@@ -36,15 +36,16 @@ void respond(int fd, int status, std::string_view reason, std::string_view conte
 
 }  // namespace
 
-Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& listen, Handlers handlers) {
+Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& listen,
+                                                        Handlers handlers) {
   const size_t colon = listen.rfind(':');
   in_addr ip{};
   int port = -1;
   if (colon != std::string::npos) {
     std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
   }
-  if (colon == std::string::npos || ::inet_pton(AF_INET, listen.substr(0, colon).c_str(), &ip) != 1 ||
-      port < 0 || port > 65535) {
+  if (colon == std::string::npos ||
+      ::inet_pton(AF_INET, listen.substr(0, colon).c_str(), &ip) != 1 || port < 0 || port > 65535) {
     return Error{fmt::format("'{}' is not an IPv4 address:port", listen)};
   }
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -62,8 +63,7 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& liste
     if (fd >= 0) ::close(fd);
     return Error{fmt::format("cannot listen on {}: {}", listen, std::strerror(error))};
   }
-  const std::string bound =
-      fmt::format("{}:{}", listen.substr(0, colon), ntohs(address.sin_port));
+  const std::string bound = fmt::format("{}:{}", listen.substr(0, colon), ntohs(address.sin_port));
   return std::unique_ptr<AdminServer>(new AdminServer(fd, bound, std::move(handlers)));
 }
 
@@ -105,11 +105,12 @@ void AdminServer::serve(int client) {
     request.append(buffer, static_cast<size_t>(n));
   }
   const size_t line_end = request.find("\r\n");
-  const std::string_view line(request.data(), line_end == std::string::npos ? request.size() : line_end);
+  const std::string_view line(request.data(),
+                              line_end == std::string::npos ? request.size() : line_end);
   std::string_view path;
   if (line.starts_with("GET ")) {
     path = line.substr(4, line.find(' ', 4) == std::string_view::npos ? std::string_view::npos
-                                                                         : line.find(' ', 4) - 4);
+                                                                      : line.find(' ', 4) - 4);
   } else {
     respond(client, 405, "Method Not Allowed", "text/plain", "only GET\n");
     return;

@@ -3,13 +3,13 @@
 // One thread of its own; plain HTTP/1.1, one request per connection, loopback by default.
 #pragma once
 
+#include "agent/status.h"
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include "agent/status.h"
 
 namespace drover {
 

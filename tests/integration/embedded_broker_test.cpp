@@ -59,8 +59,10 @@ linger = "5ms"
   if (fixed_port) {
     EXPECT_EQ(address, fmt::format("127.0.0.1:{}", port));
   }
-  EXPECT_NE(drover.log().find("EMBEDDED development broker listening on " + address),
-            std::string::npos);
+  ASSERT_TRUE(wait_until([&] {
+    return drover.log().find("EMBEDDED development broker listening on " + address) !=
+           std::string::npos;
+  })) << drover.log();
 
   // The mock cluster creates topics with 4 partitions by default.
   TopicReader reader(address, "quickstart", 4);

@@ -4,10 +4,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <string>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <string>
 #include <utility>
 
 namespace drover::testing {

@@ -1,10 +1,10 @@
 #include "agent/admin_server.h"
 
+#include "tests/support/http_get.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
-
-#include "tests/support/http_get.h"
 
 namespace drover {
 namespace {
@@ -14,9 +14,9 @@ using testing::http_get;
 TEST(AdminServerTest, ServesMetricsHealthAndReadiness) {
   std::atomic<bool> ready{false};
   std::string problems;
-  auto server = AdminServer::start("127.0.0.1:0", {[] { return std::string("a_total 1\n"); },
-                                                   [&] { return problems; },
-                                                   [&] { return ready.load(); }});
+  auto server =
+      AdminServer::start("127.0.0.1:0", {[] { return std::string("a_total 1\n"); },
+                                         [&] { return problems; }, [&] { return ready.load(); }});
   ASSERT_TRUE(server.has_value()) << server.error().message;
   const std::string address = (*server)->address();
   EXPECT_EQ(http_get(address, "/metrics"), (std::pair<int, std::string>{200, "a_total 1\n"}));
@@ -33,8 +33,9 @@ TEST(AdminServerTest, RefusesABadAddressOrABusyPort) {
   auto bad = AdminServer::start("localhost", {});
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("not an IPv4 address:port"), std::string::npos);
-  auto first = AdminServer::start("127.0.0.1:0", {[] { return std::string(); },
-                                                  [] { return std::string(); }, [] { return true; }});
+  auto first = AdminServer::start(
+      "127.0.0.1:0",
+      {[] { return std::string(); }, [] { return std::string(); }, [] { return true; }});
   ASSERT_TRUE(first.has_value());
   auto second = AdminServer::start((*first)->address(), {});
   ASSERT_FALSE(second.has_value());
