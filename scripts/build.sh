@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-dev}"
 shift || true
-if [ ! -f "build/$preset/build.ninja" ]; then
-  cmake --preset "$preset" "$@" >/dev/null
-fi
+# Configuring every time is cheap, and applies options (e.g. -DBUILD_TESTING=ON) to a build
+# directory made earlier without them.
+cmake --preset "$preset" "$@" >/dev/null
 cmake --build "build/$preset" -j"$(nproc)"
