@@ -24,8 +24,8 @@ struct Agent::RunningOutput {
 Agent::Agent(PipelineConfig config) : config_(std::move(config)) {
   std::vector<std::string> problems;
   const auto context = [&](const std::string& name, uint64_t memory_bytes = 0) {
-    return ComponentContext{name, config_.agent.host, config_.agent.data_dir, &metrics_,
-                            memory_bytes};
+    return ComponentContext{name,      config_.agent.host, config_.agent.data_dir,
+                            &metrics_, memory_bytes,       &health_};
   };
   for (auto& spec : config_.outputs) {
     auto running = std::make_unique<RunningOutput>();
@@ -54,23 +54,15 @@ Agent::~Agent() { stop(); }
 
 void Agent::mark_failed(const std::string& component, const std::string& reason) {
   if (!running_) return;  // ending during stop() is the plan, not a failure
-  std::lock_guard lock(problems_mutex_);
-  failed_[component] = reason;
-}
-
-std::string Agent::problems() const {
-  std::lock_guard lock(problems_mutex_);
-  std::string out;
-  for (const auto& [component, reason] : failed_) out += fmt::format("{}: {}\n", component, reason);
-  return out;
+  health_.raise(component, "stopped", reason);
 }
 
 void Agent::start() {
   if (!config_.agent.admin_address.empty()) {
     auto admin =
-        AdminServer::start(config_.agent.admin_address,
-                           {[this] { return metrics_.render(); }, [this] { return problems(); },
-                            [this] { return running_.load(); }});
+        AdminServer::start(config_.agent.admin_address, {[this] { return metrics_.render(); },
+                                                         [this] { return health_.render(); },
+                                                         [this] { return running_.load(); }});
     if (!admin) throw ConfigError({fmt::format("agent.admin_address: {}", admin.error().message)});
     admin_ = std::move(*admin);
     if (Status s = write_file_atomically(config_.agent.data_dir / "admin.address",

@@ -34,9 +34,8 @@ class Agent {
 
  private:
   struct RunningOutput;
-  /// What /healthz reports: a component whose thread ended before stop() has failed.
+  /// A component whose thread ended before stop() has failed: /healthz says so.
   void mark_failed(const std::string& component, const std::string& reason);
-  std::string problems() const;
 
   PipelineConfig config_;
   Metrics metrics_;
@@ -45,8 +44,7 @@ class Agent {
   std::vector<std::unique_ptr<RunningOutput>> outputs_;
   std::vector<std::jthread> input_threads_;
   std::unique_ptr<AdminServer> admin_;
-  mutable std::mutex problems_mutex_;
-  std::map<std::string, std::string> failed_;  // component → why
+  Health health_;
   std::atomic<bool> running_{false};
   bool started_ = false;
   bool stopped_ = false;

@@ -4,6 +4,7 @@
 
 #include "agent/batch.h"
 #include "agent/batch_queue.h"
+#include "agent/health.h"
 #include "agent/metrics.h"
 #include "agent/status.h"
 
@@ -29,6 +30,7 @@ struct ComponentContext {
   std::filesystem::path data_dir;
   Metrics* metrics = nullptr;
   uint64_t memory_bytes = 0;  // an output's queue budget; it sizes client-side buffers too (I4)
+  Health* health = nullptr;   // problems for /healthz; may be null (tests)
 };
 
 /// A source of records. Owned by the Agent; run() executes on its own thread.

@@ -246,6 +246,12 @@ void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
   if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     delivered_->add();
     consecutive_failures_ = 0;
+    if (!refused_topics_.empty() && refused_topics_.erase(f.topic) != 0) {
+      spdlog::info("output {}: topic {} accepts records again; its held records follow",
+                   context_.name, f.topic);
+      if (context_.health != nullptr)
+        context_.health->clear("output " + context_.name, "topic " + f.topic);
+    }
     settle(f, 1);
     return;
   }
@@ -280,6 +286,18 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
     // and only then settled: the record's position commits once its dead letter is durable.
     pending_dead_letters_.push_back({&f, record, error});
     return;
+  }
+  if (error_class == ErrorClass::kRoutePermanent && refused_topics_.insert(f.topic).second) {
+    // Nothing is dropped: the records stay held and are re-probed with backoff until the
+    // operator fixes the topic or its permissions.
+    const std::string why = fmt::format(
+        "Kafka refuses the topic: {}: {}; its records are held, "
+        "their positions uncommitted, and re-sent with backoff",
+        rd_kafka_err2name(error), rd_kafka_err2str(error));
+    spdlog::error("output {}: topic {}: {}", context_.name, f.topic, why);
+    if (context_.health != nullptr) {
+      context_.health->raise("output " + context_.name, "topic " + f.topic, why);
+    }
   }
   if (error_class == ErrorClass::kFatal) fatal_ = true;
   ++consecutive_failures_;

@@ -19,6 +19,7 @@
 #include <deque>
 #include <list>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace drover::outputs {
@@ -93,6 +94,7 @@ class KafkaOutput final : public Output {
   std::list<InFlight> in_flight_;
   InFlight* current_ = nullptr;  // batch still being handed to librdkafka
   std::deque<Retry> retries_;
+  std::set<std::string> refused_topics_;  // refused as a whole; on /healthz until one delivers
   std::deque<std::pair<InFlight*, size_t>> resend_alone_;
   struct PendingDeadLetter {
     InFlight* batch;

@@ -59,7 +59,7 @@ class KafkaOutputTest : public ::testing::Test {
 
   void start(const KafkaOutputConfig& c, uint64_t memory_bytes = 16 << 20) {
     output = std::make_unique<KafkaOutput>(
-        c, ComponentContext{"kafka", "host", dir.path(), &metrics, memory_bytes});
+        c, ComponentContext{"kafka", "host", dir.path(), &metrics, memory_bytes, &health});
     thread = std::jthread([this](std::stop_token stop) { (void)output->run(queue, stop); });
   }
   void stop() {
@@ -103,6 +103,7 @@ class KafkaOutputTest : public ::testing::Test {
   MockKafka kafka{1};
   TempDir dir;
   Metrics metrics;
+  Health health;
   BatchQueue queue{64 << 20};
   std::shared_ptr<const SourceInfo> source =
       std::make_shared<SourceInfo>(SourceInfo{"app", "host", "/var/log/app.log"});
@@ -252,6 +253,30 @@ TEST_F(KafkaOutputTest, LibrdkafkaStatisticsFeedTheMetrics) {
   EXPECT_NE(metrics.render().find("drover_kafka_queue_messages{output=\"kafka\"} 0"),
             std::string::npos)
       << "everything delivered: librdkafka's queue is empty";
+}
+
+TEST_F(KafkaOutputTest, RefusedTopicIsOnHealthHeldAndDeliveredOnceKafkaAcceptsIt) {
+  start(config());
+  // Kafka refuses the topic for a while (the operator has not granted the ACL yet).
+  std::vector<rd_kafka_resp_err_t> refusals(6, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  rd_kafka_mock_push_request_errors_array(kafka.cluster(), 0 /* Produce */, refusals.size(),
+                                          refusals.data());
+  push_batch(0, 10);
+  ASSERT_TRUE(wait_until([&] { return !health.render().empty(); }));
+  EXPECT_NE(health.render().find("output kafka: topic t: Kafka refuses the topic: "
+                                 "TOPIC_AUTHORIZATION_FAILED"),
+            std::string::npos)
+      << health.render();
+  EXPECT_EQ(acks->count(), 0U) << "held records must not be acknowledged";
+  // The refusals run out (the ACL is granted): everything held is delivered, health clears.
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 1; }, std::chrono::seconds(60)));
+  EXPECT_TRUE(health.render().empty()) << health.render();
+  TopicReader reader(kafka.bootstrap(), "t", kPartitions);
+  EXPECT_EQ(expect_distinct_records(reader, 10), 10);
+  EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 0U);
+  EXPECT_GE(metrics.value("drover_output_errors_total",
+                          {{"output", "kafka"}, {"class", "route_permanent"}}),
+            1U);
 }
 
 TEST_F(KafkaOutputTest, ExplicitPartitionAndStableRecordIds) {

@@ -1,0 +1,37 @@
+// What /healthz reports: problems components raise and clear while they run (a failed thread,
+// a topic Kafka refuses). Thread-safe; raised and cleared on state changes only, never per record.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace drover {
+
+class Health {
+ public:
+  /// Sets (or replaces) the problem `key` of `component`, e.g. ("output kafka", "topic logs").
+  void raise(const std::string& component, const std::string& key, const std::string& text) {
+    std::lock_guard lock(mutex_);
+    problems_[component + ": " + key] = text;
+  }
+  void clear(const std::string& component, const std::string& key) {
+    std::lock_guard lock(mutex_);
+    problems_.erase(component + ": " + key);
+  }
+  /// One line per problem; empty when healthy.
+  std::string render() const {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    for (const auto& [where, text] : problems_) out += fmt::format("{}: {}\n", where, text);
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> problems_;
+};
+
+}  // namespace drover
