@@ -2,11 +2,11 @@
 // a topic Kafka refuses). Thread-safe; raised and cleared on state changes only, never per record.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <map>
 #include <mutex>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace drover {
 
