@@ -46,7 +46,12 @@ class Batch {
   }
 
   size_t record_count() const { return records_.size(); }
+  /// The encoded records' bytes.
   size_t byte_size() const { return bytes_.size(); }
+  /// What the batch holds in memory (capacity, not size): what memory budgets count (I4).
+  size_t memory_bytes() const {
+    return sizeof(Batch) + bytes_.capacity() + records_.capacity() * sizeof(Span);
+  }
   bool empty() const { return records_.empty(); }
   std::string_view record(size_t i) const {
     return {bytes_.data() + records_[i].offset, records_[i].size};

@@ -3,7 +3,7 @@
 namespace drover {
 
 bool BatchQueue::push(BatchPtr batch, std::stop_token stop) {
-  const size_t size = batch->byte_size();
+  const size_t size = batch->memory_bytes();
   {
     std::unique_lock lock(mutex_);
     const bool admitted = not_full_.wait(lock, stop, [&] {
@@ -21,7 +21,7 @@ std::optional<BatchPtr> BatchQueue::take_locked() {
   if (batches_.empty()) return std::nullopt;
   BatchPtr batch = std::move(batches_.front());
   batches_.pop_front();
-  bytes_ -= batch->byte_size();
+  bytes_ -= batch->memory_bytes();
   return batch;
 }
 

@@ -1,7 +1,6 @@
-// The queue in front of one output: bounded by bytes, FIFO, many producers (the router on
-// input threads) and one consumer (the output's sender thread).
-// Seam for the disk spill: push() is where a full memory part will spill to segments
-// instead of blocking.
+// The queue in front of one output: bounded by the memory its batches hold, FIFO, many producers
+// (the router on input threads) and one consumer (the output's sender thread). Seam for the disk
+// spill: push() is where a full memory part will spill to segments instead of blocking.
 #pragma once
 
 #include "agent/batch.h"

@@ -179,11 +179,13 @@ bool FileInput::read_turn(Tailer& tailer, BatchSink& out, std::stop_token stop, 
     tailer.read_offset = 0;
     tailer.splitter = LineSplitter(0, config_.max_line_bytes);
   }
-  const std::string timestamp = format_timestamp(unix_ms_now());
+  std::string timestamp;  // of this read, formatted only when it yields a line
   const auto on_line = [&](const Line& line) {
+    if (timestamp.empty()) timestamp = format_timestamp(unix_ms_now());
     if (!tailer.batch) {
       tailer.batch = std::make_shared<Batch>(tailer.source, unix_ms_now());
-      tailer.batch->reserve(config_.batch_bytes + config_.max_line_bytes / 4, 1024);
+      // Modest: a batch grows with what is read, and the queue counts its capacity (I4).
+      tailer.batch->reserve(std::min<uint64_t>(config_.batch_bytes, 64 << 10), 256);
     }
     const size_t replaced = tailer.encoder.encode(*tailer.batch, line, timestamp);
     if (replaced != 0) invalid_utf8_bytes_->add(replaced);
