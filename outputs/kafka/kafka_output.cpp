@@ -139,7 +139,7 @@ void KafkaOutput::on_error(rd_kafka_t* rk, int error, const char* reason, void* 
 }
 
 void KafkaOutput::start(BatchPtr batch) {
-  in_flight_bytes_ += batch->byte_size();
+  in_flight_bytes_ += batch->memory_bytes();
   InFlight& f = in_flight_.emplace_back();
   f.self = std::prev(in_flight_.end());
   f.topic = config_.topic.render(batch->source());
@@ -165,7 +165,16 @@ void KafkaOutput::start(BatchPtr batch) {
 
 bool KafkaOutput::produce(InFlight& f, size_t record, bool broker_time) {
   const std::string_view value = f.batch->record(record);
-  rd_kafka_topic_t* topic = producer_->topic(f.topic);
+  // Looked up once per batch, again only after the producer was recreated.
+  if (f.topic_generation != producer_generation_) {
+    f.topic_handle = producer_->topic(f.topic);
+    f.topic_generation = producer_generation_;
+  }
+  rd_kafka_topic_t* topic = f.topic_handle;
+  if (topic == nullptr) {  // librdkafka refused the name itself: as Kafka would refuse the topic
+    handle_failure(f, record, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, /*reported_by_broker=*/false);
+    return true;
+  }
 // librdkafka's RD_KAFKA_V_* macros are C casts.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
@@ -382,7 +391,7 @@ void KafkaOutput::settle(InFlight& f, size_t records) {
   if (f.unsettled != 0 || f.next_record < f.batch->record_count() || current_ == &f) return;
   f.batch->complete();
   if (f.headers != nullptr) rd_kafka_headers_destroy(f.headers);
-  in_flight_bytes_ -= f.batch->byte_size();
+  in_flight_bytes_ -= f.batch->memory_bytes();
   in_flight_.erase(f.self);
 }
 

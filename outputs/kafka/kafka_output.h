@@ -40,6 +40,8 @@ class KafkaOutput final : public Output {
   struct InFlight {
     BatchPtr batch;
     std::string topic;
+    rd_kafka_topic_t* topic_handle = nullptr;  // of producer generation topic_generation
+    unsigned topic_generation = 0;
     std::string key;
     rd_kafka_headers_t* headers = nullptr;  // rendered once per batch, copied per record
     std::string record_id_prefix;           // "<host>:<path>:" + the record's position
