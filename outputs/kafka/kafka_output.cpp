@@ -2,6 +2,7 @@
 
 #include "agent/checkpoint_store.h"
 #include "config/config_error.h"
+#include "outputs/kafka/topic_name.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -29,6 +30,9 @@ KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& conte
       statistics_(*context.metrics, context.name) {
   const Labels labels{{"output", context_.name}};
   Metrics& m = *context_.metrics;
+  received_ = &m.counter("drover_output_records_received_total", labels);
+  in_flight_records_ = &m.counter("drover_output_records_in_flight", labels);
+  held_records_ = &m.counter("drover_output_records_held", labels);
   delivered_ = &m.counter("drover_output_records_delivered_total", labels);
   retried_ = &m.counter("drover_output_records_retried_total", labels);
   dead_lettered_ = &m.counter("drover_output_records_dead_lettered_total", labels);
@@ -138,86 +142,131 @@ void KafkaOutput::on_error(rd_kafka_t* rk, int error, const char* reason, void* 
   }
 }
 
+Route& KafkaOutput::route(const std::string& topic) {
+  auto it = routes_.find(topic);
+  if (it == routes_.end()) {
+    it = routes_.try_emplace(topic, topic, config_.retry_backoff, config_.retry_backoff_max).first;
+  }
+  return it->second;
+}
+
 void KafkaOutput::start(BatchPtr batch) {
   in_flight_bytes_ += batch->memory_bytes();
   InFlight& f = in_flight_.emplace_back();
   f.self = std::prev(in_flight_.end());
-  f.topic = config_.topic.render(batch->source());
-  if (!config_.key.empty()) f.key = config_.key.render(batch->source());
-  if (!config_.record_id_header.empty()) {
-    f.record_id_prefix = fmt::format("{}:{}:", batch->source().host, batch->source().path);
-  }
-  if (!config_.headers.empty()) {
-    f.headers = rd_kafka_headers_new(config_.headers.size());
-    for (const auto& [name, value] : config_.headers) {
-      const std::string rendered = value.render(batch->source());
-      rd_kafka_header_add(f.headers, name.data(), static_cast<ssize_t>(name.size()),
-                          rendered.data(), static_cast<ssize_t>(rendered.size()));
+  const SourceInfo& source = batch->source();
+  if (!config_.topic.depends_on_record()) {
+    const std::string topic = config_.topic.render(source);
+    if (invalid_topic_name(topic)) {
+      // e.g. "{path}" gives "/var/log/x": dead-lettered like a name from record data, rather
+      // than parking the input behind a topic Kafka can never have.
+      f.record_routes.assign(batch->record_count(), nullptr);
+    } else {
+      f.route = &route(topic);
     }
+  } else {
+    // Consecutive records mostly share a topic: look the route up only when it changes.
+    f.record_routes.resize(batch->record_count());
+    std::string previous;
+    Route* previous_route = nullptr;
+    for (size_t i = 0; i < batch->record_count(); ++i) {
+      std::string topic = config_.topic.render(source, batch->record(i));
+      if (previous_route == nullptr || topic != previous) {
+        previous_route = invalid_topic_name(topic) ? nullptr : &route(topic);
+        previous = std::move(topic);
+      }
+      f.record_routes[i] = previous_route;
+    }
+  }
+  if (!config_.key.empty() && !config_.key.depends_on_record()) f.key = config_.key.render(source);
+  if (!config_.record_id_header.empty()) {
+    f.record_id_prefix = fmt::format("{}:{}:", source.host, source.path);
+  }
+  for (const auto& [name, value] : config_.headers) {
+    if (value.depends_on_record()) continue;  // rendered per record
+    if (f.headers == nullptr) f.headers = rd_kafka_headers_new(config_.headers.size());
+    const std::string rendered = value.render(source);
+    rd_kafka_header_add(f.headers, name.data(), static_cast<ssize_t>(name.size()), rendered.data(),
+                        static_cast<ssize_t>(rendered.size()));
   }
   f.unsettled = batch->record_count();
   unsettled_records_ += f.unsettled;
+  received_->add(f.unsettled);
   f.batch = std::move(batch);
   f.sequence = next_sequence_++;
   batches_->add();
   current_ = &f;
 }
 
+rd_kafka_headers_t* KafkaOutput::headers_for(const InFlight& f, size_t record, bool broker_time) {
+  rd_kafka_headers_t* headers = f.headers != nullptr ? rd_kafka_headers_copy(f.headers) : nullptr;
+  const auto add = [&](std::string_view name, std::string_view value) {
+    if (headers == nullptr) headers = rd_kafka_headers_new(4);
+    rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                        static_cast<ssize_t>(value.size()));
+  };
+  for (const auto& [name, value] : config_.headers) {
+    if (value.depends_on_record()) {
+      add(name, value.render(f.batch->source(), f.batch->record(record)));
+    }
+  }
+  if (!config_.record_id_header.empty()) {
+    // Stable across re-sends, so consumers can drop at-least-once duplicates.
+    record_id_.assign(f.record_id_prefix);
+    fmt::format_to(std::back_inserter(record_id_), "{}", f.batch->position(record));
+    add(config_.record_id_header, record_id_);
+  }
+  if (broker_time) add(kOriginalTimestampHeader, std::to_string(f.batch->timestamp_ms()));
+  return headers;
+}
+
 bool KafkaOutput::produce(InFlight& f, size_t record, bool broker_time) {
   const std::string_view value = f.batch->record(record);
-  // Looked up once per batch, again only after the producer was recreated.
-  if (f.topic_generation != producer_generation_) {
-    f.topic_handle = producer_->topic(f.topic);
-    f.topic_generation = producer_generation_;
+  Route& route = f.route_of(record);
+  // Looked up once per topic, again only after the producer was recreated.
+  if (route.handle_generation != producer_generation_) {
+    route.handle = producer_->topic(route.topic());
+    route.handle_generation = producer_generation_;
   }
-  rd_kafka_topic_t* topic = f.topic_handle;
-  if (topic == nullptr) {  // librdkafka refused the name itself: as Kafka would refuse the topic
+  if (route.handle == nullptr) {  // librdkafka refused the name itself: as Kafka would refuse it
     handle_failure(f, record, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, /*reported_by_broker=*/false);
     return true;
+  }
+  std::string_view key = f.key;
+  if (config_.key.depends_on_record()) {
+    record_key_ = config_.key.render(f.batch->source(), value);
+    key = record_key_;
   }
 // librdkafka's RD_KAFKA_V_* macros are C casts.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
   // Zero copy: the batch stays alive until every record's delivery report.
   void* payload = const_cast<char*>(value.data());
-  const void* key = f.key.empty() ? nullptr : f.key.data();
+  const void* key_data = key.empty() ? nullptr : key.data();
   const int32_t partition = config_.partition.value_or(RD_KAFKA_PARTITION_UA);
-  rd_kafka_headers_t* headers = f.headers != nullptr ? rd_kafka_headers_copy(f.headers) : nullptr;
-  if (!config_.record_id_header.empty()) {
-    // Stable across re-sends, so consumers can drop at-least-once duplicates.
-    record_id_.assign(f.record_id_prefix);
-    fmt::format_to(std::back_inserter(record_id_), "{}", f.batch->position(record));
-    if (headers == nullptr) headers = rd_kafka_headers_new(1);
-    rd_kafka_header_add(headers, config_.record_id_header.data(),
-                        static_cast<ssize_t>(config_.record_id_header.size()), record_id_.data(),
-                        static_cast<ssize_t>(record_id_.size()));
-  }
+  rd_kafka_headers_t* headers = headers_for(f, record, broker_time);
   const int64_t timestamp = broker_time ? 0 : f.batch->timestamp_ms();  // 0: librdkafka's "now"
-  if (broker_time) {
-    const std::string original = std::to_string(f.batch->timestamp_ms());
-    if (headers == nullptr) headers = rd_kafka_headers_new(1);
-    rd_kafka_header_add(headers, kOriginalTimestampHeader.data(),
-                        static_cast<ssize_t>(kOriginalTimestampHeader.size()), original.data(),
-                        static_cast<ssize_t>(original.size()));
-  }
   rd_kafka_resp_err_t error;
   if (headers == nullptr) {
-    error =
-        rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
-                          RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(payload, value.size()),
-                          RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_TIMESTAMP(timestamp),
-                          RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
+    error = rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(route.handle),
+                              RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_MSGFLAGS(0),
+                              RD_KAFKA_V_VALUE(payload, value.size()),
+                              RD_KAFKA_V_KEY(key_data, key.size()), RD_KAFKA_V_TIMESTAMP(timestamp),
+                              RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
   } else {
     // producev, not produceva: 2.0.2's produceva double-frees headers (librdkafka#4627).
-    error =
-        rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
-                          RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(payload, value.size()),
-                          RD_KAFKA_V_KEY(key, f.key.size()), RD_KAFKA_V_HEADERS(headers),
-                          RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
+    error = rd_kafka_producev(
+        producer_->get(), RD_KAFKA_V_RKT(route.handle), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(payload, value.size()),
+        RD_KAFKA_V_KEY(key_data, key.size()), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_OPAQUE(&f), RD_KAFKA_V_END);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);  // still ours
   }
 #pragma GCC diagnostic pop
-  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    ++route.outstanding;
+    return true;
+  }
   if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
     queue_full_->add();
     return false;
@@ -230,7 +279,16 @@ bool KafkaOutput::produce_current() {
   InFlight& f = *current_;
   const size_t count = f.batch->record_count();
   while (f.next_record < count && !fatal_) {
-    if (!produce(f, f.next_record)) return false;
+    const size_t record = f.next_record;
+    if (f.route == nullptr && f.record_routes[record] == nullptr) {
+      const std::string topic = config_.topic.render(f.batch->source(), f.batch->record(record));
+      pending_dead_letters_.push_back(
+          {&f, record, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, *invalid_topic_name(topic)});
+    } else if (Route& route = f.route_of(record); route.state() != Route::State::kFlowing) {
+      route.hold({&f, record});  // behind the records of its topic that wait to be re-sent
+    } else if (!produce(f, record)) {
+      return false;
+    }
     ++f.next_record;
   }
   if (f.next_record == count) {
@@ -240,26 +298,62 @@ bool KafkaOutput::produce_current() {
   return true;
 }
 
-void KafkaOutput::produce_due_retries() {
+bool KafkaOutput::release_held_records() {
   const auto now = Clock::now();
-  while (!retries_.empty() && retries_.front().due <= now && !fatal_) {
-    Retry retry = retries_.front();
-    if (!produce(*retry.batch, retry.record, retry.broker_time)) return;
-    retries_.pop_front();
-    retried_->add();
+  for (size_t i = 0; i < waiting_routes_.size() && !fatal_;) {
+    Route& route = *waiting_routes_[i];
+    if (route.ready_to_resend(now)) {
+      if (route.parked()) {
+        // One record asks whether Kafka takes the topic again; the rest wait for its answer.
+        route.start_probe();
+        const HeldRecord probe = route.take_oldest();
+        if (!produce(*probe.batch, probe.record, probe.broker_time)) {
+          route.put_back_oldest(probe);
+          route.back_to_holding();
+          return false;
+        }
+        if (probe.attempted) retried_->add();
+      } else {
+        route.start_release();
+      }
+    }
+    while (route.state() == Route::State::kReleasing && route.has_held() && !fatal_) {
+      const HeldRecord held = route.take_oldest();
+      if (!produce(*held.batch, held.record, held.broker_time)) {
+        route.put_back_oldest(held);
+        return false;
+      }
+      if (held.attempted) retried_->add();
+    }
+    route.finish_release();
+    if (route.state() == Route::State::kFlowing) {
+      waiting_routes_.erase(waiting_routes_.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
+    }
   }
+  return true;
+}
+
+void KafkaOutput::hold(Route& route, const HeldRecord& record, bool refused, bool with_backoff) {
+  if (route.state() == Route::State::kFlowing) waiting_routes_.push_back(&route);
+  route.hold_after_failure(record, Clock::now(), refused, with_backoff);
 }
 
 void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
   auto& f = *static_cast<InFlight*>(message._private);
+  const size_t record = f.route != nullptr
+                            ? 0  // not needed to find the route
+                            : f.batch->index_of(static_cast<const char*>(message.payload));
+  Route& route = f.route_of(record);
+  --route.outstanding;
   if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     delivered_->add();
-    consecutive_failures_ = 0;
-    if (!refused_topics_.empty() && refused_topics_.erase(f.topic) != 0) {
-      spdlog::info("output {}: topic {} accepts records again; its held records follow",
-                   context_.name, f.topic);
+    if (route.on_delivered()) {
+      spdlog::info("output {}: topic {} accepts records again; its {} held record(s) follow",
+                   context_.name, route.topic(), route.held_count());
       if (context_.health != nullptr)
-        context_.health->clear("output " + context_.name, "topic " + f.topic);
+        context_.health->clear("output " + context_.name, "topic " + route.topic());
     }
     settle(f, 1);
     return;
@@ -277,9 +371,11 @@ void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
 
 void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t error,
                                  bool reported_by_broker, bool was_broker_time) {
+  Route& route = f.route_of(record);
   // The record's own time may be outside what the topic accepts: once, let Kafka stamp it.
   if (error == RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP && !was_broker_time) {
-    retries_.push_back({&f, record, Clock::now(), /*broker_time=*/true});
+    hold(route, {&f, record, /*attempted=*/true, /*broker_time=*/true}, /*refused=*/false,
+         /*with_backoff=*/false);
     return;
   }
   // The broker applies its size limit to a whole batch (librdkafka#488): a small record may
@@ -293,28 +389,30 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
   if (error_class == ErrorClass::kRecordPermanent) {
     // Written and synced after this report is handled (no I/O inside librdkafka's callback),
     // and only then settled: the record's position commits once its dead letter is durable.
-    pending_dead_letters_.push_back({&f, record, error});
+    pending_dead_letters_.push_back({&f, record, error, {}});
     return;
   }
-  if (error_class == ErrorClass::kRoutePermanent && refused_topics_.insert(f.topic).second) {
-    // Nothing is dropped: the records stay held and are re-probed with backoff until the
-    // operator fixes the topic or its permissions.
+  const bool refused = error_class == ErrorClass::kRoutePermanent;
+  if (refused && !route.parked()) {
+    // Nothing is dropped: the topic's records stay held and a probe goes out after each
+    // backoff until the operator fixes the topic or its permissions. Other topics flow on.
     const std::string why = fmt::format(
-        "Kafka refuses the topic: {}: {}; its records are held, "
-        "their positions uncommitted, and re-sent with backoff",
+        "Kafka refuses the topic: {}: {}; its records are held, their positions uncommitted, "
+        "and the topic is re-probed with backoff",
         rd_kafka_err2name(error), rd_kafka_err2str(error));
-    spdlog::error("output {}: topic {}: {}", context_.name, f.topic, why);
+    spdlog::error("output {}: topic {}: {}", context_.name, route.topic(), why);
     if (context_.health != nullptr) {
-      context_.health->raise("output " + context_.name, "topic " + f.topic, why);
+      context_.health->raise("output " + context_.name, "topic " + route.topic(), why);
     }
   }
   if (error_class == ErrorClass::kFatal) fatal_ = true;
-  ++consecutive_failures_;
-  retries_.push_back({&f, record, Clock::now() + backoff(), was_broker_time});
+  hold(route, {&f, record, /*attempted=*/true, was_broker_time}, refused);
   if (auto suppressed = failure_log_.allow()) {
-    spdlog::warn("output {}: delivery to topic {} failed ({}: {}); retrying in {} ms{}",
-                 context_.name, f.topic, to_string(error_class), rd_kafka_err2str(error),
-                 std::chrono::duration_cast<std::chrono::milliseconds>(backoff()).count(),
+    spdlog::warn("output {}: delivery to topic {} failed ({}: {}); re-sending in {} ms{}",
+                 context_.name, route.topic(), to_string(error_class), rd_kafka_err2str(error),
+                 std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          route.current_backoff(Clock::now()))
+                                          .count()),
                  *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
   }
 }
@@ -330,9 +428,11 @@ void KafkaOutput::write_dead_letters() {
     DeadLetter letter;
     letter.time_ms = now_ms;
     letter.error = rd_kafka_err2name(pending.error);
-    letter.reason = rd_kafka_err2str(pending.error);
-    letter.topic = f.topic;
-    letter.key = f.key;
+    letter.reason = pending.reason.empty() ? rd_kafka_err2str(pending.error) : pending.reason;
+    const std::string_view record = f.batch->record(pending.record);
+    letter.topic = config_.topic.render(f.batch->source(), record);
+    letter.key =
+        config_.key.depends_on_record() ? config_.key.render(f.batch->source(), record) : f.key;
     if (f.headers != nullptr) {
       const char* name = nullptr;
       const void* value = nullptr;
@@ -343,7 +443,12 @@ void KafkaOutput::write_dead_letters() {
         letter.headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
       }
     }
-    letter.value = f.batch->record(pending.record);
+    for (const auto& [name, value] : config_.headers) {
+      if (value.depends_on_record()) {
+        letter.headers.emplace_back(name, value.render(f.batch->source(), record));
+      }
+    }
+    letter.value = record;
     letter.origin = &f.batch->source();
     letter.position = f.batch->position(pending.record);
     status = dead_letters_.append(letter);
@@ -362,12 +467,15 @@ void KafkaOutput::write_dead_letters() {
   for (const auto& pending : pending_dead_letters_) {
     dead_lettered_->add();
     if (auto suppressed = rejected_log_.allow()) {
+      const Batch& batch = *pending.batch->batch;
       spdlog::error(
           "output {}: Kafka will never take the {}-byte record at {}:{} (topic {}): {} "
           "({}); it is in the dead-letter file {}{}",
-          context_.name, pending.batch->batch->record(pending.record).size(),
-          pending.batch->batch->source().path, pending.batch->batch->position(pending.record),
-          pending.batch->topic, rd_kafka_err2name(pending.error), rd_kafka_err2str(pending.error),
+          context_.name, batch.record(pending.record).size(), batch.source().path,
+          batch.position(pending.record),
+          config_.topic.render(batch.source(), batch.record(pending.record)),
+          rd_kafka_err2name(pending.error),
+          pending.reason.empty() ? rd_kafka_err2str(pending.error) : pending.reason,
           dead_letters_.path().string(),
           *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
     }
@@ -376,13 +484,6 @@ void KafkaOutput::write_dead_letters() {
   auto settled = std::move(pending_dead_letters_);
   pending_dead_letters_.clear();
   for (const auto& pending : settled) settle(*pending.batch, 1);
-}
-
-KafkaOutput::Clock::duration KafkaOutput::backoff() const {
-  auto delay = config_.retry_backoff;
-  for (unsigned i = 1; i < consecutive_failures_ && delay < config_.retry_backoff_max; ++i)
-    delay *= 2;
-  return std::min(delay, config_.retry_backoff_max);
 }
 
 void KafkaOutput::settle(InFlight& f, size_t records) {
@@ -410,7 +511,8 @@ void KafkaOutput::resend_alone(std::stop_token stop) {
     if (produce(*batch, record)) {
       rd_kafka_flush(producer_->get(), kFlushTimeoutMs);
     } else {
-      retries_.push_back({batch, record, Clock::now()});
+      hold(batch->route_of(record), {batch, record, /*attempted=*/true}, /*refused=*/false,
+           /*with_backoff=*/false);
     }
     sending_alone_ = false;
   }
@@ -425,14 +527,28 @@ void KafkaOutput::recover_from_fatal_error() {
     rd_kafka_poll(producer_->get(), 0);
     producer_.reset();
   }
+  // Every purged record came back through its delivery report and is held by its route, in
+  // read order; the routes re-send them once the new producer exists.
+  for (auto& [topic, route] : routes_) {
+    if (route.outstanding != 0) {
+      spdlog::error(
+          "output {}: {} record(s) of topic {} got no delivery report from the old "
+          "producer; they stay unacknowledged until drover restarts",
+          context_.name, route.outstanding, topic);
+      route.outstanding = 0;
+    }
+  }
   if (Status s = create_producer(); !s) {
     spdlog::error("output {}: cannot recreate the producer: {}", context_.name, s.error().message);
     fatal_ = true;
   }
-  // Re-send in the order the records were read.
-  std::sort(retries_.begin(), retries_.end(), [](const Retry& a, const Retry& b) {
-    return std::pair(a.batch->sequence, a.record) < std::pair(b.batch->sequence, b.record);
-  });
+}
+
+void KafkaOutput::update_gauges() {
+  in_flight_records_->set(unsettled_records_);
+  size_t held = 0;
+  for (const Route* route : waiting_routes_) held += route->held_count();
+  held_records_->set(held);
 }
 
 void KafkaOutput::abandon() {
@@ -447,6 +563,7 @@ void KafkaOutput::abandon() {
         "positions are not committed, so they will be read and sent again on restart",
         context_.name, unsettled_records_);
   }
+  update_gauges();
 }
 
 void KafkaOutput::ensure_topic() {
@@ -510,10 +627,9 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
       continue;
     }
     if (!resend_alone_.empty() && current_ == nullptr) resend_alone(stop);
-    produce_due_retries();
-    bool blocked = false;
-    if (current_ == nullptr && !fatal_) {
-      const bool idle = unsettled_records_ == 0 && retries_.empty();
+    bool blocked = !waiting_routes_.empty() && !release_held_records();
+    if (current_ == nullptr && !fatal_ && !blocked) {
+      const bool idle = unsettled_records_ == 0;
       // Batches held for delivery count against the memory budget (I4): past it, the queue
       // fills and pushes back on the inputs instead of this list growing without bound.
       const bool room = in_flight_bytes_ < max_in_flight_bytes_ || in_flight_.empty();
@@ -522,9 +638,10 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
           start(std::move(*batch));
       }
     }
-    if (current_ != nullptr && !fatal_) blocked = !produce_current();
+    if (current_ != nullptr && !fatal_ && !blocked) blocked = !produce_current();
     rd_kafka_poll(producer_->get(), blocked || unsettled_records_ > 0 ? kPollBusyMs : 0);
     write_dead_letters();
+    update_gauges();
     if (current_ == nullptr && unsettled_records_ == 0 && queue.closed_and_empty()) {
       return Status::ok();
     }

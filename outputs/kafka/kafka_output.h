@@ -12,15 +12,17 @@
 #include "outputs/kafka/kafka_output_config.h"
 #include "outputs/kafka/kafka_statistics.h"
 #include "outputs/kafka/producer.h"
+#include "outputs/kafka/route.h"
 #include "outputs/kafka/tcp_forwarder.h"
 
 #include <array>
 #include <chrono>
 #include <deque>
 #include <list>
+#include <map>
 #include <memory>
-#include <set>
 #include <string>
+#include <vector>
 
 namespace drover::outputs {
 
@@ -37,25 +39,7 @@ class KafkaOutput final : public Output {
  private:
   using Clock = std::chrono::steady_clock;
 
-  struct InFlight {
-    BatchPtr batch;
-    std::string topic;
-    rd_kafka_topic_t* topic_handle = nullptr;  // of producer generation topic_generation
-    unsigned topic_generation = 0;
-    std::string key;
-    rd_kafka_headers_t* headers = nullptr;  // rendered once per batch, copied per record
-    std::string record_id_prefix;           // "<host>:<path>:" + the record's position
-    size_t next_record = 0;  // records before it were handed to librdkafka at least once
-    size_t unsettled = 0;    // records neither delivered nor given up on
-    uint64_t sequence = 0;   // read order, to re-send in order after a fatal error
-    std::list<InFlight>::iterator self;
-  };
-  struct Retry {
-    InFlight* batch;
-    size_t record;
-    Clock::time_point due;
-    bool broker_time = false;  // let Kafka stamp it (after INVALID_TIMESTAMP)
-  };
+  using InFlight = InFlightBatch;
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t*, int error, const char* reason, void* opaque);
@@ -66,13 +50,19 @@ class KafkaOutput final : public Output {
   /// wait (their positions uncommitted) until the topic exists.
   void ensure_topic();
   Status create_producer();
+  Route& route(const std::string& topic);
   void start(BatchPtr batch);
-  /// Hands the current batch's remaining records to librdkafka; false while its queue is full.
+  /// Hands the current batch's remaining records to librdkafka (or to their route's held
+  /// records, if the route is not flowing); false while librdkafka's queue is full.
   bool produce_current();
   /// Produces one record. False if librdkafka's queue is full (try again after polling).
   /// With `broker_time`, the record is stamped "now" and keeps its own time in a header.
   bool produce(InFlight& batch, size_t record, bool broker_time = false);
-  void produce_due_retries();
+  rd_kafka_headers_t* headers_for(const InFlight& batch, size_t record, bool broker_time);
+  /// Re-sends what routes hold, in read order, once they may; false while the queue is full.
+  bool release_held_records();
+  /// The route no longer sends straight to librdkafka: serve it in release_held_records().
+  void hold(Route& route, const HeldRecord& record, bool refused, bool with_backoff = true);
   void handle_delivery(const rd_kafka_message_t& message);
   void handle_failure(InFlight& batch, size_t record, rd_kafka_resp_err_t error,
                       bool reported_by_broker, bool was_broker_time = false);
@@ -83,7 +73,7 @@ class KafkaOutput final : public Output {
   /// Writes the records Kafka will never take to the dead-letter file, then settles them.
   void write_dead_letters();
   void recover_from_fatal_error();
-  Clock::duration backoff() const;
+  void update_gauges();
   void abandon();
 
   KafkaOutputConfig config_;
@@ -91,17 +81,19 @@ class KafkaOutput final : public Output {
   std::unique_ptr<EmbeddedBroker> embedded_;
   std::unique_ptr<TcpForwarder> embedded_port_;
   std::string bootstrap_;
-  std::string record_id_;  // scratch for one record's id header
+  std::string record_id_;   // scratch for one record's id header
+  std::string record_key_;  // scratch for a key rendered from the record
   std::unique_ptr<Producer> producer_;
   std::list<InFlight> in_flight_;
-  InFlight* current_ = nullptr;  // batch still being handed to librdkafka
-  std::deque<Retry> retries_;
-  std::set<std::string> refused_topics_;  // refused as a whole; on /healthz until one delivers
+  InFlight* current_ = nullptr;                       // batch still being handed to librdkafka
+  std::map<std::string, Route, std::less<>> routes_;  // by topic; nodes never move
+  std::vector<Route*> waiting_routes_;                // the routes that are not flowing
   std::deque<std::pair<InFlight*, size_t>> resend_alone_;
   struct PendingDeadLetter {
     InFlight* batch;
     size_t record;
     rd_kafka_resp_err_t error;
+    std::string reason;  // empty: librdkafka's text for the error
   };
   std::vector<PendingDeadLetter> pending_dead_letters_;
   DeadLetterFile dead_letters_;
@@ -110,13 +102,15 @@ class KafkaOutput final : public Output {
   uint64_t in_flight_bytes_ = 0;  // bytes of the batches in in_flight_
   const uint64_t max_in_flight_bytes_;
   uint64_t next_sequence_ = 0;
-  unsigned consecutive_failures_ = 0;
   bool fatal_ = false;
   unsigned producer_generation_ = 0;
   LogLimiter failure_log_;
   LogLimiter rejected_log_;
   LogLimiter dead_letter_error_log_;
 
+  Counter* received_;
+  Counter* in_flight_records_;  // gauge: taken from the queue, not yet delivered or given up on
+  Counter* held_records_;       // gauge: of those, waiting in a route to be re-sent
   Counter* delivered_;
   Counter* retried_;
   Counter* dead_lettered_;

@@ -1,5 +1,7 @@
 #include "outputs/kafka/kafka_output_config.h"
 
+#include "outputs/kafka/topic_name.h"
+
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
@@ -32,8 +34,8 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 15> kOwnedPr
 }};
 
 bool parse_template(config::TomlReader& reader, const std::string& key, const std::string& fallback,
-                    SourceTemplate& out) {
-  auto parsed = SourceTemplate::parse(reader.string(key, fallback));
+                    RecordTemplate& out) {
+  auto parsed = RecordTemplate::parse(reader.string(key, fallback));
   if (!parsed) {
     reader.error(key, parsed.error().message);
     return false;
@@ -70,12 +72,20 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
       config.embedded_port = static_cast<uint16_t>(port);
     }
   }
-  if (parse_template(reader, "topic", "{input}", config.topic) && config.topic.empty()) {
-    reader.error("topic", "must not be empty");
+  if (parse_template(reader, "topic", "{input}", config.topic)) {
+    if (config.topic.is_constant()) {
+      if (auto why = invalid_topic_name(config.topic.render(SourceInfo{}))) {
+        reader.error("topic", *why);
+      }
+    } else if (!config.topic.json_fields_have_fallbacks()) {
+      reader.error("topic",
+                   "every {json.FIELD} in a topic needs a fallback for records without it, "
+                   "such as {json.service|other}");
+    }
   }
   parse_template(reader, "key", "", config.key);
   for (const auto& [name, value] : reader.scalar_map("headers")) {
-    auto parsed = SourceTemplate::parse(value);
+    auto parsed = RecordTemplate::parse(value);
     if (!parsed) {
       reader.error("headers", fmt::format("header '{}': {}", name, parsed.error().message));
       continue;

@@ -3,7 +3,7 @@
 // bad pass-through value with its line number.
 #pragma once
 
-#include "agent/source_template.h"
+#include "agent/record_template.h"
 #include "config/toml_reader.h"
 #include "outputs/kafka/kafka_security.h"
 
@@ -18,9 +18,9 @@ namespace drover::outputs {
 
 struct KafkaOutputConfig {
   std::vector<std::string> brokers;  // host:port, or the single "embedded" / "embedded:PORT"
-  SourceTemplate topic;
-  SourceTemplate key;                                           // empty: records have no key
-  std::vector<std::pair<std::string, SourceTemplate>> headers;  // name → value template
+  RecordTemplate topic;
+  RecordTemplate key;                                           // empty: records have no key
+  std::vector<std::pair<std::string, RecordTemplate>> headers;  // name → value template
   std::string record_id_header = "drover-id";  // "<host>:<path>:<position>"; empty: none
   std::optional<int32_t> partition;            // unset: by key (murmur2), or spread
   struct CreateTopic {

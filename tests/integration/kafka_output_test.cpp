@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -36,6 +38,10 @@ class TicketLog final : public AckReceiver {
     std::lock_guard lock(mutex_);
     return safe_.size();
   }
+  bool contains(uint64_t ticket) const {
+    std::lock_guard lock(mutex_);
+    return safe_.contains(ticket);
+  }
 
  private:
   mutable std::mutex mutex_;
@@ -50,7 +56,7 @@ class KafkaOutputTest : public ::testing::Test {
   KafkaOutputConfig config() const {
     KafkaOutputConfig c;
     c.brokers = {kafka.bootstrap()};
-    c.topic = *SourceTemplate::parse("t");
+    c.topic = *RecordTemplate::parse("t");
     c.linger = std::chrono::milliseconds(5);
     c.retry_backoff = std::chrono::milliseconds(50);
     c.retry_backoff_max = std::chrono::milliseconds(500);
@@ -70,8 +76,9 @@ class KafkaOutputTest : public ::testing::Test {
   }
 
   /// Queues one batch of `count` records named rec-<first>..; its ticket is its number.
-  void push_batch(int first, int count, const std::string& big_at = "", size_t pad = 0) {
-    auto batch = std::make_shared<Batch>(source, 1'700'000'000'000);
+  void push_batch(int first, int count, const std::string& big_at = "", size_t pad = 0,
+                  std::shared_ptr<const SourceInfo> from = nullptr) {
+    auto batch = std::make_shared<Batch>(from ? from : source, 1'700'000'000'000);
     for (int i = first; i < first + count; ++i) {
       const std::string value = fmt::format("rec-{:07}{}", i, std::string(pad, '.'));
       batch->add_record(big_at == value ? value + std::string(5000, 'x') : value,
@@ -83,6 +90,26 @@ class KafkaOutputTest : public ::testing::Test {
 
   uint64_t counter(const std::string& name) const {
     return metrics.value(name, {{"output", "kafka"}});
+  }
+
+  /// I8 for this output: every record it took is delivered, dead-lettered or still held.
+  void expect_every_record_accounted_for() const {
+    EXPECT_EQ(counter("drover_output_records_received_total"),
+              counter("drover_output_records_delivered_total") +
+                  counter("drover_output_records_dead_lettered_total") +
+                  counter("drover_output_records_in_flight"));
+  }
+
+  /// Values of the records, per partition, must be increasing: read order kept (I5).
+  static void expect_read_order_per_partition(const std::vector<testing::ConsumedRecord>& records) {
+    std::map<int32_t, std::string> last;
+    size_t violations = 0;
+    for (const auto& r : records) {
+      auto [it, first] = last.try_emplace(r.partition, r.value);
+      if (!first && r.value <= it->second) ++violations;
+      it->second = r.value;
+    }
+    EXPECT_EQ(violations, 0U) << "records overtook earlier ones of their source";
   }
 
   /// Reads the topic until `count` distinct records arrived; returns how many records (with
@@ -115,37 +142,59 @@ class KafkaOutputTest : public ::testing::Test {
 
 TEST_F(KafkaOutputTest, OutageLongerThanTheDeliveryTimeoutLosesNothing) {
   auto c = config();
-  c.delivery_timeout = std::chrono::seconds(2);
+  c.delivery_timeout = std::chrono::seconds(3);
+  c.key = *RecordTemplate::parse("{path}");  // one source, one partition: its order is checkable
+  c.librdkafka = {{"reconnect.backoff.max.ms", "1000"}};  // reconnects within 1 s of the fix
   start(c);
   for (int b = 0; b < 10; ++b) push_batch(b * 100, 100);
   ASSERT_TRUE(wait_until([&] { return acks->count() == 10; }));
 
+  // Brokers away for 15 s, five times the delivery timeout, while lines keep coming.
   kafka.set_all_brokers_down();
-  for (int b = 10; b < 20; ++b) push_batch(b * 100, 100);
-  // Every record of the outage times out in librdkafka and is re-produced by drover, twice.
-  const auto d0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(wait_until([&] { return counter("drover_output_records_retried_total") >= 2000; },
-                         std::chrono::seconds(60)));
-  std::printf("2 retry rounds took %lld ms\n",
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::steady_clock::now() - d0)
-                                         .count()));
+  const auto down_at = std::chrono::steady_clock::now();
+  std::atomic<int> next_record = 1000;
+  std::atomic<bool> brokers_back = false;
+  std::jthread feeder([&] {
+    while (!brokers_back) {
+      push_batch(next_record, 50);
+      next_record += 50;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));  // the input's pace
+    }
+  });
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return std::chrono::steady_clock::now() - down_at >= std::chrono::seconds(15) &&
+               counter("drover_output_records_retried_total") >= 1000;
+      },
+      std::chrono::seconds(90)));
   EXPECT_EQ(acks->count(), 10U) << "nothing Kafka did not acknowledge may be acked";
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), 1000U);
+  brokers_back = true;
+  feeder.join();
+  const int total = next_record;
   const auto t0 = std::chrono::steady_clock::now();
   kafka.set_all_brokers_up();
 
-  ASSERT_TRUE(wait_until([&] { return acks->count() == 20; }, std::chrono::seconds(60)));
-  std::printf("recovered %lld ms after the brokers came back\n",
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::steady_clock::now() - t0)
-                                         .count()));
+  ASSERT_TRUE(wait_until([&] { return acks->count() == static_cast<size_t>(batches_pushed); },
+                         std::chrono::seconds(60)));
+  std::printf(
+      "outage %lld ms, %d records, %llu re-sends; delivered %lld ms after the brokers "
+      "came back\n",
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(t0 - down_at).count()),
+      total, static_cast<unsigned long long>(counter("drover_output_records_retried_total")),
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - t0)
+                                 .count()));
   TopicReader reader(kafka.bootstrap(), "t", kPartitions);
-  EXPECT_EQ(expect_distinct_records(reader, 2000), 2000) << "duplicates";
-  EXPECT_EQ(counter("drover_output_records_delivered_total"), 2000U);
+  EXPECT_EQ(expect_distinct_records(reader, static_cast<size_t>(total)), total) << "duplicates";
+  expect_read_order_per_partition(reader.records());
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), static_cast<uint64_t>(total));
   EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 0U);
+  expect_every_record_accounted_for();
   EXPECT_GE(
       metrics.value("drover_output_errors_total", {{"output", "kafka"}, {"class", "retriable"}}),
-      2000U);
+      1000U);
 }
 
 TEST_F(KafkaOutputTest, FatalErrorRecreatesTheProducerAndResendsWhatWasNotAcknowledged) {
@@ -294,6 +343,109 @@ TEST_F(KafkaOutputTest, ExplicitPartitionAndStableRecordIds) {
     const int n = std::stoi(r.value.substr(4));
     EXPECT_EQ(r.headers[0].second, fmt::format("host:/var/log/app.log:{}", n * 100));
   }
+}
+
+TEST_F(KafkaOutputTest, RefusedTopicIsParkedWhileAnotherTopicKeepsFlowing) {
+  // Two brokers: "open" is led by broker 1, "denied" by broker 2, which refuses every record
+  // with TOPIC_AUTHORIZATION_FAILED, as a broker does for a topic whose ACL is missing.
+  MockKafka cluster(2);
+  for (const char* topic : {"open", "denied"}) cluster.create_topic(topic, kPartitions);
+  for (int p = 0; p < kPartitions; ++p) {
+    rd_kafka_mock_partition_set_leader(cluster.cluster(), "open", p, 1);
+    rd_kafka_mock_partition_set_leader(cluster.cluster(), "denied", p, 2);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    rd_kafka_mock_broker_push_request_error_rtts(cluster.cluster(), 2, 0 /* Produce */, 1,
+                                                 RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 0);
+  }
+  auto c = config();
+  c.brokers = {cluster.bootstrap()};
+  c.topic = *RecordTemplate::parse("{input}");
+  c.key = *RecordTemplate::parse("{path}");
+  c.retry_backoff = std::chrono::milliseconds(100);
+  c.retry_backoff_max = std::chrono::milliseconds(400);
+  c.librdkafka = {{"topic.metadata.refresh.interval.ms", "300"}};  // sees the fix sooner
+  start(c);
+  auto open = std::make_shared<SourceInfo>(SourceInfo{"open", "host", "/var/log/open.log"});
+  auto denied = std::make_shared<SourceInfo>(SourceInfo{"denied", "host", "/var/log/denied.log"});
+  for (int b = 0; b < 20; ++b) push_batch(b * 50, 50, "", 0, b % 2 == 0 ? denied : open);
+
+  // "open" flows while "denied" is parked: on /healthz, nothing acked, probed with backoff.
+  const auto open_batches_acked = [&] {
+    for (uint64_t ticket = 1; ticket < 20; ticket += 2)
+      if (!acks->contains(ticket)) return false;
+    return true;
+  };
+  ASSERT_TRUE(wait_until([&] {
+    return open_batches_acked() &&
+           metrics.value("drover_output_errors_total",
+                         {{"output", "kafka"}, {"class", "route_permanent"}}) > 0 &&
+           counter("drover_output_records_retried_total") >= 3;  // the third probe went out
+  }));
+  EXPECT_EQ(acks->count(), 10U) << "only the batches of the open topic";
+  EXPECT_NE(health.render().find("output kafka: topic denied: Kafka refuses the topic: "
+                                 "TOPIC_AUTHORIZATION_FAILED"),
+            std::string::npos)
+      << health.render();
+  EXPECT_LE(counter("drover_output_records_retried_total"), 10U)
+      << "a parked topic is probed by one record at a time, not flooded";
+  EXPECT_GE(counter("drover_output_records_held"), 499U) << "all but a probe in flight";
+  expect_every_record_accounted_for();
+
+  // The operator fixes it (here: the partitions move to a broker that accepts them).
+  for (int p = 0; p < kPartitions; ++p)
+    rd_kafka_mock_partition_set_leader(cluster.cluster(), "denied", p, 1);
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 20; }, std::chrono::seconds(30)));
+  EXPECT_TRUE(health.render().empty()) << health.render();
+
+  TopicReader denied_reader(cluster.bootstrap(), "denied", kPartitions);
+  TopicReader open_reader(cluster.bootstrap(), "open", kPartitions);
+  EXPECT_EQ(expect_distinct_records(denied_reader, 500), 500) << "duplicates";
+  EXPECT_EQ(expect_distinct_records(open_reader, 500), 500) << "duplicates";
+  expect_read_order_per_partition(denied_reader.records());
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), 1000U);
+  EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 0U);
+  expect_every_record_accounted_for();
+}
+
+TEST_F(KafkaOutputTest, TopicKeyAndHeadersComeFromTheRecordsJsonFields) {
+  auto c = config();
+  c.topic = *RecordTemplate::parse("logs.{json.service|other}");
+  c.key = *RecordTemplate::parse("{json.user.id}");
+  c.headers = {{"service", *RecordTemplate::parse("{json.service|none}")}};
+  c.record_id_header.clear();
+  start(c);
+  auto batch = std::make_shared<Batch>(source, 1'700'000'000'000);
+  batch->add_record(R"({"service":"billing","user":{"id":"u1"}})", 0);
+  batch->add_record(R"({"service":"search","user":{"id":42}})", 100);
+  batch->add_record(R"({"user":{"id":"u3"}})", 200);
+  batch->add_record("plain text, not JSON", 300);
+  batch->add_record(R"({"service":"bad topic!"})", 400);
+  batch->add_record(R"({"service":"billing","user":{"id":"u6"}})", 500);
+  batch->set_ack(std::make_shared<AckGroup>(acks, 0));
+  ASSERT_TRUE(queue.push(std::move(batch), std::stop_token()));
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 1; }));
+
+  const auto read = [&](const std::string& topic, size_t count) {
+    TopicReader reader(kafka.bootstrap(), topic, 4);  // the mock creates topics with 4 partitions
+    EXPECT_TRUE(wait_until([&] { return reader.poll().size() >= count; })) << topic;
+    std::vector<std::string> keys_and_headers;
+    for (const auto& r : reader.records()) {
+      keys_and_headers.push_back(r.key + "/" + (r.headers.empty() ? "" : r.headers[0].second));
+    }
+    std::sort(keys_and_headers.begin(), keys_and_headers.end());
+    return keys_and_headers;
+  };
+  EXPECT_EQ(read("logs.billing", 2), (std::vector<std::string>{"u1/billing", "u6/billing"}));
+  EXPECT_EQ(read("logs.search", 1), (std::vector<std::string>{"42/search"}));
+  EXPECT_EQ(read("logs.other", 2), (std::vector<std::string>{"/none", "u3/none"}));
+  // A topic name made from record data that Kafka would refuse: that record is dead-lettered.
+  EXPECT_EQ(counter("drover_output_records_dead_lettered_total"), 1U);
+  const std::string letters = testing::read_file(dir / "dead_letter" / "kafka.ndjson");
+  EXPECT_NE(letters.find("\"topic\":\"logs.bad topic!\""), std::string::npos) << letters;
+  EXPECT_NE(letters.find("Kafka topic names allow only letters"), std::string::npos) << letters;
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), 5U);
+  expect_every_record_accounted_for();
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+// A batch the Kafka output has taken from its queue and not yet completed: what it renders once
+// for all its records, and how many of them are still waiting for an outcome.
+#pragma once
+
+#include "agent/batch.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstdint>
+#include <list>
+#include <string>
+#include <vector>
+
+namespace drover::outputs {
+
+class Route;
+
+struct InFlightBatch {
+  BatchPtr batch;
+  Route* route = nullptr;             // the topic of every record, unless the topic is per record
+  std::vector<Route*> record_routes;  // per record when the topic reads the record ({json.*});
+                                      // nullptr: the record's topic name is invalid
+  std::string key;                    // rendered once, unless the key reads the record
+  rd_kafka_headers_t* headers = nullptr;  // the batch-wide headers, copied per record
+  std::string record_id_prefix;           // "<host>:<path>:" + the record's position
+  size_t next_record = 0;  // records before it were handed to librdkafka or held at least once
+  size_t unsettled = 0;    // records neither delivered nor given up on
+  uint64_t sequence = 0;   // read order across batches: held records are re-sent in this order
+  std::list<InFlightBatch>::iterator self;
+
+  Route& route_of(size_t record) const {
+    return route != nullptr ? *route : *record_routes[record];
+  }
+};
+
+}  // namespace drover::outputs
