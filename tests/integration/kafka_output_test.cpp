@@ -264,6 +264,22 @@ TEST_F(KafkaOutputTest, HoldsNoMoreThanItsMemoryBudgetWhileKafkaIsAway) {
   EXPECT_EQ(counter("drover_output_records_delivered_total"), 4000U);
 }
 
+TEST_F(KafkaOutputTest, FullLibrdkafkaQueuePushesBackWithoutLosingOrReordering) {
+  auto c = config();
+  c.key = *RecordTemplate::parse("{path}");
+  c.librdkafka = {{"queue.buffering.max.messages", "50"}};  // librdkafka's queue fills at once
+  rd_kafka_mock_broker_set_rtt(kafka.cluster(), -1, 20);    // and drains slowly
+  start(c);
+  for (int b = 0; b < 20; ++b) push_batch(b * 100, 100);
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 20; }, std::chrono::seconds(60)));
+  EXPECT_GT(counter("drover_output_queue_full_total"), 0U);
+  TopicReader reader(kafka.bootstrap(), "t", kPartitions);
+  EXPECT_EQ(expect_distinct_records(reader, 2000), 2000) << "duplicates";
+  expect_read_order_per_partition(reader.records());
+  EXPECT_EQ(counter("drover_output_records_delivered_total"), 2000U);
+  expect_every_record_accounted_for();
+}
+
 TEST_F(KafkaOutputTest, InvalidTimestampIsRetriedOnceWithKafkasTimeThenDeadLettered) {
   start(config());
   // The broker refuses the first request: its records go again, stamped by Kafka.
