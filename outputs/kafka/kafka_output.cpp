@@ -35,6 +35,7 @@ KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& conte
   held_records_ = &m.counter("drover_output_records_held", labels);
   delivered_ = &m.counter("drover_output_records_delivered_total", labels);
   retried_ = &m.counter("drover_output_records_retried_total", labels);
+  possibly_duplicated_ = &m.counter("drover_output_records_possibly_duplicated_total", labels);
   dead_lettered_ = &m.counter("drover_output_records_dead_lettered_total", labels);
   queue_full_ = &m.counter("drover_output_queue_full_total", labels);
   batches_ = &m.counter("drover_output_batches_total", labels);
@@ -357,6 +358,11 @@ void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
     }
     settle(f, 1);
     return;
+  }
+  // Kafka may have stored it although the acknowledgement was lost: its re-send may be a
+  // duplicate, which consumers can drop by its record id header.
+  if (rd_kafka_message_status(&message) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED) {
+    possibly_duplicated_->add();
   }
   rd_kafka_headers_t* headers = nullptr;
   const void* value = nullptr;

@@ -113,6 +113,7 @@ class KafkaOutput final : public Output {
   Counter* held_records_;       // gauge: of those, waiting in a route to be re-sent
   Counter* delivered_;
   Counter* retried_;
+  Counter* possibly_duplicated_;  // re-sent although Kafka may have stored them already
   Counter* dead_lettered_;
   Counter* queue_full_;
   Counter* batches_;
