@@ -1,6 +1,7 @@
 #include "agent/checkpoint_store.h"
 
 #include "agent/json_escape.h"
+#include "agent/unique_fd.h"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -16,24 +17,6 @@ namespace {
 
 constexpr int kFormatVersion = 1;
 
-Error errno_error(std::string_view what, const std::filesystem::path& path) {
-  return Error{fmt::format("{} {}: {}", what, path.string(), std::strerror(errno))};
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 Status write_file_atomically(const std::filesystem::path& file, std::string_view content) {
@@ -44,7 +27,7 @@ Status write_file_atomically(const std::filesystem::path& file, std::string_view
   }
   const std::filesystem::path temp = file.string() + ".tmp";
   {
-    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
     if (fd.get() < 0) return errno_error("cannot create", temp);
     size_t written = 0;
     while (written < content.size()) {
@@ -56,7 +39,7 @@ Status write_file_atomically(const std::filesystem::path& file, std::string_view
     if (::fsync(fd.get()) != 0) return errno_error("cannot fsync", temp);
   }
   if (::rename(temp.c_str(), file.c_str()) != 0) return errno_error("cannot rename onto", file);
-  Fd dir(::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0 || ::fsync(dir.get()) != 0)
     return errno_error("cannot fsync", file.parent_path());
   return Status::ok();

@@ -1,0 +1,111 @@
+#include "agent/queue/batch_codec.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace drover {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+
+template <typename T>
+void put(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));  // little-endian hosts only (x86-64, arm64)
+  out.append(bytes, sizeof(T));
+}
+
+void put_text(std::string& out, std::string_view text) {
+  put<uint32_t>(out, static_cast<uint32_t>(text.size()));
+  out.append(text);
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+
+  template <typename T>
+  bool get(T& value) {
+    if (data_.size() - offset_ < sizeof(T)) return fail(sizeof(T));
+    std::memcpy(&value, data_.data() + offset_, sizeof(T));
+    offset_ += sizeof(T);
+    return true;
+  }
+  bool get_text(std::string& text) {
+    uint32_t size = 0;
+    if (!get(size)) return false;
+    if (data_.size() - offset_ < size) return fail(size);
+    text.assign(data_.data() + offset_, size);
+    offset_ += size;
+    return true;
+  }
+  std::string_view rest() const { return data_.substr(offset_); }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool fail(size_t wanted) {
+    error_ = fmt::format("batch payload ends at byte {} of {} where {} more bytes were expected",
+                         offset_, data_.size(), wanted);
+    return false;
+  }
+  std::string_view data_;
+  size_t offset_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+void encode_batch(const Batch& batch, std::string& out) {
+  put<uint8_t>(out, kVersion);
+  put<int64_t>(out, batch.timestamp_ms());
+  put_text(out, batch.source().input);
+  put_text(out, batch.source().host);
+  put_text(out, batch.source().path);
+  put<uint32_t>(out, static_cast<uint32_t>(batch.record_count()));
+  for (size_t i = 0; i < batch.record_count(); ++i) {
+    put<uint32_t>(out, static_cast<uint32_t>(batch.record(i).size()));
+    put<uint64_t>(out, batch.position(i));
+  }
+  for (size_t i = 0; i < batch.record_count(); ++i) out.append(batch.record(i));
+}
+
+Result<std::shared_ptr<Batch>> decode_batch(std::string_view payload) {
+  Reader in(payload);
+  uint8_t version = 0;
+  int64_t timestamp_ms = 0;
+  auto source = std::make_shared<SourceInfo>();
+  uint32_t count = 0;
+  if (!in.get(version)) return Error{in.error()};
+  if (version != kVersion) return Error{fmt::format("unknown batch encoding version {}", version)};
+  if (!in.get(timestamp_ms) || !in.get_text(source->input) || !in.get_text(source->host) ||
+      !in.get_text(source->path) || !in.get(count)) {
+    return Error{in.error()};
+  }
+  constexpr size_t kRecordEntry = sizeof(uint32_t) + sizeof(uint64_t);
+  if (count > in.rest().size() / kRecordEntry) {
+    return Error{
+        fmt::format("{} records cannot fit in the {} bytes left", count, in.rest().size())};
+  }
+  std::vector<std::pair<uint32_t, uint64_t>> entries(count);
+  uint64_t total = 0;
+  for (auto& [size, position] : entries) {
+    if (!in.get(size) || !in.get(position)) return Error{in.error()};
+    total += size;
+  }
+  const std::string_view bytes = in.rest();
+  if (total != bytes.size()) {
+    return Error{
+        fmt::format("records add up to {} bytes, the payload holds {}", total, bytes.size())};
+  }
+  auto batch = std::make_shared<Batch>(std::move(source), timestamp_ms);
+  batch->reserve(bytes.size(), count);
+  size_t offset = 0;
+  for (const auto& [size, position] : entries) {
+    batch->add_record(bytes.substr(offset, size), position);
+    offset += size;
+  }
+  return batch;
+}
+
+}  // namespace drover
