@@ -1,0 +1,338 @@
+#include "agent/queue/disk_queue.h"
+
+#include "agent/checkpoint_store.h"
+#include "agent/queue/batch_codec.h"
+
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace drover {
+namespace {
+
+constexpr char kStateFile[] = "state.json";
+constexpr int kStateVersion = 1;
+constexpr auto kSaveInterval = std::chrono::seconds(1);
+constexpr uint64_t kProgressEveryBytes = 256ULL << 20;
+
+}  // namespace
+
+std::optional<QueueState> load_queue_state(const std::filesystem::path& dir, std::string& problem) {
+  const auto file = dir / kStateFile;
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    problem = fmt::format("{} is missing", file.string());
+    return std::nullopt;
+  }
+  simdjson::padded_string text;
+  if (auto error = simdjson::padded_string::load(file.string()).get(text); error) {
+    problem = fmt::format("cannot read {}: {}", file.string(), simdjson::error_message(error));
+    return std::nullopt;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  int64_t version = 0;
+  uint64_t first = 0;
+  simdjson::dom::object acked;
+  if (parser.parse(text).get(root) || root["version"].get(version) ||
+      root["first_segment"].get(first) || root["acked"].get(acked)) {
+    problem = fmt::format("{} is not a drover queue state file", file.string());
+    return std::nullopt;
+  }
+  if (version != kStateVersion) {
+    problem = fmt::format("{} has version {} (this drover reads {})", file.string(), version,
+                          kStateVersion);
+    return std::nullopt;
+  }
+  QueueState state;
+  state.first_segment = first;
+  for (auto [key, value] : acked) {
+    uint64_t segment = 0;
+    const auto [end, parse_error] = std::from_chars(key.data(), key.data() + key.size(), segment);
+    simdjson::dom::array offsets;
+    if (parse_error != std::errc() || end != key.data() + key.size() || value.get(offsets)) {
+      problem = fmt::format("{}: unreadable entry \"{}\"", file.string(), key);
+      return std::nullopt;
+    }
+    auto& set = state.acked[segment];
+    for (simdjson::dom::element offset : offsets) {
+      uint64_t o = 0;
+      if (offset.get(o)) {
+        problem = fmt::format("{}: unreadable offset in \"{}\"", file.string(), key);
+        return std::nullopt;
+      }
+      set.insert(o);
+    }
+  }
+  return state;
+}
+
+Status save_queue_state(const std::filesystem::path& dir, const QueueState& state) {
+  std::string out = fmt::format("{{\"version\":{},\"first_segment\":{},\"acked\":{{", kStateVersion,
+                                state.first_segment);
+  bool first_entry = true;
+  for (const auto& [segment, offsets] : state.acked) {
+    if (offsets.empty()) continue;
+    fmt::format_to(std::back_inserter(out), "{}\"{}\":[{}]", first_entry ? "" : ",", segment,
+                   fmt::join(offsets, ","));
+    first_entry = false;
+  }
+  out += "}}\n";
+  return write_file_atomically(dir / kStateFile, out);
+}
+
+Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& options,
+                                                   RecoveryReport* report_out) {
+  RecoveryReport report;
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) return Error{fmt::format("cannot create {}: {}", options.dir.string(), ec.message())};
+  std::unique_ptr<DiskQueue> queue(new DiskQueue(options));
+
+  std::optional<QueueState> state = load_queue_state(options.dir, report.state_problem);
+  std::vector<std::pair<uint64_t, std::filesystem::path>> files;
+  for (const auto& entry : std::filesystem::directory_iterator(options.dir, ec)) {
+    const int64_t id = segment_id_of(entry.path());
+    if (id >= 0) files.emplace_back(static_cast<uint64_t>(id), entry.path());
+  }
+  if (ec) return Error{fmt::format("cannot list {}: {}", options.dir.string(), ec.message())};
+  std::sort(files.begin(), files.end());
+  if (!state) {
+    if (files.empty()) {
+      report.state_problem.clear();  // a new queue
+    } else {
+      spdlog::warn(
+          "queue {}: {}; every batch in its {} segment(s) will be sent again (duplicates "
+          "possible, nothing lost)",
+          options.dir.string(), report.state_problem, files.size());
+    }
+    state = QueueState{files.empty() ? 1 : files.front().first, {}};
+  }
+
+  uint64_t total_bytes = 0;
+  for (const auto& [id, path] : files) total_bytes += std::filesystem::file_size(path, ec);
+  if (total_bytes >= kProgressEveryBytes) {
+    spdlog::info("queue {}: checking {} segment(s), {} MiB", options.dir.string(), files.size(),
+                 total_bytes >> 20);
+  }
+  uint64_t checked_bytes = 0;
+  uint64_t next_progress = kProgressEveryBytes;
+  for (const auto& [id, path] : files) {
+    queue->next_segment_id_ = std::max(queue->next_segment_id_, id + 1);
+    if (id < state->first_segment) {
+      // Acknowledged and recorded as gone; a crash came before the file was removed.
+      std::filesystem::remove(path, ec);
+      ++report.stale_segments_removed;
+      continue;
+    }
+    auto scan = scan_segment(path);
+    if (!scan) return scan.error();
+    checked_bytes += scan->file_size;
+    if (checked_bytes >= next_progress) {
+      spdlog::info("queue {}: checked {} of {} MiB", options.dir.string(), checked_bytes >> 20,
+                   total_bytes >> 20);
+      next_progress += kProgressEveryBytes;
+    }
+    for (const auto& range : scan->damaged) {
+      report.damage.push_back({path, range, scan->torn_tail && range.end == scan->file_size});
+      if (!report.damage.back().torn_tail) report.lost_bytes += range.end - range.begin;
+    }
+    if (!scan->header_error.empty()) {
+      // Nothing can be trusted in it; set it aside for a person to look at.
+      std::filesystem::rename(path, path.string() + ".corrupt", ec);
+      continue;
+    }
+    if (scan->torn_tail && scan->valid_end < scan->file_size) {
+      std::filesystem::resize_file(path, scan->valid_end, ec);  // so the cut is done once
+    }
+    Segment segment;
+    segment.id = id;
+    segment.path = path;
+    segment.size = scan->valid_end;
+    segment.sealed = true;
+    segment.frames = std::move(scan->frames);
+    if (auto it = state->acked.find(id); it != state->acked.end()) segment.acked = it->second;
+    report.frames += segment.frames.size();
+    ++report.segments;
+    queue->bytes_ += segment.size;
+    queue->segments_.emplace(id, std::move(segment));
+  }
+  // The frames to send: every valid one not acknowledged. Check that each still decodes.
+  for (auto& [id, segment] : queue->segments_) {
+    std::erase_if(segment.acked, [&](uint64_t offset) {
+      return std::none_of(segment.frames.begin(), segment.frames.end(),
+                          [&](const FrameLocation& f) { return f.offset == offset; });
+    });
+    for (const auto& frame : segment.frames) {
+      if (segment.acked.contains(frame.offset)) continue;
+      ++report.pending_frames;
+      report.pending_bytes += frame.length;
+      ++queue->unread_;
+    }
+  }
+  queue->drop_acknowledged_head();
+  if (Status s = queue->save_state(); !s) return s.error();
+
+  for (const auto& damage : report.damage) {
+    if (damage.torn_tail) {
+      spdlog::warn(
+          "queue {}: cut a write cut short at bytes {}-{} of {} ({}); it was never "
+          "acknowledged to its source, which sends it again",
+          options.dir.string(), damage.range.begin, damage.range.end,
+          damage.segment.filename().string(), damage.range.reason);
+    } else {
+      spdlog::error(
+          "queue {}: LOST bytes {}-{} of {} ({}): {} bytes of queued batches could not "
+          "be read and are skipped",
+          options.dir.string(), damage.range.begin, damage.range.end,
+          damage.segment.filename().string(), damage.range.reason,
+          damage.range.end - damage.range.begin);
+    }
+  }
+  if (report.pending_frames > 0) {
+    spdlog::info("queue {}: {} batch(es), {} bytes, wait on disk to be sent", options.dir.string(),
+                 report.pending_frames, report.pending_bytes);
+  }
+  if (report_out != nullptr) *report_out = std::move(report);
+  return queue;
+}
+
+DiskQueue::~DiskQueue() {
+  if (writer_) (void)writer_->sync();
+  if (Status s = save_state(); !s) {
+    spdlog::error("queue {}: {}", options_.dir.string(), s.error().message);
+  }
+}
+
+bool DiskQueue::has_room(uint64_t batch_bytes) const {
+  return bytes_ + batch_bytes + kFrameHeaderBytes + kSegmentHeaderBytes <= options_.max_bytes;
+}
+
+Status DiskQueue::roll_segment() {
+  if (writer_) {
+    if (Status s = writer_->sync(); !s) return s;
+    segments_.at(writer_->id()).sealed = true;
+    writer_.reset();
+  }
+  auto writer = SegmentWriter::create(options_.dir, next_segment_id_);
+  if (!writer) return writer.error();
+  ++next_segment_id_;
+  writer_ = std::move(*writer);
+  Segment segment;
+  segment.id = writer_->id();
+  segment.path = writer_->path();
+  segment.size = writer_->size();
+  bytes_ += segment.size;
+  segments_.emplace(segment.id, std::move(segment));
+  return Status::ok();
+}
+
+Result<FrameId> DiskQueue::append(const Batch& batch) {
+  scratch_.clear();
+  encode_batch(batch, scratch_);
+  if (!writer_ || writer_->size() + scratch_.size() > options_.segment_bytes) {
+    if (Status s = roll_segment(); !s) return s.error();
+  }
+  auto offset = writer_->append(scratch_);
+  if (!offset) return offset.error();
+  Segment& segment = segments_.at(writer_->id());
+  segment.frames.push_back({*offset, static_cast<uint32_t>(scratch_.size())});
+  bytes_ += writer_->size() - segment.size;
+  segment.size = writer_->size();
+  ++unread_;
+  return FrameId{segment.id, *offset};
+}
+
+Status DiskQueue::sync() { return writer_ ? writer_->sync() : Status::ok(); }
+
+std::optional<DiskQueue::Entry> DiskQueue::next() {
+  for (auto& [id, segment] : segments_) {
+    while (segment.next_frame < segment.frames.size()) {
+      const FrameLocation frame = segment.frames[segment.next_frame++];
+      if (segment.acked.contains(frame.offset)) continue;
+      --unread_;
+      if (!segment.reader.valid()) {
+        segment.reader = UniqueFd(::open(segment.path.c_str(), O_RDONLY | O_CLOEXEC));
+      }
+      Status status = segment.reader.valid() ? read_frame(segment.reader.get(), frame, scratch_)
+                                             : errno_error("cannot open", segment.path);
+      std::shared_ptr<Batch> batch;
+      if (status) {
+        auto decoded = decode_batch(scratch_);
+        if (decoded) {
+          batch = std::move(*decoded);
+        } else {
+          status = decoded.error();
+        }
+      }
+      if (!status) {
+        ++unreadable_;
+        spdlog::error("queue {}: LOST the batch at byte {} of {}: {}", options_.dir.string(),
+                      frame.offset, segment.path.filename().string(), status.error().message);
+        acknowledge({id, frame.offset});  // nothing to send; let its segment go
+        continue;
+      }
+      return Entry{std::move(batch), {id, frame.offset}};
+    }
+  }
+  return std::nullopt;
+}
+
+void DiskQueue::acknowledge(FrameId id) {
+  auto it = segments_.find(id.segment);
+  if (it == segments_.end() || !it->second.acked.insert(id.offset).second) return;
+  state_dirty_ = true;
+  drop_acknowledged_head();
+  maybe_save_state();
+}
+
+size_t DiskQueue::unacknowledged_frames() const {
+  size_t count = 0;
+  for (const auto& [id, segment] : segments_) count += segment.frames.size() - segment.acked.size();
+  return count;
+}
+
+void DiskQueue::drop_acknowledged_head() {
+  while (!segments_.empty()) {
+    Segment& head = segments_.begin()->second;
+    const bool writing = writer_ && writer_->id() == head.id;
+    if (writing || head.acked.size() < head.frames.size()) return;
+    // state.json first: a crash after it leaves a file the next start removes, never replays.
+    const std::filesystem::path path = head.path;
+    const uint64_t size = head.size;
+    segments_.erase(segments_.begin());
+    state_dirty_ = true;
+    if (Status s = save_state(); !s) {
+      spdlog::error("queue {}: {}; segment {} is kept until the state can be saved",
+                    options_.dir.string(), s.error().message, path.filename().string());
+      return;  // the segment is forgotten in memory; the next start removes or replays it
+    }
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    bytes_ -= std::min(bytes_, size);
+  }
+}
+
+void DiskQueue::maybe_save_state() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!state_dirty_ || now - last_save_ < kSaveInterval) return;
+  if (Status s = save_state(); !s) {
+    spdlog::error("queue {}: {}", options_.dir.string(), s.error().message);
+  }
+}
+
+Status DiskQueue::save_state() {
+  QueueState state;
+  state.first_segment = segments_.empty() ? next_segment_id_ : segments_.begin()->first;
+  for (const auto& [id, segment] : segments_) state.acked[id] = segment.acked;
+  if (Status s = save_queue_state(options_.dir, state); !s) return s;
+  state_dirty_ = false;
+  last_save_ = std::chrono::steady_clock::now();
+  return Status::ok();
+}
+
+}  // namespace drover
