@@ -1,6 +1,7 @@
 // drover's entry point: parses the command line, loads the config, and owns signals and the
 // orderly start and stop of the agent.
 #include "agent/agent.h"
+#include "agent/queue/queue_verify.h"
 #include "config/config_error.h"
 #include "inputs/builtin.h"
 #include "outputs/builtin.h"
@@ -26,6 +27,11 @@ constexpr std::string_view kUsage =
 Usage:
   drover run   [--config FILE]   run the pipelines until SIGTERM or SIGINT
   drover check [--config FILE]   validate the config; exit 0 if valid, 2 listing every problem
+  drover queue verify [--repair] DIR
+                                 check an output's disk queue (<data_dir>/queue/<output>) and
+                                 report what is pending and what is damaged; exit 1 if damaged.
+                                 --repair does what drover does at start: cuts torn writes,
+                                 skips damaged batches, sets aside unreadable segments
   drover --version
   drover --help
 
@@ -35,12 +41,37 @@ FILE defaults to /etc/drover/drover.toml.
 struct CommandLine {
   std::string command;
   std::string config = std::string(kDefaultConfig);
+  std::string queue_dir;  // queue verify
+  bool repair = false;
   std::string error;
 };
+
+/// `queue verify [--repair] DIR`
+CommandLine parse_queue_command(const std::vector<std::string_view>& args) {
+  CommandLine cl;
+  cl.command = "queue verify";
+  if (args.size() < 2 || args[1] != "verify") {
+    cl.error = "the queue command is `drover queue verify [--repair] DIR`";
+    return cl;
+  }
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "--repair") {
+      cl.repair = true;
+    } else if (cl.queue_dir.empty() && !args[i].starts_with("-")) {
+      cl.queue_dir = args[i];
+    } else {
+      cl.error = fmt::format("unexpected argument '{}'", args[i]);
+      return cl;
+    }
+  }
+  if (cl.queue_dir.empty()) cl.error = "queue verify needs the queue's directory";
+  return cl;
+}
 
 CommandLine parse_command_line(int argc, char** argv) {
   CommandLine cl;
   std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "queue") return parse_queue_command(args);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h" || arg == "--version" || arg == "-V") {
@@ -121,6 +152,9 @@ int main(int argc, char** argv) {
   if (cl.command == "--version") {
     std::printf("drover %s\n", DROVER_VERSION);
     return 0;
+  }
+  if (cl.command == "queue verify") {
+    return drover::verify_queue(cl.queue_dir, cl.repair, stdout);
   }
   try {
     if (cl.command == "check") {

@@ -146,16 +146,41 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
       std::filesystem::rename(path, path.string() + ".corrupt", ec);
       continue;
     }
-    if (scan->torn_tail && scan->valid_end < scan->file_size) {
+    std::set<uint64_t> acked;
+    if (auto it = state->acked.find(id); it != state->acked.end()) acked = it->second;
+    uint64_t size = scan->valid_end;
+    const bool damaged_inside =
+        std::any_of(scan->damaged.begin(), scan->damaged.end(),
+                    [&](const DamagedRange& r) { return r.end < scan->file_size; });
+    if (damaged_inside) {
+      // Rewrite it without the damage, so the loss is reported once, not at every start. The
+      // frames move: forget their acknowledgements on disk first (a crash then replays them,
+      // never takes one frame's acknowledgement for another's), then record them again.
+      QueueState without = *state;
+      without.acked.erase(id);
+      if (Status s = save_queue_state(options.dir, without); !s) return s.error();
+      auto moved = rewrite_segment(path, id, scan->frames);
+      if (!moved) return moved.error();
+      std::set<uint64_t> remapped;
+      for (size_t i = 0; i < moved->size(); ++i) {
+        if (acked.contains(scan->frames[i].offset)) remapped.insert((*moved)[i].offset);
+      }
+      acked = std::move(remapped);
+      scan->frames = std::move(*moved);
+      size = scan->frames.empty()
+                 ? kSegmentHeaderBytes
+                 : scan->frames.back().offset + kFrameHeaderBytes + scan->frames.back().length;
+      state->acked[id] = acked;
+    } else if (scan->torn_tail && scan->valid_end < scan->file_size) {
       std::filesystem::resize_file(path, scan->valid_end, ec);  // so the cut is done once
     }
     Segment segment;
     segment.id = id;
     segment.path = path;
-    segment.size = scan->valid_end;
+    segment.size = size;
     segment.sealed = true;
     segment.frames = std::move(scan->frames);
-    if (auto it = state->acked.find(id); it != state->acked.end()) segment.acked = it->second;
+    segment.acked = std::move(acked);
     report.frames += segment.frames.size();
     ++report.segments;
     queue->bytes_ += segment.size;

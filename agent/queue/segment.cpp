@@ -94,7 +94,12 @@ int64_t segment_id_of(const std::filesystem::path& file) {
 
 Result<std::unique_ptr<SegmentWriter>> SegmentWriter::create(const std::filesystem::path& dir,
                                                              uint64_t id) {
-  const std::filesystem::path path = segment_path(dir, id);
+  return create_at(dir, segment_path(dir, id), id);
+}
+
+Result<std::unique_ptr<SegmentWriter>> SegmentWriter::create_at(const std::filesystem::path& dir,
+                                                                const std::filesystem::path& path,
+                                                                uint64_t id) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640));
   if (!fd.valid()) return errno_error("cannot create", path);
   char header[kSegmentHeaderBytes];
@@ -225,6 +230,43 @@ Status read_frame(int fd, const FrameLocation& frame, std::string& payload) {
         fmt::format("the frame at byte {} changed on disk since it was checked", frame.offset)};
   }
   return Status::ok();
+}
+
+Result<std::vector<FrameLocation>> rewrite_segment(const std::filesystem::path& file, uint64_t id,
+                                                   const std::vector<FrameLocation>& frames) {
+  const std::filesystem::path dir = file.parent_path();
+  const std::filesystem::path temp = file.string() + ".rewrite";
+  ::unlink(temp.c_str());  // from an earlier attempt cut short
+  auto writer = SegmentWriter::create_at(dir, temp, id);
+  if (!writer) return writer.error();
+  UniqueFd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return errno_error("cannot open", file);
+  std::vector<FrameLocation> moved;
+  std::string payload;
+  Status status = Status::ok();
+  for (const auto& frame : frames) {
+    status = read_frame(in.get(), frame, payload);
+    if (!status) break;
+    auto offset = (*writer)->append(payload);
+    if (!offset) {
+      status = offset.error();
+      break;
+    }
+    moved.push_back({*offset, frame.length});
+  }
+  if (status) status = (*writer)->sync();
+  if (status && ::rename(temp.c_str(), file.c_str()) != 0) {
+    status = errno_error("cannot rename onto", file);
+  }
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (status && (!dir_fd.valid() || ::fsync(dir_fd.get()) != 0)) {
+    status = errno_error("cannot sync", dir);
+  }
+  if (!status) {
+    ::unlink(temp.c_str());
+    return status.error();
+  }
+  return moved;
 }
 
 }  // namespace drover

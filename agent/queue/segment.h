@@ -30,6 +30,10 @@ class SegmentWriter {
   /// Creates the file (it must not exist), writes and syncs its header and the directory entry.
   static Result<std::unique_ptr<SegmentWriter>> create(const std::filesystem::path& dir,
                                                        uint64_t id);
+  /// The same under another name in `dir` (a segment being rewritten).
+  static Result<std::unique_ptr<SegmentWriter>> create_at(const std::filesystem::path& dir,
+                                                          const std::filesystem::path& path,
+                                                          uint64_t id);
 
   /// Appends one frame and returns its offset. If the write fails (disk full), the file is cut
   /// back to its previous size, so no partial frame stays behind.
@@ -81,5 +85,10 @@ Result<SegmentScan> scan_segment(const std::filesystem::path& file);
 
 /// Reads one frame's payload, checking its CRC again (the disk may have changed since the scan).
 Status read_frame(int fd, const FrameLocation& frame, std::string& payload);
+
+/// Writes `frames` of the segment `file` (id `id`) to a new file beside it and renames it over
+/// `file`: the damaged ranges between them are gone. Returns the frames' new locations, in order.
+Result<std::vector<FrameLocation>> rewrite_segment(const std::filesystem::path& file, uint64_t id,
+                                                   const std::vector<FrameLocation>& frames);
 
 }  // namespace drover

@@ -434,11 +434,15 @@ void KafkaOutput::write_dead_letters() {
     DeadLetter letter;
     letter.time_ms = now_ms;
     letter.error = rd_kafka_err2name(pending.error);
-    letter.reason = pending.reason.empty() ? rd_kafka_err2str(pending.error) : pending.reason;
+    letter.reason = pending.reason.empty() ? std::string_view(rd_kafka_err2str(pending.error))
+                                           : std::string_view(pending.reason);
     const std::string_view record = f.batch->record(pending.record);
-    letter.topic = config_.topic.render(f.batch->source(), record);
-    letter.key =
+    // DeadLetter holds views: what is rendered here must outlive append().
+    const std::string topic = config_.topic.render(f.batch->source(), record);
+    const std::string key =
         config_.key.depends_on_record() ? config_.key.render(f.batch->source(), record) : f.key;
+    letter.topic = topic;
+    letter.key = key;
     if (f.headers != nullptr) {
       const char* name = nullptr;
       const void* value = nullptr;

@@ -1,7 +1,9 @@
 // The drover binary's command line, as an operator meets it.
+#include "agent/queue/disk_queue.h"
 #include "tests/support/drover_process.h"
 #include "tests/support/temp_dir.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace drover {
@@ -72,6 +74,44 @@ TEST(CliTest, MissingConfigFileIsReported) {
   auto [code, out] = run_drover({"check", "--config", "/nonexistent/drover.toml"});
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("/nonexistent/drover.toml: cannot read the config file"), std::string::npos);
+}
+
+TEST(CliTest, QueueVerifyReportsDamageAndRepairFixesIt) {
+  TempDir dir;
+  const auto queue_dir = dir / "queue" / "kafka";
+  {
+    auto queue = DiskQueue::open({queue_dir, 1 << 20, 1 << 20});
+    ASSERT_TRUE(queue.has_value());
+    auto source = std::make_shared<SourceInfo>(SourceInfo{"app", "host", "/var/log/app.log"});
+    for (int i = 0; i < 4; ++i) {
+      Batch batch(source, 0);
+      batch.add_record(fmt::format("record {}", i), static_cast<uint64_t>(i));
+      ASSERT_TRUE((*queue)->append(batch).has_value());
+    }
+  }
+  auto [code, out] = run_drover({"queue", "verify", queue_dir.string()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("1 segment(s), 4 batch(es), 4 pending"), std::string::npos) << out;
+
+  const auto segment = segment_path(queue_dir, 1);
+  std::string bytes = testing::read_file(segment);
+  bytes[bytes.size() - 3] ^= 0x01;  // inside the last frame
+  testing::write_file(segment, bytes);
+  std::tie(code, out) = run_drover({"queue", "verify", queue_dir.string()});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("torn tail at bytes"), std::string::npos) << out;
+  EXPECT_NE(out.find("3 pending"), std::string::npos) << out;
+
+  std::tie(code, out) = run_drover({"queue", "verify", "--repair", queue_dir.string()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("3 batch(es) pending"), std::string::npos) << out;
+  std::tie(code, out) = run_drover({"queue", "verify", queue_dir.string()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("0 damaged range(s)"), std::string::npos) << out;
+
+  std::tie(code, out) = run_drover({"queue", "verify"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("queue verify needs the queue's directory"), std::string::npos) << out;
 }
 
 }  // namespace
