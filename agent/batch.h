@@ -80,6 +80,8 @@ class Batch {
     if (ack_) ack_->complete();
   }
   AckGroup* ack() const { return ack_.get(); }
+  /// Shared with the other outputs the batch went to; a queue that frees the batch keeps it.
+  const std::shared_ptr<AckGroup>& ack_group() const { return ack_; }
 
  private:
   struct Span {

@@ -1,47 +1,252 @@
 #include "agent/batch_queue.h"
 
+#include <spdlog/spdlog.h>
+
 namespace drover {
+
+/// Delivery of a batch read back from disk: lets the disk queue forget its frame. Outlives the
+/// queue if a batch does (it is shared with every replayed batch's ack group).
+class BatchQueue::DiskAcks final : public AckReceiver {
+ public:
+  explicit DiskAcks(BatchQueue* queue) : queue_(queue) {}
+  void on_batch_safe(uint64_t ticket) override {
+    std::lock_guard lock(mutex_);
+    if (queue_ != nullptr) queue_->on_disk_batch_delivered(ticket);
+  }
+  void detach() {
+    std::lock_guard lock(mutex_);
+    queue_ = nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  BatchQueue* queue_;
+};
+
+Counter* BatchQueue::Counters::unregistered() {
+  static Counter counter;
+  return &counter;
+}
+
+namespace {
+void complete_all(std::vector<std::shared_ptr<AckGroup>>& acks) {
+  for (auto& ack : acks) ack->complete();
+  acks.clear();
+}
+QueueOptions memory_only(size_t memory_bytes) {
+  QueueOptions options;
+  options.memory_bytes = memory_bytes;
+  return options;
+}
+}  // namespace
+
+BatchQueue::BatchQueue(size_t memory_bytes) : BatchQueue(memory_only(memory_bytes)) {}
+
+BatchQueue::BatchQueue(const QueueOptions& options)
+    : options_(options), last_sync_(std::chrono::steady_clock::now()) {}
+
+Result<std::unique_ptr<BatchQueue>> BatchQueue::open(const QueueOptions& options, Metrics& metrics,
+                                                     const std::string& output) {
+  std::unique_ptr<BatchQueue> queue(new BatchQueue(options));
+  queue->output_ = output;
+  const Labels labels{{"output", output}};
+  Counters& c = queue->counters_;
+  c.spilled_batches = &metrics.counter("drover_queue_spilled_batches_total", labels);
+  c.spilled_bytes = &metrics.counter("drover_queue_spilled_bytes_total", labels);
+  c.replayed_batches = &metrics.counter("drover_queue_replayed_batches_total", labels);
+  c.dropped_records = &metrics.counter("drover_queue_dropped_records_total",
+                                       {{"output", output}, {"reason", "queue_full"}});
+  c.disk_errors = &metrics.counter("drover_queue_disk_errors_total", labels);
+  c.disk_bytes = &metrics.counter("drover_queue_disk_bytes", labels);
+  c.lost_bytes = &metrics.counter("drover_queue_lost_bytes_total", labels);
+  if (options.disk_bytes == 0) return queue;
+
+  RecoveryReport report;
+  auto disk = DiskQueue::open(
+      {options.dir, options.disk_bytes, std::min(options.segment_bytes, options.disk_bytes / 4)},
+      &report);
+  if (!disk) return disk.error();
+  queue->disk_ = std::move(*disk);
+  queue->disk_acks_ = std::make_shared<DiskAcks>(queue.get());
+  c.lost_bytes->add(report.lost_bytes);
+  c.disk_bytes->set(queue->disk_->bytes());
+  return queue;
+}
+
+BatchQueue::~BatchQueue() {
+  if (disk_acks_) disk_acks_->detach();
+}
+
+bool BatchQueue::memory_has_room_locked(size_t size) const {
+  return batches_.empty() || bytes_ + size <= options_.memory_bytes;
+}
+
+bool BatchQueue::disk_in_use_locked() const { return disk_ && disk_->has_unread(); }
+
+bool BatchQueue::spill_locked(const BatchPtr& batch, SafeAcks& safe) {
+  if (!disk_ || std::chrono::steady_clock::now() < disk_retry_at_ ||
+      !disk_->has_room(batch->byte_size() + batch->record_count() * 12 + 256)) {
+    return false;
+  }
+  auto frame = disk_->append(*batch);
+  if (!frame) {
+    counters_.disk_errors->add();
+    disk_retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    spdlog::error(
+        "output {}: the queue cannot write to disk: {}; the inputs are held back (nothing "
+        "accepted is lost) and the disk is tried again in 1 s",
+        output_, frame.error().message);
+    return false;
+  }
+  counters_.spilled_batches->add();
+  counters_.spilled_bytes->add(batch->byte_size());
+  counters_.disk_bytes->set(disk_->bytes());
+  const auto& ack = batch->ack_group();
+  switch (options_.fsync) {
+    case QueueOptions::Fsync::kEveryBatch:
+      if (Status s = sync_locked(); !s) {
+        // Not known to be durable: the source waits for delivery instead.
+        if (ack) unsynced_acks_.emplace(*frame, ack);
+        break;
+      }
+      if (ack) safe.push_back(ack);
+      break;
+    case QueueOptions::Fsync::kInterval:
+      if (ack) acks_after_sync_.push_back(ack);
+      sync_if_due_locked(safe);
+      break;
+    case QueueOptions::Fsync::kNever:
+      if (ack) unsynced_acks_.emplace(*frame, ack);
+      break;
+  }
+  return true;
+}
+
+Status BatchQueue::sync_locked() {
+  last_sync_ = std::chrono::steady_clock::now();
+  Status status = disk_->sync();
+  if (!status) {
+    counters_.disk_errors->add();
+    spdlog::error("output {}: {}", output_, status.error().message);
+  }
+  return status;
+}
+
+void BatchQueue::sync_if_due_locked(SafeAcks& safe) {
+  if (acks_after_sync_.empty() ||
+      std::chrono::steady_clock::now() - last_sync_ < options_.fsync_interval) {
+    return;
+  }
+  if (!sync_locked()) return;  // tried again at the next interval
+  for (auto& ack : acks_after_sync_) safe.push_back(std::move(ack));
+  acks_after_sync_.clear();
+}
+
+void BatchQueue::drop_locked(const BatchPtr& incoming, SafeAcks& safe) {
+  BatchPtr dropped = incoming;
+  if (options_.when_full == QueueOptions::WhenFull::kDropOldest) {
+    if (auto oldest = take_locked()) {
+      dropped = std::move(*oldest);
+      // The incoming batch takes its place, behind what is on disk if anything is.
+      if (!disk_in_use_locked() || !spill_locked(incoming, safe)) {
+        bytes_ += incoming->memory_bytes();
+        batches_.push_back(incoming);
+      }
+    }
+  }
+  counters_.dropped_records->add(dropped->record_count());
+  // Counted, not pending: its source may move on.
+  if (dropped->ack_group()) safe.push_back(dropped->ack_group());
+}
 
 bool BatchQueue::push(BatchPtr batch, std::stop_token stop) {
   const size_t size = batch->memory_bytes();
+  SafeAcks safe;
   {
     std::unique_lock lock(mutex_);
-    const bool admitted = not_full_.wait(lock, stop, [&] {
-      return closed_ || batches_.empty() || bytes_ + size <= capacity_bytes_;
-    });
-    if (!admitted || closed_) return false;
-    bytes_ += size;
-    batches_.push_back(std::move(batch));
+    while (true) {
+      if (closed_) return false;
+      if (!disk_in_use_locked() && memory_has_room_locked(size)) {
+        bytes_ += size;
+        batches_.push_back(std::move(batch));
+        break;
+      }
+      if (spill_locked(batch, safe)) break;
+      if (options_.when_full != QueueOptions::WhenFull::kBlock) {
+        drop_locked(batch, safe);
+        break;
+      }
+      // Woken by a pop, by close, by stop; or after a while to try a failing disk again.
+      not_full_.wait_for(lock, stop, std::chrono::milliseconds(disk_ ? 200 : 1000),
+                         [] { return false; });
+      if (stop.stop_requested()) return false;
+    }
   }
+  complete_all(safe);
   not_empty_.notify_one();
   return true;
 }
 
 std::optional<BatchPtr> BatchQueue::take_locked() {
-  if (batches_.empty()) return std::nullopt;
-  BatchPtr batch = std::move(batches_.front());
-  batches_.pop_front();
-  bytes_ -= batch->memory_bytes();
-  return batch;
+  if (!batches_.empty()) {
+    BatchPtr batch = std::move(batches_.front());
+    batches_.pop_front();
+    bytes_ -= batch->memory_bytes();
+    return batch;
+  }
+  if (!disk_) return std::nullopt;
+  auto entry = disk_->next();
+  if (!entry) return std::nullopt;
+  const uint64_t ticket = next_ticket_++;
+  std::shared_ptr<AckGroup> source_ack;
+  if (auto it = unsynced_acks_.find(entry->id); it != unsynced_acks_.end()) {
+    source_ack = std::move(it->second);
+    unsynced_acks_.erase(it);
+  }
+  replayed_.emplace(ticket, Replayed{entry->id, std::move(source_ack)});
+  entry->batch->set_ack(std::make_shared<AckGroup>(disk_acks_, ticket));
+  counters_.replayed_batches->add();
+  return BatchPtr(std::move(entry->batch));
+}
+
+void BatchQueue::on_disk_batch_delivered(uint64_t ticket) {
+  std::shared_ptr<AckGroup> source_ack;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = replayed_.find(ticket);
+    if (it == replayed_.end()) return;
+    disk_->acknowledge(it->second.frame);
+    source_ack = std::move(it->second.source_ack);
+    replayed_.erase(it);
+    counters_.disk_bytes->set(disk_->bytes());
+  }
+  if (source_ack) source_ack->complete();
 }
 
 std::optional<BatchPtr> BatchQueue::pop_for(std::chrono::milliseconds timeout) {
   std::optional<BatchPtr> batch;
+  SafeAcks safe;
   {
     std::unique_lock lock(mutex_);
-    not_empty_.wait_for(lock, timeout, [&] { return closed_ || !batches_.empty(); });
+    not_empty_.wait_for(lock, timeout,
+                        [&] { return closed_ || !batches_.empty() || disk_in_use_locked(); });
     batch = take_locked();
+    sync_if_due_locked(safe);  // an idle output still makes interval-synced batches safe
   }
+  complete_all(safe);
   if (batch) not_full_.notify_all();
   return batch;
 }
 
 std::optional<BatchPtr> BatchQueue::try_pop() {
   std::optional<BatchPtr> batch;
+  SafeAcks safe;
   {
     std::lock_guard lock(mutex_);
     batch = take_locked();
+    sync_if_due_locked(safe);
   }
+  complete_all(safe);
   if (batch) not_full_.notify_all();
   return batch;
 }
@@ -57,7 +262,49 @@ void BatchQueue::close() {
 
 bool BatchQueue::closed_and_empty() const {
   std::lock_guard lock(mutex_);
-  return closed_ && batches_.empty();
+  return closed_ && batches_.empty() && !disk_in_use_locked();
+}
+
+Status BatchQueue::spill_for_stop(std::vector<BatchPtr> unfinished) {
+  SafeAcks safe;
+  Status status = save_for_stop(std::move(unfinished), safe);
+  complete_all(safe);
+  return status;
+}
+
+Status BatchQueue::save_for_stop(std::vector<BatchPtr> unfinished, SafeAcks& safe) {
+  std::lock_guard lock(mutex_);
+  if (!disk_) return Status::ok();
+  for (auto& batch : batches_) unfinished.push_back(std::move(batch));
+  batches_.clear();
+  bytes_ = 0;
+  std::vector<const Batch*> ordered;
+  for (const auto& batch : unfinished) {
+    if (!batch->empty()) ordered.push_back(batch.get());
+  }
+  auto written = disk_->write_ahead(ordered);
+  Status synced = disk_->sync();
+  if (!written) return written.error();
+  if (*written < ordered.size()) {
+    spdlog::warn(
+        "output {}: the disk queue is full; {} of {} batch(es) could not be saved at stop and "
+        "will be read again from their sources",
+        output_, ordered.size() - *written, ordered.size());
+  }
+  for (size_t i = 0; i < *written; ++i) {
+    if (ordered[i]->ack_group()) safe.push_back(ordered[i]->ack_group());
+  }
+  // Spilled earlier and synced now: safe too.
+  if (synced) {
+    for (auto& ack : acks_after_sync_) safe.push_back(std::move(ack));
+    acks_after_sync_.clear();
+  }
+  counters_.disk_bytes->set(disk_->bytes());
+  if (*written > 0) {
+    spdlog::info("output {}: saved {} batch(es) to its disk queue for the next start", output_,
+                 *written);
+  }
+  return synced;
 }
 
 size_t BatchQueue::bytes() const {
@@ -68,6 +315,11 @@ size_t BatchQueue::bytes() const {
 size_t BatchQueue::batches() const {
   std::lock_guard lock(mutex_);
   return batches_.size();
+}
+
+uint64_t BatchQueue::disk_bytes() const {
+  std::lock_guard lock(mutex_);
+  return disk_ ? disk_->bytes() : 0;
 }
 
 }  // namespace drover

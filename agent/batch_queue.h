@@ -1,26 +1,62 @@
-// The queue in front of one output: bounded by the memory its batches hold, FIFO, many producers
-// (the router on input threads) and one consumer (the output's sender thread). Seam for the disk
-// spill: push() is where a full memory part will spill to segments instead of blocking.
+// The queue in front of one output: memory first, then (with `disk_bytes`) append-only segments
+// on disk, one FIFO across both. Many producers (the router, on input threads), one consumer
+// (the output's sender thread).
+//
+// Nothing touches the disk while the output keeps up. When the memory part is full, batches go
+// to disk; once anything is on disk, new batches go behind it until the output has taken all of
+// it. A batch synced into a segment is safe: its source position may commit (I1). When memory
+// and disk are both full, `when_full` decides: block the inputs (default) or drop, counted.
 #pragma once
 
 #include "agent/batch.h"
+#include "agent/metrics.h"
+#include "agent/queue/disk_queue.h"
+#include "agent/status.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
+#include <string>
+#include <vector>
 
 namespace drover {
 
+struct QueueOptions {
+  enum class WhenFull { kBlock, kDropNewest, kDropOldest };
+  enum class Fsync { kEveryBatch, kInterval, kNever };
+
+  size_t memory_bytes = 32 << 20;
+  uint64_t disk_bytes = 0;    // 0: memory only
+  std::filesystem::path dir;  // <data_dir>/queue/<output>
+  WhenFull when_full = WhenFull::kBlock;
+  // every_batch: a spilled batch is safe at once. interval: safe at the next sync, at most
+  // fsync_interval later. never: safe only once delivered (the disk only relieves memory).
+  Fsync fsync = Fsync::kEveryBatch;
+  std::chrono::milliseconds fsync_interval{1000};
+  uint64_t segment_bytes = 64ULL << 20;
+};
+
 class BatchQueue {
  public:
-  explicit BatchQueue(size_t memory_bytes) : capacity_bytes_(memory_bytes) {}
+  /// Memory only.
+  explicit BatchQueue(size_t memory_bytes);
+  /// With a disk part if options.disk_bytes > 0: recovers what an earlier run left on disk.
+  static Result<std::unique_ptr<BatchQueue>> open(const QueueOptions& options, Metrics& metrics,
+                                                  const std::string& output);
+  ~BatchQueue();
+  BatchQueue(const BatchQueue&) = delete;
+  BatchQueue& operator=(const BatchQueue&) = delete;
 
-  /// Blocks while the queue is full (backpressure on the input). A batch larger than the
-  /// whole capacity is admitted once the queue is empty, so nothing can wedge it forever.
-  /// Returns false, leaving the batch unqueued, if `stop` is requested or the queue closed.
+  /// Queues the batch (in memory, or on disk behind what is there). When both are full: blocks
+  /// (when_full = block), or drops and counts. Returns false, leaving the batch unqueued, only if
+  /// `stop` is requested or the queue is closed while blocked.
   bool push(BatchPtr batch, std::stop_token stop);
 
   /// Waits up to `timeout` for a batch; empty when none came or the queue is closed and drained.
@@ -31,20 +67,66 @@ class BatchQueue {
   void close();
   bool closed_and_empty() const;
 
-  size_t bytes() const;
-  size_t batches() const;
-  size_t capacity_bytes() const { return capacity_bytes_; }
+  /// At stop, once the output has finished: `unfinished` (what the output took but Kafka has not
+  /// acknowledged, oldest first) and everything still in memory go to disk ahead of what is
+  /// there, synced, and their sources are told they are safe (I6). Without a disk part, nothing
+  /// happens: those positions stay uncommitted and are read again.
+  Status spill_for_stop(std::vector<BatchPtr> unfinished);
+
+  size_t bytes() const;    // in memory
+  size_t batches() const;  // in memory
+  size_t capacity_bytes() const { return options_.memory_bytes; }
+  uint64_t disk_bytes() const;
 
  private:
-  std::optional<BatchPtr> take_locked();
+  class DiskAcks;
+  struct Counters {
+    static Counter* unregistered();  // for a memory-only queue built without metrics
+    Counter* spilled_batches = unregistered();
+    Counter* spilled_bytes = unregistered();
+    Counter* replayed_batches = unregistered();
+    Counter* dropped_records = unregistered();
+    Counter* disk_errors = unregistered();
+    Counter* disk_bytes = unregistered();  // gauge
+    Counter* lost_bytes = unregistered();
+  };
+  // Sources told "safe" once the lock is released: their callbacks must not run under it.
+  using SafeAcks = std::vector<std::shared_ptr<AckGroup>>;
 
-  const size_t capacity_bytes_;
+  explicit BatchQueue(const QueueOptions& options);
+  bool memory_has_room_locked(size_t size) const;
+  bool disk_in_use_locked() const;
+  /// Writes the batch to disk; false if the disk is full or failing (logged, counted).
+  bool spill_locked(const BatchPtr& batch, SafeAcks& safe);
+  void sync_if_due_locked(SafeAcks& safe);
+  Status sync_locked();
+  void drop_locked(const BatchPtr& incoming, SafeAcks& safe);
+  std::optional<BatchPtr> take_locked();
+  Status save_for_stop(std::vector<BatchPtr> unfinished, SafeAcks& safe);
+  void on_disk_batch_delivered(uint64_t ticket);
+
+  const QueueOptions options_;
+  std::string output_;
+  Counters counters_;
   mutable std::mutex mutex_;
   std::condition_variable_any not_full_;
   std::condition_variable not_empty_;
   std::deque<BatchPtr> batches_;
   size_t bytes_ = 0;
   bool closed_ = false;
+
+  std::unique_ptr<DiskQueue> disk_;
+  std::shared_ptr<DiskAcks> disk_acks_;
+  struct Replayed {
+    FrameId frame;
+    std::shared_ptr<AckGroup> source_ack;  // fsync = never: the source waits for delivery
+  };
+  std::map<uint64_t, Replayed> replayed_;                       // by ticket
+  std::map<FrameId, std::shared_ptr<AckGroup>> unsynced_acks_;  // fsync = never: by frame
+  SafeAcks acks_after_sync_;                                    // fsync = interval
+  uint64_t next_ticket_ = 0;
+  std::chrono::steady_clock::time_point last_sync_;
+  std::chrono::steady_clock::time_point disk_retry_at_{};  // after a failed write
 };
 
 }  // namespace drover

@@ -110,7 +110,7 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
           "possible, nothing lost)",
           options.dir.string(), report.state_problem, files.size());
     }
-    state = QueueState{files.empty() ? 1 : files.front().first, {}};
+    state = QueueState{files.empty() ? kFirstSegmentId : files.front().first, {}};
   }
 
   uint64_t total_bytes = 0;
@@ -274,6 +274,38 @@ Result<FrameId> DiskQueue::append(const Batch& batch) {
 
 Status DiskQueue::sync() { return writer_ ? writer_->sync() : Status::ok(); }
 
+Result<size_t> DiskQueue::write_ahead(const std::vector<const Batch*>& batches) {
+  if (batches.empty()) return size_t{0};
+  const uint64_t first = segments_.empty() ? next_segment_id_ : segments_.begin()->first;
+  if (first <= 1) return Error{"no segment id is left below the first segment"};
+  const uint64_t id = first - 1;
+  auto writer = SegmentWriter::create(options_.dir, id);
+  if (!writer) return writer.error();
+  Segment segment;
+  segment.id = id;
+  segment.path = (*writer)->path();
+  segment.sealed = true;
+  size_t written = 0;
+  for (const Batch* batch : batches) {
+    scratch_.clear();
+    encode_batch(*batch, scratch_);
+    if (!has_room(scratch_.size() + (*writer)->size())) break;
+    auto offset = (*writer)->append(scratch_);
+    if (!offset) break;  // disk full: what is not written stays unacknowledged at its source
+    segment.frames.push_back({*offset, static_cast<uint32_t>(scratch_.size())});
+    ++written;
+  }
+  if (Status s = (*writer)->sync(); !s) return s.error();
+  segment.size = (*writer)->size();
+  bytes_ += segment.size;
+  unread_ += written;
+  segments_.emplace(id, std::move(segment));
+  // Until state.json names it, the next start takes this segment for a leftover and removes it;
+  // its batches were not yet acknowledged to their sources, so they are read again, not lost.
+  if (Status s = save_state(); !s) return s.error();
+  return written;
+}
+
 std::optional<DiskQueue::Entry> DiskQueue::next() {
   for (auto& [id, segment] : segments_) {
     while (segment.next_frame < segment.frames.size()) {
@@ -324,8 +356,10 @@ size_t DiskQueue::unacknowledged_frames() const {
 void DiskQueue::drop_acknowledged_head() {
   while (!segments_.empty()) {
     Segment& head = segments_.begin()->second;
-    const bool writing = writer_ && writer_->id() == head.id;
-    if (writing || head.acked.size() < head.frames.size()) return;
+    if (head.acked.size() < head.frames.size()) return;
+    // Drained, even the segment being written: the next spill starts a new one, so a queue that
+    // has caught up holds nothing on disk.
+    if (writer_ && writer_->id() == head.id) writer_.reset();
     // state.json first: a crash after it leaves a file the next start removes, never replays.
     const std::filesystem::path path = head.path;
     const uint64_t size = head.size;

@@ -32,6 +32,9 @@ struct FrameId {
   auto operator<=>(const FrameId&) const = default;
 };
 
+/// New queues start here, leaving ids below for segments written ahead (write_ahead).
+inline constexpr uint64_t kFirstSegmentId = 1ULL << 32;
+
 struct DiskQueueOptions {
   std::filesystem::path dir;
   uint64_t max_bytes = 1ULL << 30;       // all segments together
@@ -73,6 +76,10 @@ class DiskQueue {
   Result<FrameId> append(const Batch& batch);
   /// Makes every append so far durable.
   Status sync();
+  /// Writes `batches` (oldest first) into a new segment *ahead* of every other one, synced:
+  /// at stop, what the output held and what was in memory is older than what is on disk.
+  /// Returns how many were written (fewer when the disk is full: the rest stay unqueued).
+  Result<size_t> write_ahead(const std::vector<const Batch*>& batches);
 
   struct Entry {
     std::shared_ptr<Batch> batch;  // without an ack: the caller attaches one for `id`
@@ -115,7 +122,7 @@ class DiskQueue {
   DiskQueueOptions options_;
   std::map<uint64_t, Segment> segments_;
   std::unique_ptr<SegmentWriter> writer_;
-  uint64_t next_segment_id_ = 1;
+  uint64_t next_segment_id_ = kFirstSegmentId;
   uint64_t bytes_ = 0;
   size_t unread_ = 0;
   uint64_t unreadable_ = 0;
@@ -127,7 +134,7 @@ class DiskQueue {
 /// Reads state.json: the first live segment and the acknowledged frames; nullopt with a reason
 /// in `problem` if it is missing or unreadable.
 struct QueueState {
-  uint64_t first_segment = 1;
+  uint64_t first_segment = kFirstSegmentId;
   std::map<uint64_t, std::set<uint64_t>> acked;  // segment id → frame offsets
 };
 std::optional<QueueState> load_queue_state(const std::filesystem::path& dir, std::string& problem);

@@ -9,7 +9,9 @@
 namespace drover {
 namespace {
 
-std::string mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+std::string mib(uint64_t bytes) {
+  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
 
 }  // namespace
 
@@ -27,7 +29,8 @@ int verify_queue(const std::filesystem::path& dir, bool repair, std::FILE* out) 
       return 2;
     }
     queue->reset();
-    fmt::print(out, "repaired {}: {} segment(s), {} batch(es) pending; {} damaged range(s) cut or "
+    fmt::print(out,
+               "repaired {}: {} segment(s), {} batch(es) pending; {} damaged range(s) cut or "
                "skipped, {} bytes of acknowledged batches lost; {} stale segment(s) removed\n",
                dir.string(), report.segments, report.pending_frames, report.damage.size(),
                report.lost_bytes, report.stale_segments_removed);
@@ -90,7 +93,8 @@ int verify_queue(const std::filesystem::path& dir, bool repair, std::FILE* out) 
       ++damaged_ranges;
       if (scan->torn_tail && range.end == scan->file_size) {
         ++torn;
-        fmt::print(out, "    torn tail at bytes {}-{}: {} (a write cut short; never "
+        fmt::print(out,
+                   "    torn tail at bytes {}-{}: {} (a write cut short; never "
                    "acknowledged to its source)\n",
                    range.begin, range.end, range.reason);
       } else {

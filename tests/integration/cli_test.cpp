@@ -93,7 +93,7 @@ TEST(CliTest, QueueVerifyReportsDamageAndRepairFixesIt) {
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("1 segment(s), 4 batch(es), 4 pending"), std::string::npos) << out;
 
-  const auto segment = segment_path(queue_dir, 1);
+  const auto segment = segment_path(queue_dir, kFirstSegmentId);
   std::string bytes = testing::read_file(segment);
   bytes[bytes.size() - 3] ^= 0x01;  // inside the last frame
   testing::write_file(segment, bytes);

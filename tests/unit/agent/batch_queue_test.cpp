@@ -1,9 +1,13 @@
 #include "agent/batch_queue.h"
 
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <mutex>
 #include <thread>
 
 namespace drover {
@@ -97,6 +101,192 @@ TEST(BatchQueueTest, CloseRefusesPushesAndDrainsWhatIsThere) {
   EXPECT_TRUE(queue.pop_for(std::chrono::milliseconds(1)).has_value());
   EXPECT_TRUE(queue.closed_and_empty());
   EXPECT_FALSE(queue.pop_for(std::chrono::milliseconds(1)).has_value());
+}
+
+// --- with a disk part ---
+
+class Tickets final : public AckReceiver {
+ public:
+  void on_batch_safe(uint64_t ticket) override {
+    std::lock_guard lock(mutex_);
+    safe_.push_back(ticket);
+  }
+  std::vector<uint64_t> safe() const {
+    std::lock_guard lock(mutex_);
+    return safe_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<uint64_t> safe_;
+};
+
+class HybridQueueTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<BatchQueue> open(QueueOptions options = {}) {
+    options.memory_bytes = options.memory_bytes == QueueOptions{}.memory_bytes
+                               ? numbered(0)->memory_bytes() * 2
+                               : options.memory_bytes;
+    options.disk_bytes = options.disk_bytes == 0 ? 1 << 20 : options.disk_bytes;
+    options.dir = dir / "queue" / "out";
+    auto queue = BatchQueue::open(options, metrics, "out");
+    EXPECT_TRUE(queue.has_value()) << queue.error().message;
+    return std::move(*queue);
+  }
+  /// A batch whose one record is "batch <n>", acked to `tickets` under ticket n.
+  std::shared_ptr<Batch> numbered(int n) {
+    auto batch = std::make_shared<Batch>(source, 0);
+    batch->add_record(fmt::format("batch {:04} {}", n, std::string(200, '.')));
+    batch->set_ack(std::make_shared<AckGroup>(tickets, static_cast<uint64_t>(n)));
+    return batch;
+  }
+  static int number_of(const BatchPtr& batch) {
+    return std::stoi(std::string(batch->record(0).substr(6, 4)));
+  }
+  void push(BatchQueue& queue, int first, int last) {
+    for (int n = first; n < last; ++n) ASSERT_TRUE(queue.push(numbered(n), stop.get_token()));
+  }
+  /// Pops everything there is; completes each batch (as an output does once it is delivered)
+  /// unless `deliver` is false.
+  std::vector<int> pop_all(BatchQueue& queue, bool deliver = true) {
+    std::vector<int> numbers;
+    while (auto batch = queue.try_pop()) {
+      numbers.push_back(number_of(*batch));
+      if (deliver) (*batch)->complete();
+    }
+    return numbers;
+  }
+  static std::vector<int> range(int first, int last) {
+    std::vector<int> v;
+    for (int n = first; n < last; ++n) v.push_back(n);
+    return v;
+  }
+  static std::vector<uint64_t> range_u(uint64_t first, uint64_t last) {
+    std::vector<uint64_t> v;
+    for (uint64_t n = first; n < last; ++n) v.push_back(n);
+    return v;
+  }
+  uint64_t counter_with_reason() const {
+    return metrics.value("drover_queue_dropped_records_total",
+                         {{"output", "out"}, {"reason", "queue_full"}});
+  }
+  uint64_t counter(const std::string& name) const {
+    return metrics.value(name, {{"output", "out"}});
+  }
+  std::vector<uint64_t> safe_tickets() const {
+    auto t = tickets->safe();
+    std::sort(t.begin(), t.end());
+    return t;
+  }
+
+  testing::TempDir dir;
+  Metrics metrics;
+  std::stop_source stop;
+  std::shared_ptr<Tickets> tickets = std::make_shared<Tickets>();
+  std::shared_ptr<const SourceInfo> source =
+      std::make_shared<SourceInfo>(SourceInfo{"app", "host", "/var/log/app.log"});
+};
+
+TEST_F(HybridQueueTest, NothingIsWrittenToDiskWhileTheOutputKeepsUp) {
+  auto queue = open();
+  for (int n = 0; n < 100; ++n) {
+    push(*queue, n, n + 1);
+    EXPECT_EQ(pop_all(*queue), std::vector<int>{n});
+  }
+  EXPECT_EQ(counter("drover_queue_spilled_batches_total"), 0U);
+  EXPECT_EQ(queue->disk_bytes(), 0U);
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir / "queue" / "out"))
+    ++files;
+  EXPECT_LE(files, 1U) << "at most the empty bookkeeping file";
+}
+
+TEST_F(HybridQueueTest, SpillsInOrderAndSpilledBatchesAreSafeOnceSynced) {
+  auto queue = open();
+  push(*queue, 0, 10);  // memory holds two; eight go to disk
+  EXPECT_EQ(counter("drover_queue_spilled_batches_total"), 8U);
+  EXPECT_EQ(safe_tickets(), (std::vector<uint64_t>{2, 3, 4, 5, 6, 7, 8, 9}))
+      << "synced to disk: their sources may commit";
+  // Memory has room again after a pop, but new batches go behind what is on disk.
+  EXPECT_EQ(number_of(*queue->try_pop()), 0);
+  push(*queue, 10, 11);
+  EXPECT_EQ(pop_all(*queue), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  EXPECT_EQ(counter("drover_queue_replayed_batches_total"), 9U);
+  EXPECT_EQ(queue->disk_bytes(), 0U) << "delivered: the segments are gone";
+}
+
+TEST_F(HybridQueueTest, WithFsyncNeverASpilledBatchIsSafeOnlyOnceDelivered) {
+  QueueOptions options;
+  options.fsync = QueueOptions::Fsync::kNever;
+  auto queue = open(options);
+  push(*queue, 0, 4);
+  EXPECT_TRUE(safe_tickets().empty());
+  std::vector<BatchPtr> taken;
+  while (auto batch = queue->try_pop()) taken.push_back(*batch);
+  ASSERT_EQ(taken.size(), 4U);
+  taken[3]->complete();  // delivered from disk
+  EXPECT_EQ(safe_tickets(), std::vector<uint64_t>{3});
+}
+
+TEST_F(HybridQueueTest, WithFsyncIntervalSpilledBatchesBecomeSafeAtTheNextSync) {
+  QueueOptions options;
+  options.fsync = QueueOptions::Fsync::kInterval;
+  options.fsync_interval = std::chrono::milliseconds(50);
+  auto queue = open(options);
+  push(*queue, 0, 4);
+  // Becomes safe once an interval has passed and the queue is used (an idle output polls).
+  ASSERT_TRUE(testing::wait_until([&] {
+    (void)queue->pop_for(std::chrono::milliseconds(0)).has_value();
+    return safe_tickets().size() >= 2;
+  }));
+  EXPECT_EQ(safe_tickets(), (std::vector<uint64_t>{2, 3}));
+}
+
+TEST_F(HybridQueueTest, RestartReplaysWhatWasSpilledAndNotDelivered) {
+  {
+    auto queue = open();
+    push(*queue, 0, 6);
+    EXPECT_EQ(pop_all(*queue, /*deliver=*/false), range(0, 6));
+  }
+  auto queue = open();
+  EXPECT_EQ(pop_all(*queue), range(2, 6)) << "the two memory batches were never safe";
+}
+
+TEST_F(HybridQueueTest, StopSavesWhatTheOutputHeldAndMemoryAheadOfTheDisk) {
+  {
+    auto queue = open();
+    push(*queue, 0, 6);             // 0, 1 in memory; 2..5 on disk
+    auto held = *queue->try_pop();  // the output took 0 and Kafka never acknowledged it
+    push(*queue, 6, 7);             // behind the disk
+    ASSERT_TRUE(queue->spill_for_stop({held}));
+    EXPECT_EQ(safe_tickets(), range_u(0, 7)) << "everything is safe on disk";
+  }
+  auto queue = open();
+  EXPECT_EQ(pop_all(*queue), range(0, 7)) << "read order kept across the stop";
+}
+
+TEST_F(HybridQueueTest, WhenFullDropNewestAndDropOldestCountWhatTheyDrop) {
+  QueueOptions options;
+  options.disk_bytes = 3000;  // about six batches
+  options.when_full = QueueOptions::WhenFull::kDropNewest;
+  auto queue = open(options);
+  push(*queue, 0, 20);
+  const uint64_t dropped = counter_with_reason();
+  EXPECT_GT(dropped, 0U);
+  const auto kept = pop_all(*queue);
+  EXPECT_EQ(kept, range(0, static_cast<int>(kept.size()))) << "the newest were dropped";
+  EXPECT_EQ(kept.size() + dropped, 20U);
+  EXPECT_EQ(safe_tickets(), range_u(0, 20)) << "dropped batches are counted, not pending";
+}
+
+TEST_F(HybridQueueTest, WhenFullDropOldestKeepsTheNewest) {
+  QueueOptions options;
+  options.disk_bytes = 1;  // effectively no disk room
+  options.when_full = QueueOptions::WhenFull::kDropOldest;
+  auto queue = open(options);
+  push(*queue, 0, 10);
+  EXPECT_EQ(pop_all(*queue), (std::vector<int>{8, 9}));
+  EXPECT_EQ(counter_with_reason(), 8U);
 }
 
 }  // namespace

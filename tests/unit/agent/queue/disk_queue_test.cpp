@@ -95,15 +95,15 @@ TEST_F(DiskQueueTest, SegmentLeftBehindByACrashAfterItsDeletionWasRecordedIsNotR
   {
     auto queue = open();
     append(*queue, 0, 20);
-    first_segment = testing::read_file(segment_path(dir.path(), 1));
+    first_segment = testing::read_file(segment_path(dir.path(), kFirstSegmentId));
     std::vector<FrameId> ids;
     read_all(*queue, &ids);
     for (const auto& id : ids)
-      if (id.segment == 1) queue->acknowledge(id);
+      if (id.segment == kFirstSegmentId) queue->acknowledge(id);
   }
-  ASSERT_FALSE(std::filesystem::exists(segment_path(dir.path(), 1)));
+  ASSERT_FALSE(std::filesystem::exists(segment_path(dir.path(), kFirstSegmentId)));
   // The crash came between saving the state and removing the file.
-  testing::write_file(segment_path(dir.path(), 1), first_segment);
+  testing::write_file(segment_path(dir.path(), kFirstSegmentId), first_segment);
   RecoveryReport report;
   auto queue = open(&report);
   EXPECT_EQ(report.stale_segments_removed, 1U);
@@ -133,7 +133,7 @@ TEST_F(DiskQueueTest, CorruptFrameIsSkippedAndReportedExactly) {
     auto queue = open();
     append(*queue, 0, 5);  // all in segment 1
   }
-  const auto file = segment_path(dir.path(), 1);
+  const auto file = segment_path(dir.path(), kFirstSegmentId);
   auto scan = scan_segment(file);
   ASSERT_TRUE(scan.has_value());
   ASSERT_EQ(scan->frames.size(), 5U);
@@ -165,7 +165,7 @@ TEST_F(DiskQueueTest, TornTailIsCutOnceAndTheRestKept) {
     auto queue = open();
     append(*queue, 0, 5);
   }
-  const auto file = segment_path(dir.path(), 1);
+  const auto file = segment_path(dir.path(), kFirstSegmentId);
   const auto size = std::filesystem::file_size(file);
   std::filesystem::resize_file(file, size - 7);
   RecoveryReport report;
@@ -182,7 +182,7 @@ TEST_F(DiskQueueTest, SegmentWithADamagedHeaderIsSetAsideAndTheOthersServed) {
     auto queue = open();
     append(*queue, 0, 20);
   }
-  const auto file = segment_path(dir.path(), 1);
+  const auto file = segment_path(dir.path(), kFirstSegmentId);
   std::string bytes = testing::read_file(file);
   bytes[0] = 'X';
   testing::write_file(file, bytes);
@@ -199,7 +199,7 @@ TEST_F(DiskQueueTest, SegmentWithADamagedHeaderIsSetAsideAndTheOthersServed) {
 TEST_F(DiskQueueTest, FullDiskFailsTheAppendAndLeavesNoHalfFrame) {
   auto queue = open();
   append(*queue, 0, 2);
-  const auto file = segment_path(dir.path(), 1);
+  const auto file = segment_path(dir.path(), kFirstSegmentId);
   const auto size = std::filesystem::file_size(file);
   // A file-size limit a few bytes past the end: the next frame fits only in part.
   std::signal(SIGXFSZ, SIG_IGN);
