@@ -30,9 +30,16 @@ Agent::Agent(PipelineConfig config) : config_(std::move(config)) {
   for (auto& spec : config_.outputs) {
     auto running = std::make_unique<RunningOutput>();
     running->name = spec.name;
-    running->queue = std::make_unique<BatchQueue>(spec.queue_memory_bytes);
+    QueueOptions queue_options = spec.queue;
+    queue_options.dir = config_.agent.data_dir / "queue" / spec.name;
+    auto queue = BatchQueue::open(queue_options, metrics_, spec.name);
+    if (!queue) {
+      problems.push_back(fmt::format("outputs.{}.queue: {}", spec.name, queue.error().message));
+      continue;
+    }
+    running->queue = std::move(*queue);
     try {
-      running->output = spec.build(context(spec.name, spec.queue_memory_bytes));
+      running->output = spec.build(context(spec.name, spec.queue.memory_bytes));
     } catch (const ConfigError& e) {
       for (const auto& p : e.problems()) problems.push_back(p);
       continue;
@@ -132,6 +139,11 @@ void Agent::stop() {
   for (auto& running : outputs_) {
     running->thread.request_stop();
     if (running->thread.joinable()) running->thread.join();
+    // What the output could not deliver in time, and what it never took, waits on disk.
+    if (Status s = running->queue->spill_for_stop(running->output->take_unfinished()); !s) {
+      spdlog::error("output {}: {}; what was not saved is read again from its sources",
+                    running->name, s.error().message);
+    }
   }
   for (size_t i = 0; i < inputs_.size(); ++i) {
     if (Status status = inputs_[i]->save_positions(); !status) {

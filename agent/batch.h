@@ -72,6 +72,7 @@ class Batch {
     return low;
   }
   const SourceInfo& source() const { return *source_; }
+  const std::shared_ptr<const SourceInfo>& source_ptr() const { return source_; }
   int64_t timestamp_ms() const { return timestamp_ms_; }
 
   void set_ack(std::shared_ptr<AckGroup> ack) { ack_ = std::move(ack); }

@@ -33,8 +33,8 @@ struct QueueOptions {
   enum class Fsync { kEveryBatch, kInterval, kNever };
 
   size_t memory_bytes = 32 << 20;
-  uint64_t disk_bytes = 0;    // 0: memory only
-  std::filesystem::path dir;  // <data_dir>/queue/<output>
+  uint64_t disk_bytes = 1ULL << 30;  // 0: memory only
+  std::filesystem::path dir;         // <data_dir>/queue/<output>
   WhenFull when_full = WhenFull::kBlock;
   // every_batch: a spilled batch is safe at once. interval: safe at the next sync, at most
   // fsync_interval later. never: safe only once delivered (the disk only relieves memory).

@@ -1,6 +1,7 @@
 #include "agent/pipeline_config.h"
 
 #include "config/config_error.h"
+#include "config/units.h"
 
 #include <fmt/format.h>
 
@@ -84,6 +85,32 @@ std::string this_host_name() {
   return name.data();
 }
 
+void parse_queue(TomlReader& table, QueueOptions& queue) {
+  queue.memory_bytes = table.size("memory_bytes", queue.memory_bytes, 64 << 10);
+  queue.disk_bytes = table.size("disk_bytes", queue.disk_bytes);
+  if (queue.disk_bytes != 0 && queue.disk_bytes < (1 << 20)) {
+    table.error("disk_bytes", "must be 0 (no disk part) or at least 1MiB");
+  }
+  const std::string when_full =
+      table.one_of("when_full", "block", {"block", "drop_newest", "drop_oldest"});
+  queue.when_full = when_full == "drop_newest"   ? QueueOptions::WhenFull::kDropNewest
+                    : when_full == "drop_oldest" ? QueueOptions::WhenFull::kDropOldest
+                                                 : QueueOptions::WhenFull::kBlock;
+  const std::string fsync = table.string("fsync", "every_batch");
+  if (fsync == "every_batch") {
+    queue.fsync = QueueOptions::Fsync::kEveryBatch;
+  } else if (fsync == "never") {
+    queue.fsync = QueueOptions::Fsync::kNever;
+  } else if (auto interval = config::parse_duration(fsync); interval && interval->count() > 0) {
+    queue.fsync = QueueOptions::Fsync::kInterval;
+    queue.fsync_interval = *interval;
+  } else {
+    table.error("fsync", fmt::format("'{}': use \"every_batch\", \"never\", or an interval such "
+                                     "as \"1s\"",
+                                     fsync));
+  }
+}
+
 PipelineConfig parse_pipeline_config(const std::string& text, const std::string& file_name,
                                      const Registry& registry) {
   toml::value document;
@@ -114,12 +141,9 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
       [&](const std::string& type) { return registry.output(type); },
       [&](const std::string& name, const std::string& type, TomlReader& table,
           const OutputParser& parser) {
-        OutputSpec spec{name, type, table.string_list("inputs", {}), 0, nullptr};
+        OutputSpec spec{name, type, table.string_list("inputs", {}), {}, nullptr};
         if (!table.has("inputs")) table.error("inputs", "is required: name the inputs to read");
-        spec.queue_memory_bytes = 32ULL << 20;
-        if (TomlReader* queue = table.table("queue")) {
-          spec.queue_memory_bytes = queue->size("memory_bytes", spec.queue_memory_bytes, 64 << 10);
-        }
+        if (TomlReader* queue = table.table("queue")) parse_queue(*queue, spec.queue);
         spec.build = parser(table);
         output_tables.emplace_back(name, &table);
         config.outputs.push_back(std::move(spec));

@@ -2,6 +2,7 @@
 // plugin. Loading validates everything and throws one ConfigError listing every problem.
 #pragma once
 
+#include "agent/batch_queue.h"
 #include "agent/registry.h"
 
 #include <chrono>
@@ -29,7 +30,7 @@ struct OutputSpec {
   std::string name;
   std::string type;
   std::vector<std::string> inputs;
-  uint64_t queue_memory_bytes = 32ULL << 20;
+  QueueOptions queue;  // its dir is set by the agent: <data_dir>/queue/<name>
   OutputBuilder build;
 };
 

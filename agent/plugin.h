@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 namespace drover {
 
@@ -53,6 +54,10 @@ class Output {
   /// `stop` is requested (the shutdown deadline has passed: abandon what is in flight, its
   /// source positions stay uncommitted). Calls Batch::complete() once a batch is safe.
   virtual Status run(BatchQueue& queue, std::stop_token stop) = 0;
+  /// After run() returned: what it took from the queue and could not make safe, oldest first,
+  /// reduced to the records still pending. The agent saves them to the queue's disk part ahead
+  /// of everything else, so the next start sends them first and nothing twice (I6).
+  virtual std::vector<BatchPtr> take_unfinished() { return {}; }
 };
 
 }  // namespace drover

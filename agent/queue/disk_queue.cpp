@@ -199,8 +199,13 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
       ++queue->unread_;
     }
   }
+  // A queue that was empty and stays so writes nothing: no disk writes while Kafka keeps up.
+  queue->state_dirty_ =
+      report.stale_segments_removed > 0 || !report.state_problem.empty() || !report.damage.empty();
   queue->drop_acknowledged_head();
-  if (Status s = queue->save_state(); !s) return s.error();
+  if (queue->state_dirty_) {
+    if (Status s = queue->save_state(); !s) return s.error();
+  }
 
   for (const auto& damage : report.damage) {
     if (damage.torn_tail) {
@@ -228,6 +233,7 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
 
 DiskQueue::~DiskQueue() {
   if (writer_) (void)writer_->sync();
+  if (!state_dirty_) return;
   if (Status s = save_state(); !s) {
     spdlog::error("queue {}: {}", options_.dir.string(), s.error().message);
   }
@@ -247,6 +253,7 @@ Status DiskQueue::roll_segment() {
   if (!writer) return writer.error();
   ++next_segment_id_;
   writer_ = std::move(*writer);
+  state_dirty_ = true;  // a queue with segments keeps a state file, even with nothing acked
   Segment segment;
   segment.id = writer_->id();
   segment.path = writer_->path();

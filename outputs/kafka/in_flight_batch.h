@@ -23,9 +23,10 @@ struct InFlightBatch {
   std::string key;                    // rendered once, unless the key reads the record
   rd_kafka_headers_t* headers = nullptr;  // the batch-wide headers, copied per record
   std::string record_id_prefix;           // "<host>:<path>:" + the record's position
-  size_t next_record = 0;  // records before it were handed to librdkafka or held at least once
-  size_t unsettled = 0;    // records neither delivered nor given up on
-  uint64_t sequence = 0;   // read order across batches: held records are re-sent in this order
+  size_t next_record = 0;     // records before it were handed to librdkafka or held at least once
+  size_t unsettled = 0;       // records neither delivered nor dead-lettered
+  std::vector<bool> settled;  // per record: what is left to save at stop
+  uint64_t sequence = 0;      // read order across batches: held records are re-sent in this order
   std::list<InFlightBatch>::iterator self;
 
   Route& route_of(size_t record) const {

@@ -191,6 +191,7 @@ void KafkaOutput::start(BatchPtr batch) {
                         static_cast<ssize_t>(rendered.size()));
   }
   f.unsettled = batch->record_count();
+  f.settled.assign(f.unsettled, false);
   unsettled_records_ += f.unsettled;
   received_->add(f.unsettled);
   f.batch = std::move(batch);
@@ -294,7 +295,7 @@ bool KafkaOutput::produce_current() {
   }
   if (f.next_record == count) {
     current_ = nullptr;
-    settle(f, 0);  // records refused at produce time may have settled it already
+    complete_if_settled(f);  // records refused at produce time may have settled it already
   }
   return true;
 }
@@ -343,9 +344,7 @@ void KafkaOutput::hold(Route& route, const HeldRecord& record, bool refused, boo
 
 void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
   auto& f = *static_cast<InFlight*>(message._private);
-  const size_t record = f.route != nullptr
-                            ? 0  // not needed to find the route
-                            : f.batch->index_of(static_cast<const char*>(message.payload));
+  const size_t record = f.batch->index_of(static_cast<const char*>(message.payload));
   Route& route = f.route_of(record);
   --route.outstanding;
   if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -356,7 +355,7 @@ void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
       if (context_.health != nullptr)
         context_.health->clear("output " + context_.name, "topic " + route.topic());
     }
-    settle(f, 1);
+    settle(f, record);
     return;
   }
   // Kafka may have stored it although the acknowledgement was lost: its re-send may be a
@@ -371,8 +370,7 @@ void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
       rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
       rd_kafka_header_get_last(headers, kOriginalTimestampHeader.data(), &value, &size) ==
           RD_KAFKA_RESP_ERR_NO_ERROR;
-  handle_failure(f, f.batch->index_of(static_cast<const char*>(message.payload)), message.err,
-                 /*reported_by_broker=*/true, was_broker_time);
+  handle_failure(f, record, message.err, /*reported_by_broker=*/true, was_broker_time);
 }
 
 void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t error,
@@ -493,12 +491,18 @@ void KafkaOutput::write_dead_letters() {
   // Settling may complete and free a batch: copy the list first.
   auto settled = std::move(pending_dead_letters_);
   pending_dead_letters_.clear();
-  for (const auto& pending : settled) settle(*pending.batch, 1);
+  for (const auto& pending : settled) settle(*pending.batch, pending.record);
 }
 
-void KafkaOutput::settle(InFlight& f, size_t records) {
-  f.unsettled -= records;
-  unsettled_records_ -= records;
+void KafkaOutput::settle(InFlight& f, size_t record) {
+  if (f.settled[record]) return;  // a second outcome for one record: the first one counts
+  f.settled[record] = true;
+  --f.unsettled;
+  --unsettled_records_;
+  complete_if_settled(f);
+}
+
+void KafkaOutput::complete_if_settled(InFlight& f) {
   if (f.unsettled != 0 || f.next_record < f.batch->record_count() || current_ == &f) return;
   f.batch->complete();
   if (f.headers != nullptr) rd_kafka_headers_destroy(f.headers);
@@ -569,11 +573,28 @@ void KafkaOutput::abandon() {
   abandoned_->add(unsettled_records_);
   if (unsettled_records_ > 0) {
     spdlog::warn(
-        "output {}: stopping with {} record(s) not acknowledged by Kafka; their source "
-        "positions are not committed, so they will be read and sent again on restart",
+        "output {}: stopping with {} record(s) not acknowledged by Kafka; they go to the disk "
+        "queue (or, without one, are read again from their sources) and are sent at the next "
+        "start",
         context_.name, unsettled_records_);
   }
   update_gauges();
+}
+
+std::vector<BatchPtr> KafkaOutput::take_unfinished() {
+  std::vector<BatchPtr> unfinished;
+  for (InFlight& f : in_flight_) {  // in the order they were taken from the queue
+    auto rest = std::make_shared<Batch>(f.batch->source_ptr(), f.batch->timestamp_ms());
+    for (size_t i = 0; i < f.batch->record_count(); ++i) {
+      if (!f.settled[i]) rest->add_record(f.batch->record(i), f.batch->position(i));
+    }
+    rest->set_ack(f.batch->ack_group());  // safe once saved: delivered records need no re-send
+    unfinished.push_back(std::move(rest));
+    if (f.headers != nullptr) rd_kafka_headers_destroy(f.headers);
+  }
+  in_flight_.clear();  // handed over: nothing here may complete them any more
+  current_ = nullptr;
+  return unfinished;
 }
 
 void KafkaOutput::ensure_topic() {

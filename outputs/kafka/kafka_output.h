@@ -32,6 +32,7 @@ class KafkaOutput final : public Output {
   ~KafkaOutput() override;
 
   Status run(BatchQueue& queue, std::stop_token stop) override;
+  std::vector<BatchPtr> take_unfinished() override;
 
   /// For fault-injection tests (rd_kafka_test_fatal_error); valid until a fatal error.
   rd_kafka_t* producer_handle_for_testing() const { return producer_->get(); }
@@ -69,7 +70,9 @@ class KafkaOutput final : public Output {
   /// Re-sends records that failed MSG_SIZE_TOO_LARGE one by one, each in a request of its
   /// own: a record that only shared a broker batch with an oversized one then gets through.
   void resend_alone(std::stop_token stop);
-  void settle(InFlight& batch, size_t records);
+  /// The record is delivered or dead-lettered; completes its batch once all of them are.
+  void settle(InFlight& batch, size_t record);
+  void complete_if_settled(InFlight& batch);
   /// Writes the records Kafka will never take to the dead-letter file, then settles them.
   void write_dead_letters();
   void recover_from_fatal_error();

@@ -40,7 +40,7 @@ class FileToKafkaTest : public ::testing::Test {
     kafka.create_topic("itest", kPartitions);
   }
 
-  std::string config(bool with_stdout = false) const {
+  std::string config(bool with_stdout = false, const std::string& kafka_extra = "") const {
     std::string text = fmt::format(R"([agent]
 data_dir = "{0}/data"
 shutdown_timeout = "2s"
@@ -62,18 +62,20 @@ brokers = ["{1}"]
 topic = "itest"
 key = "{{path}}"
 linger = "5ms"
+{2}
 )",
-                                   dir.path().string(), kafka.bootstrap());
+                                   dir.path().string(), kafka.bootstrap(), kafka_extra);
     if (with_stdout) text += "\n[outputs.console]\ntype = \"stdout\"\ninputs = [\"app\"]\n";
     const auto path = dir / "drover.toml";
     testing::write_file(path, text);
     return path.string();
   }
 
-  std::unique_ptr<DroverProcess> start_drover(bool with_stdout = false) {
+  std::unique_ptr<DroverProcess> start_drover(bool with_stdout = false,
+                                              const std::string& kafka_extra = "") {
     return std::make_unique<DroverProcess>(
-        std::vector<std::string>{"run", "--config", config(with_stdout)}, dir / "stdout.txt",
-        dir / fmt::format("drover-{}.log", runs_++));
+        std::vector<std::string>{"run", "--config", config(with_stdout, kafka_extra)},
+        dir / "stdout.txt", dir / fmt::format("drover-{}.log", runs_++));
   }
 
   uint64_t checkpoint_of(const std::string& file) const {
@@ -124,7 +126,12 @@ TEST_F(FileToKafkaTest, EveryLineArrivesExactlyOnceInPerFileOrder) {
   EXPECT_EQ(testing::http_get(admin, "/healthz"), (std::pair<int, std::string>{200, "ok\n"}));
   EXPECT_EQ(testing::http_get(admin, "/readyz").first, 200);
   EXPECT_EQ(testing::http_get(admin, "/nope").first, 404);
+  EXPECT_NE(metrics.find("drover_queue_spilled_batches_total{output=\"kafka\"} 0\n"),
+            std::string::npos)
+      << metrics;
   stop(*drover);
+  // Kafka kept up: the queue never touched the disk, not even at stop.
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "data" / "queue" / "kafka"));
 
   EXPECT_EQ(reader.total_records(kPartitions), static_cast<int64_t>(expected)) << "duplicates";
   std::map<std::string, std::vector<const testing::ConsumedRecord*>> by_key;
@@ -145,11 +152,12 @@ TEST_F(FileToKafkaTest, EveryLineArrivesExactlyOnceInPerFileOrder) {
   }
 }
 
-TEST_F(FileToKafkaTest, BrokerOutageNeverAdvancesTheCheckpointAndRestartDeliversTheRest) {
+TEST_F(FileToKafkaTest, WithoutADiskQueueAnOutageNeverAdvancesTheCheckpoint) {
+  const std::string memory_only = "queue = { disk_bytes = 0 }";
   const auto log = dir / "logs" / "a.log";
   append_file(log, lines_for("a", 0, 100));
   const uint64_t delivered_size = std::filesystem::file_size(log);
-  auto drover = start_drover(/*with_stdout=*/true);
+  auto drover = start_drover(/*with_stdout=*/true, memory_only);
   TopicReader reader(kafka.bootstrap(), "itest", kPartitions);
   ASSERT_TRUE(wait_until([&] { return reader.poll().size() == 100; })) << drover->log();
   ASSERT_TRUE(wait_until([&] { return checkpoint_of("a.log") == delivered_size; }))
@@ -166,7 +174,7 @@ TEST_F(FileToKafkaTest, BrokerOutageNeverAdvancesTheCheckpointAndRestartDelivers
   EXPECT_NE(drover->log().find("not acknowledged by Kafka"), std::string::npos) << drover->log();
 
   kafka.set_all_brokers_up();
-  drover = start_drover();
+  drover = start_drover(false, memory_only);
   ASSERT_TRUE(wait_until([&] { return reader.poll().size() >= 150; })) << drover->log();
   ASSERT_TRUE(
       wait_until([&] { return checkpoint_of("a.log") == std::filesystem::file_size(log); }));
@@ -176,6 +184,42 @@ TEST_F(FileToKafkaTest, BrokerOutageNeverAdvancesTheCheckpointAndRestartDelivers
   for (const auto& r : reader.poll()) values.insert(r.value);
   EXPECT_EQ(values.size(), 150U);
   EXPECT_EQ(*values.rbegin(), "a 0000149");
+}
+
+TEST_F(FileToKafkaTest, StopDuringAnOutageSavesTheRestToDiskAndTheNextStartSendsItOnce) {
+  const auto log = dir / "logs" / "a.log";
+  append_file(log, lines_for("a", 0, 100));
+  auto drover = start_drover(/*with_stdout=*/true);
+  TopicReader reader(kafka.bootstrap(), "itest", kPartitions);
+  ASSERT_TRUE(wait_until([&] { return reader.poll().size() == 100; })) << drover->log();
+
+  kafka.set_all_brokers_down();
+  append_file(log, lines_for("a", 100, 150));
+  ASSERT_TRUE(wait_until([&] {
+    return testing::read_file(dir / "stdout.txt").find("a 0000149\n") != std::string::npos;
+  })) << drover->log();
+  stop(*drover);
+  // Saved in the queue, so the file's position moves on: the file may rotate away meanwhile.
+  EXPECT_EQ(checkpoint_of("a.log"), std::filesystem::file_size(log)) << drover->log();
+  EXPECT_NE(drover->log().find("saved 1 batch(es) to its disk queue"), std::string::npos)
+      << drover->log();
+  const auto [code, report] =
+      testing::run_drover({"queue", "verify", (dir / "data" / "queue" / "kafka").string()});
+  EXPECT_EQ(code, 0) << report;
+  EXPECT_NE(report.find("1 pending"), std::string::npos) << report;
+
+  kafka.set_all_brokers_up();
+  drover = start_drover();
+  ASSERT_TRUE(wait_until([&] { return reader.poll().size() >= 150; })) << drover->log();
+  stop(*drover);
+  EXPECT_EQ(reader.total_records(kPartitions), 150) << "nothing sent twice";
+  std::vector<std::string> values;
+  for (const auto& r : reader.poll()) values.push_back(r.value);
+  EXPECT_TRUE(std::is_sorted(values.begin(), values.end())) << "one key, one partition, in order";
+  EXPECT_EQ(std::set<std::string>(values.begin(), values.end()).size(), 150U);
+  const auto [code_after, report_after] =
+      testing::run_drover({"queue", "verify", (dir / "data" / "queue" / "kafka").string()});
+  EXPECT_NE(report_after.find("0 segment(s)"), std::string::npos) << report_after;
 }
 
 }  // namespace

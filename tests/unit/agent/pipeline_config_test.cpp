@@ -56,7 +56,7 @@ topic = "logs.{input}"
 compression = "zstd"
 linger = "20ms"
 batch_bytes = "512KiB"
-queue = { memory_bytes = "16MiB" }
+queue = { memory_bytes = "16MiB", disk_bytes = "2GiB", when_full = "drop_oldest", fsync = "500ms" }
 
 [outputs.kafka.librdkafka]
 "socket.keepalive.enable" = true
@@ -70,7 +70,41 @@ TEST(PipelineConfigTest, ValidConfigBuildsSpecs) {
   EXPECT_EQ(config.inputs[0].type, "file");
   ASSERT_EQ(config.outputs.size(), 1U);
   EXPECT_EQ(config.outputs[0].inputs, std::vector<std::string>{"app"});
-  EXPECT_EQ(config.outputs[0].queue_memory_bytes, 16U << 20);
+  const QueueOptions& queue = config.outputs[0].queue;
+  EXPECT_EQ(queue.memory_bytes, 16U << 20);
+  EXPECT_EQ(queue.disk_bytes, 2ULL << 30);
+  EXPECT_EQ(queue.when_full, QueueOptions::WhenFull::kDropOldest);
+  EXPECT_EQ(queue.fsync, QueueOptions::Fsync::kInterval);
+  EXPECT_EQ(queue.fsync_interval, std::chrono::milliseconds(500));
+}
+
+TEST(PipelineConfigTest, QueueDefaultsAndMistakes) {
+  PipelineConfig config = parse_pipeline_config(R"([inputs.app]
+type = "file"
+include = ["/var/log/*.log"]
+[outputs.out]
+type = "stdout"
+inputs = ["app"]
+)",
+                                                "drover.toml", builtin());
+  const QueueOptions& queue = config.outputs[0].queue;
+  EXPECT_EQ(queue.memory_bytes, 32U << 20);
+  EXPECT_EQ(queue.disk_bytes, 1ULL << 30);
+  EXPECT_EQ(queue.when_full, QueueOptions::WhenFull::kBlock);
+  EXPECT_EQ(queue.fsync, QueueOptions::Fsync::kEveryBatch);
+
+  const auto problems = problems_of(R"([inputs.app]
+type = "file"
+include = ["/var/log/*.log"]
+[outputs.out]
+type = "stdout"
+inputs = ["app"]
+queue = { disk_bytes = "10KiB", when_full = "spill", fsync = "sometimes" }
+)");
+  ASSERT_EQ(problems.size(), 3U) << ::testing::PrintToString(problems);
+  EXPECT_NE(problems[0].find("outputs.out.queue.disk_bytes: must be 0"), std::string::npos);
+  EXPECT_NE(problems[1].find("outputs.out.queue.when_full"), std::string::npos);
+  EXPECT_NE(problems[2].find("outputs.out.queue.fsync: 'sometimes'"), std::string::npos);
 }
 
 TEST(PipelineConfigTest, ReportsEveryProblemAtOnceWithItsLine) {
