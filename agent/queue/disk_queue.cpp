@@ -121,6 +121,10 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
   }
   uint64_t checked_bytes = 0;
   uint64_t next_progress = kProgressEveryBytes;
+  // New segments take ids after every one state.json has seen, even when none is left: an id
+  // below first_segment would be taken for an acknowledged leftover at the next start.
+  queue->next_segment_id_ = std::max(queue->next_segment_id_, state->first_segment);
+  uint64_t expected_id = state->first_segment;
   for (const auto& [id, path] : files) {
     queue->next_segment_id_ = std::max(queue->next_segment_id_, id + 1);
     if (id < state->first_segment) {
@@ -129,6 +133,10 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
       ++report.stale_segments_removed;
       continue;
     }
+    if (id > expected_id && report.state_problem.empty()) {
+      report.missing_segments.emplace_back(expected_id, id - 1);
+    }
+    expected_id = id + 1;
     auto scan = scan_segment(path);
     if (!scan) return scan.error();
     checked_bytes += scan->file_size;
@@ -222,6 +230,16 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
           damage.segment.filename().string(), damage.range.reason,
           damage.range.end - damage.range.begin);
     }
+  }
+  for (const auto& [first, last] : report.missing_segments) {
+    spdlog::error(
+        "queue {}: LOST segment(s) {}: removed from the directory while their batches were "
+        "still queued; the other segments are sent",
+        options.dir.string(),
+        first == last
+            ? segment_path(options.dir, first).filename().string()
+            : fmt::format("{} to {}", segment_path(options.dir, first).filename().string(),
+                          segment_path(options.dir, last).filename().string()));
   }
   if (report.pending_frames > 0) {
     spdlog::info("queue {}: {} batch(es), {} bytes, wait on disk to be sent", options.dir.string(),

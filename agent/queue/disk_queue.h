@@ -57,6 +57,9 @@ struct RecoveryReport {
   size_t undecodable_frames = 0;      // a valid CRC but not a batch this drover can read
   std::string state_problem;          // state.json missing or unreadable: all frames are pending
   size_t stale_segments_removed = 0;  // acknowledged segments a crash left behind
+  /// Live segments that are gone from the directory (ids run without gaps from the first live
+  /// one): whatever they held is lost, and how much is not known.
+  std::vector<std::pair<uint64_t, uint64_t>> missing_segments;  // first..last id
 };
 
 class DiskQueue {

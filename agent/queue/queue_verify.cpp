@@ -60,6 +60,7 @@ int verify_queue(const std::filesystem::path& dir, bool repair, std::FILE* out) 
   size_t damaged_ranges = 0;
   size_t torn = 0;
   size_t stale = 0;
+  uint64_t expected_id = state ? state->first_segment : 0;
   for (const auto& file : files) {
     const auto id = static_cast<uint64_t>(segment_id_of(file));
     if (state && id < state->first_segment) {
@@ -68,6 +69,13 @@ int verify_queue(const std::filesystem::path& dir, bool repair, std::FILE* out) 
       ++stale;
       continue;
     }
+    if (state && id > expected_id) {
+      fmt::print(out, "  MISSING segment(s) {} to {}: their batches are lost\n",
+                 segment_path(dir, expected_id).filename().string(),
+                 segment_path(dir, id - 1).filename().string());
+      ++damaged_ranges;
+    }
+    expected_id = id + 1;
     auto scan = scan_segment(file);
     if (!scan) {
       fmt::print(out, "  {}  {}\n", file.filename().string(), scan.error().message);

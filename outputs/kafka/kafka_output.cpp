@@ -26,7 +26,7 @@ KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& conte
     : config_(std::move(config)),
       context_(context),
       dead_letters_(context.data_dir / "dead_letter" / (context.name + ".ndjson"), context.name),
-      max_in_flight_bytes_(std::max<uint64_t>(context.memory_bytes, 1 << 20)),
+      max_in_flight_bytes_(std::max<uint64_t>(context.memory_bytes, 64 << 10)),
       statistics_(*context.metrics, context.name) {
   const Labels labels{{"output", context_.name}};
   Metrics& m = *context_.metrics;

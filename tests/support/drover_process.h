@@ -5,6 +5,7 @@
 #include "tests/support/wait.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <signal.h>
 #include <string>
@@ -22,6 +23,7 @@ class DroverProcess {
   DroverProcess(const std::vector<std::string>& args, const std::filesystem::path& stdout_file,
                 const std::filesystem::path& stderr_file)
       : stderr_file_(stderr_file) {
+    std::fflush(nullptr);  // or the child writes the parent's buffered output a second time
     pid_ = ::fork();
     if (pid_ == 0) {
       FILE* out = std::freopen(stdout_file.c_str(), "w", stdout);

@@ -16,6 +16,7 @@ class TempDir {
     path_ = ::mkdtemp(pattern.data());
   }
   ~TempDir() {
+    if (std::getenv("DROVER_KEEP_TEST_DIRS") != nullptr) return;  // for a post-mortem
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

@@ -90,6 +90,27 @@ TEST_F(DiskQueueTest, RestartReplaysExactlyWhatWasNotAcknowledged) {
   EXPECT_EQ(read_all(*queue), range(30, 32));
 }
 
+TEST_F(DiskQueueTest, SegmentsWrittenAfterTheQueueDrainedCompletelySurviveTheNextStart) {
+  {
+    auto queue = open();
+    append(*queue, 0, 10);
+    std::vector<FrameId> ids;
+    read_all(*queue, &ids);
+    for (const auto& id : ids) queue->acknowledge(id);
+    ASSERT_EQ(segment_files(), 0U);
+  }
+  const auto crashed = dir / "crashed";
+  {
+    auto queue = open();  // no segment left: only state.json remembers where ids were
+    append(*queue, 10, 15);
+    // SIGKILL now: the directory as it is, before the queue could save anything more.
+    std::filesystem::copy(dir.path(), crashed);
+  }
+  auto queue = DiskQueue::open({crashed, 1 << 20, 1000});
+  ASSERT_TRUE(queue.has_value());
+  EXPECT_EQ(read_all(**queue), range(10, 15)) << "new segments must not look like old ones";
+}
+
 TEST_F(DiskQueueTest, SegmentLeftBehindByACrashAfterItsDeletionWasRecordedIsNotReplayed) {
   std::string first_segment;
   {
@@ -194,6 +215,25 @@ TEST_F(DiskQueueTest, SegmentWithADamagedHeaderIsSetAsideAndTheOthersServed) {
   const auto replayed = read_all(*queue);
   ASSERT_FALSE(replayed.empty());
   EXPECT_EQ(replayed.back(), 19);
+}
+
+TEST_F(DiskQueueTest, DeletedSegmentIsReportedAndTheOthersServed) {
+  {
+    auto queue = open();
+    append(*queue, 0, 30);
+  }
+  ASSERT_GE(segment_files(), 3U);
+  std::filesystem::remove(segment_path(dir.path(), kFirstSegmentId + 1));
+  RecoveryReport report;
+  auto queue = open(&report);
+  ASSERT_EQ(report.missing_segments.size(), 1U);
+  EXPECT_EQ(report.missing_segments[0],
+            (std::pair<uint64_t, uint64_t>{kFirstSegmentId + 1, kFirstSegmentId + 1}));
+  const auto replayed = read_all(*queue);
+  ASSERT_FALSE(replayed.empty());
+  EXPECT_EQ(replayed.front(), 0);
+  EXPECT_EQ(replayed.back(), 29);
+  EXPECT_LT(replayed.size(), 30U);
 }
 
 TEST_F(DiskQueueTest, FullDiskFailsTheAppendAndLeavesNoHalfFrame) {
