@@ -92,11 +92,19 @@ bool BatchQueue::spill_locked(const BatchPtr& batch, SafeAcks& safe) {
   if (!frame) {
     counters_.disk_errors->add();
     disk_retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    spdlog::error(
-        "output {}: the queue cannot write to disk: {}; the inputs are held back (nothing "
-        "accepted is lost) and the disk is tried again in 1 s",
-        output_, frame.error().message);
+    disk_failing_ = true;
+    if (auto suppressed = disk_error_log_.allow()) {
+      spdlog::error(
+          "output {}: the queue cannot write to disk: {}; the inputs are held back (nothing "
+          "accepted is lost) and the disk is tried again every second{}",
+          output_, frame.error().message,
+          *suppressed ? fmt::format(" ({} more failures in the last minute)", *suppressed) : "");
+    }
     return false;
+  }
+  if (disk_failing_) {
+    disk_failing_ = false;
+    spdlog::info("output {}: the queue writes to disk again", output_);
   }
   counters_.spilled_batches->add();
   counters_.spilled_bytes->add(batch->byte_size());

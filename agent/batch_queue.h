@@ -9,6 +9,7 @@
 #pragma once
 
 #include "agent/batch.h"
+#include "agent/log_limiter.h"
 #include "agent/metrics.h"
 #include "agent/queue/disk_queue.h"
 #include "agent/status.h"
@@ -127,6 +128,8 @@ class BatchQueue {
   uint64_t next_ticket_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
   std::chrono::steady_clock::time_point disk_retry_at_{};  // after a failed write
+  bool disk_failing_ = false;
+  LogLimiter disk_error_log_{std::chrono::seconds(60)};
 };
 
 }  // namespace drover

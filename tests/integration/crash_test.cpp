@@ -33,7 +33,8 @@ TEST(CrashTest, KilledFiftyTimesWhileBrokersComeAndGoLosesNothing) {
   MockKafka kafka(1);
   kafka.create_topic("crash", 1);
   std::filesystem::create_directories(dir / "logs");
-  testing::write_file(dir / "drover.toml", fmt::format(R"([agent]
+  testing::write_file(dir / "drover.toml",
+                      fmt::format(R"([agent]
 data_dir = "{0}/data"
 shutdown_timeout = "2s"
 admin_address = ""
@@ -62,11 +63,10 @@ queue = {{ memory_bytes = {2}, disk_bytes = "16MiB" }}
 [outputs.kafka.librdkafka]
 "reconnect.backoff.max.ms" = 500
 )",
-                                                       dir.path().string(), kafka.bootstrap(),
-                                                       kQueueMemory));
+                                  dir.path().string(), kafka.bootstrap(), kQueueMemory));
   const char* seed_text = std::getenv("DROVER_TEST_SEED");
-  const unsigned seed = seed_text != nullptr ? static_cast<unsigned>(std::atoi(seed_text))
-                                             : std::random_device{}();
+  const unsigned seed =
+      seed_text != nullptr ? static_cast<unsigned>(std::atoi(seed_text)) : std::random_device{}();
   std::printf("seed %u (set DROVER_TEST_SEED to repeat)\n", seed);
   std::mt19937 random(seed);
   const auto pick = [&](int low, int high) {
