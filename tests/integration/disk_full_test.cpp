@@ -10,10 +10,10 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
 
 #include <set>
+#include <sys/mount.h>
+#include <sys/resource.h>
 
 namespace drover {
 namespace {
