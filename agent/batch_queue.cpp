@@ -59,6 +59,7 @@ Result<std::unique_ptr<BatchQueue>> BatchQueue::open(const QueueOptions& options
   c.disk_errors = &metrics.counter("drover_queue_disk_errors_total", labels);
   c.disk_bytes = &metrics.counter("drover_queue_disk_bytes", labels);
   c.lost_bytes = &metrics.counter("drover_queue_lost_bytes_total", labels);
+  c.lost_batches = &metrics.counter("drover_queue_lost_batches_total", labels);
   if (options.disk_bytes == 0) return queue;
 
   RecoveryReport report;
@@ -203,7 +204,9 @@ std::optional<BatchPtr> BatchQueue::take_locked() {
     return batch;
   }
   if (!disk_) return std::nullopt;
+  const uint64_t unreadable_before = disk_->unreadable_frames();
   auto entry = disk_->next();
+  counters_.lost_batches->add(disk_->unreadable_frames() - unreadable_before);
   if (!entry) return std::nullopt;
   const uint64_t ticket = next_ticket_++;
   std::shared_ptr<AckGroup> source_ack;

@@ -76,7 +76,6 @@ class BatchQueue {
 
   size_t bytes() const;    // in memory
   size_t batches() const;  // in memory
-  size_t capacity_bytes() const { return options_.memory_bytes; }
   uint64_t disk_bytes() const;
 
  private:
@@ -90,6 +89,7 @@ class BatchQueue {
     Counter* disk_errors = unregistered();
     Counter* disk_bytes = unregistered();  // gauge
     Counter* lost_bytes = unregistered();
+    Counter* lost_batches = unregistered();  // unreadable when read back (the disk changed)
   };
   // Sources told "safe" once the lock is released: their callbacks must not run under it.
   using SafeAcks = std::vector<std::shared_ptr<AckGroup>>;

@@ -186,7 +186,6 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
     segment.id = id;
     segment.path = path;
     segment.size = size;
-    segment.sealed = true;
     segment.frames = std::move(scan->frames);
     segment.acked = std::move(acked);
     report.frames += segment.frames.size();
@@ -264,7 +263,6 @@ bool DiskQueue::has_room(uint64_t batch_bytes) const {
 Status DiskQueue::roll_segment() {
   if (writer_) {
     if (Status s = writer_->sync(); !s) return s;
-    segments_.at(writer_->id()).sealed = true;
     writer_.reset();
   }
   auto writer = SegmentWriter::create(options_.dir, next_segment_id_);
@@ -309,7 +307,6 @@ Result<size_t> DiskQueue::write_ahead(const std::vector<const Batch*>& batches) 
   Segment segment;
   segment.id = id;
   segment.path = (*writer)->path();
-  segment.sealed = true;
   size_t written = 0;
   for (const Batch* batch : batches) {
     scratch_.clear();

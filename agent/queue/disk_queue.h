@@ -100,7 +100,6 @@ class DiskQueue {
   Status save_state();
 
   uint64_t bytes() const { return bytes_; }
-  size_t unread_frames() const { return unread_; }
   size_t unacknowledged_frames() const;
   /// Frames skipped at read time because they no longer matched their checksum.
   uint64_t unreadable_frames() const { return unreadable_; }
@@ -114,7 +113,6 @@ class DiskQueue {
     std::set<uint64_t> acked;           // offsets
     size_t next_frame = 0;              // next to hand out
     UniqueFd reader;
-    bool sealed = false;  // no longer written to
   };
 
   explicit DiskQueue(DiskQueueOptions options) : options_(std::move(options)) {}

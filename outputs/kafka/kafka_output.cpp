@@ -24,6 +24,9 @@ constexpr std::string_view kOriginalTimestampHeader = "drover-original-timestamp
 
 KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& context)
     : config_(std::move(config)),
+      key_per_record_(config_.key.depends_on_record()),
+      headers_per_record_(std::any_of(config_.headers.begin(), config_.headers.end(),
+                                      [](const auto& h) { return h.second.depends_on_record(); })),
       context_(context),
       dead_letters_(context.data_dir / "dead_letter" / (context.name + ".ndjson"), context.name),
       max_in_flight_bytes_(std::max<uint64_t>(context.memory_bytes, 64 << 10)),
@@ -179,7 +182,7 @@ void KafkaOutput::start(BatchPtr batch) {
       f.record_routes[i] = previous_route;
     }
   }
-  if (!config_.key.empty() && !config_.key.depends_on_record()) f.key = config_.key.render(source);
+  if (!config_.key.empty() && !key_per_record_) f.key = config_.key.render(source);
   if (!config_.record_id_header.empty()) {
     f.record_id_prefix = fmt::format("{}:{}:", source.host, source.path);
   }
@@ -207,9 +210,11 @@ rd_kafka_headers_t* KafkaOutput::headers_for(const InFlight& f, size_t record, b
     rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
                         static_cast<ssize_t>(value.size()));
   };
-  for (const auto& [name, value] : config_.headers) {
-    if (value.depends_on_record()) {
-      add(name, value.render(f.batch->source(), f.batch->record(record)));
+  if (headers_per_record_) {
+    for (const auto& [name, value] : config_.headers) {
+      if (value.depends_on_record()) {
+        add(name, value.render(f.batch->source(), f.batch->record(record)));
+      }
     }
   }
   if (!config_.record_id_header.empty()) {
@@ -235,7 +240,7 @@ bool KafkaOutput::produce(InFlight& f, size_t record, bool broker_time) {
     return true;
   }
   std::string_view key = f.key;
-  if (config_.key.depends_on_record()) {
+  if (key_per_record_) {
     record_key_ = config_.key.render(f.batch->source(), value);
     key = record_key_;
   }
@@ -437,8 +442,7 @@ void KafkaOutput::write_dead_letters() {
     const std::string_view record = f.batch->record(pending.record);
     // DeadLetter holds views: what is rendered here must outlive append().
     const std::string topic = config_.topic.render(f.batch->source(), record);
-    const std::string key =
-        config_.key.depends_on_record() ? config_.key.render(f.batch->source(), record) : f.key;
+    const std::string key = key_per_record_ ? config_.key.render(f.batch->source(), record) : f.key;
     letter.topic = topic;
     letter.key = key;
     if (f.headers != nullptr) {

@@ -80,6 +80,9 @@ class KafkaOutput final : public Output {
   void abandon();
 
   KafkaOutputConfig config_;
+  // Whether key and headers read the record ({json.*}): decided once, asked per record.
+  bool key_per_record_;
+  bool headers_per_record_;
   ComponentContext context_;
   std::unique_ptr<EmbeddedBroker> embedded_;
   std::unique_ptr<TcpForwarder> embedded_port_;
