@@ -79,7 +79,18 @@ BatchQueue::~BatchQueue() {
 }
 
 bool BatchQueue::memory_has_room_locked(size_t size) const {
-  return batches_.empty() || bytes_ + size <= options_.memory_bytes;
+  return batches_.empty() || bytes_ + held_by_output_ + size <= options_.memory_bytes;
+}
+
+void BatchQueue::set_held_by_output(size_t bytes) {
+  bool freed = false;
+  {
+    std::lock_guard lock(mutex_);
+    freed = bytes < held_by_output_;
+    held_by_output_ = bytes;
+    if (freed) ++room_changes_;
+  }
+  if (freed) not_full_.notify_all();
 }
 
 bool BatchQueue::disk_in_use_locked() const { return disk_ && disk_->has_unread(); }
@@ -185,9 +196,11 @@ bool BatchQueue::push(BatchPtr batch, std::stop_token stop) {
         drop_locked(batch, safe);
         break;
       }
-      // Woken by a pop, by close, by stop; or after a while to try a failing disk again.
+      // Woken by a pop, by the output freeing memory, by close, by stop; or after a while to
+      // try a failing disk again.
+      const uint64_t seen = room_changes_;
       not_full_.wait_for(lock, stop, std::chrono::milliseconds(disk_ ? 200 : 1000),
-                         [] { return false; });
+                         [&] { return room_changes_ != seen; });
       if (stop.stop_requested()) return false;
     }
   }
@@ -242,6 +255,7 @@ std::optional<BatchPtr> BatchQueue::pop_for(std::chrono::milliseconds timeout) {
     not_empty_.wait_for(lock, timeout,
                         [&] { return closed_ || !batches_.empty() || disk_in_use_locked(); });
     batch = take_locked();
+    if (batch) ++room_changes_;
     sync_if_due_locked(safe);  // an idle output still makes interval-synced batches safe
   }
   complete_all(safe);
@@ -255,6 +269,7 @@ std::optional<BatchPtr> BatchQueue::try_pop() {
   {
     std::lock_guard lock(mutex_);
     batch = take_locked();
+    if (batch) ++room_changes_;
     sync_if_due_locked(safe);
   }
   complete_all(safe);
@@ -266,6 +281,7 @@ void BatchQueue::close() {
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
+    ++room_changes_;
   }
   not_full_.notify_all();
   not_empty_.notify_all();

@@ -74,6 +74,11 @@ class BatchQueue {
   /// happens: those positions stay uncommitted and are read again.
   Status spill_for_stop(std::vector<BatchPtr> unfinished);
 
+  /// What the output holds of the batches it took (with what its client library keeps per
+  /// record): the queue's memory part gets the budget the output does not use, so the two
+  /// together stay within `memory_bytes` (I4). Called by the output when the figure changes.
+  void set_held_by_output(size_t bytes);
+
   size_t bytes() const;    // in memory
   size_t batches() const;  // in memory
   uint64_t disk_bytes() const;
@@ -114,6 +119,8 @@ class BatchQueue {
   std::condition_variable not_empty_;
   std::deque<BatchPtr> batches_;
   size_t bytes_ = 0;
+  size_t held_by_output_ = 0;
+  uint64_t room_changes_ = 0;  // pops, memory freed by the output, close: what a full push awaits
   bool closed_ = false;
 
   std::unique_ptr<DiskQueue> disk_;

@@ -27,6 +27,7 @@ struct InFlightBatch {
   size_t unsettled = 0;       // records neither delivered nor dead-lettered
   std::vector<bool> settled;  // per record: what is left to save at stop
   uint64_t sequence = 0;      // read order across batches: held records are re-sent in this order
+  uint64_t held_bytes = 0;    // counted against the memory budget while in flight
   std::list<InFlightBatch>::iterator self;
 
   Route& route_of(size_t record) const {

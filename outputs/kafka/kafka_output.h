@@ -78,6 +78,8 @@ class KafkaOutput final : public Output {
   void recover_from_fatal_error();
   void update_gauges();
   void abandon();
+  /// A batch's bytes plus what librdkafka keeps per record of it.
+  uint64_t held_bytes(const Batch& batch) const;
 
   KafkaOutputConfig config_;
   // Whether key and headers read the record ({json.*}): decided once, asked per record.
@@ -105,7 +107,8 @@ class KafkaOutput final : public Output {
   DeadLetterFile dead_letters_;
   bool sending_alone_ = false;
   size_t unsettled_records_ = 0;
-  uint64_t in_flight_bytes_ = 0;  // bytes of the batches in in_flight_
+  uint64_t in_flight_bytes_ = 0;  // held_bytes() of the batches in in_flight_
+  BatchQueue* queue_ = nullptr;   // told in_flight_bytes_: one memory budget for both (I4)
   const uint64_t max_in_flight_bytes_;
   uint64_t next_sequence_ = 0;
   bool fatal_ = false;

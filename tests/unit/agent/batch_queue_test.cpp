@@ -49,6 +49,22 @@ TEST(BatchQueueTest, BlocksWhenFullUntilSpaceIsFreed) {
   EXPECT_EQ(queue.bytes(), second->memory_bytes());
 }
 
+TEST(BatchQueueTest, WhatTheOutputHoldsLeavesLessRoomAndFreeingItWakesAPush) {
+  const BatchPtr first = batch_of(100);
+  const BatchPtr second = batch_of(100);
+  BatchQueue queue(first->memory_bytes() * 3);
+  std::stop_source stop;
+  queue.set_held_by_output(first->memory_bytes() * 2);  // in flight: one budget for both (I4)
+  ASSERT_TRUE(queue.push(first, stop.get_token()));     // an empty queue takes one batch
+  std::atomic<bool> pushed{false};
+  std::jthread producer([&] { pushed = queue.push(second, stop.get_token()); });
+  EXPECT_FALSE(testing::wait_until([&] { return pushed.load(); }, std::chrono::milliseconds(200)))
+      << "queue + output would exceed the budget";
+  queue.set_held_by_output(first->memory_bytes());  // the output completed a batch
+  ASSERT_TRUE(testing::wait_until([&] { return pushed.load(); }));
+  EXPECT_EQ(queue.batches(), 2U);
+}
+
 TEST(BatchQueueTest, CountsTheMemoryABatchHoldsNotJustItsRecords) {
   // A batch with little content but a large buffer holds the buffer (I4): two of them do not
   // fit where their contents alone would.
@@ -213,6 +229,15 @@ TEST_F(HybridQueueTest, SpillsInOrderAndSpilledBatchesAreSafeOnceSynced) {
   EXPECT_EQ(pop_all(*queue), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   EXPECT_EQ(counter("drover_queue_replayed_batches_total"), 9U);
   EXPECT_EQ(queue->disk_bytes(), 0U) << "delivered: the segments are gone";
+}
+
+TEST_F(HybridQueueTest, SpillsWhenWhatTheOutputHoldsFillsTheBudget) {
+  auto queue = open();  // memory for two batches
+  queue->set_held_by_output(numbered(0)->memory_bytes());
+  push(*queue, 0, 3);  // one fits beside what the output holds; two go to disk
+  EXPECT_EQ(counter("drover_queue_spilled_batches_total"), 2U);
+  queue->set_held_by_output(0);
+  EXPECT_EQ(pop_all(*queue), range(0, 3));
 }
 
 TEST_F(HybridQueueTest, WithFsyncNeverASpilledBatchIsSafeOnlyOnceDelivered) {
