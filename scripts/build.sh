@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configures and builds one CMake preset (dev, asan, tsan, release) into build/<preset>.
+# Configures and builds one CMake preset (dev, asan, tsan, release, bench) into build/<preset>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-dev}"

@@ -181,11 +181,18 @@ void KafkaCluster::format(const Node& n) const {
 }
 
 void KafkaCluster::launch(Node& n) {
-  const std::string heap = options_.nodes > 1 ? "-Xmx384m" : "-Xmx512m";
-  n.pid = spawn({"java", heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", libs_ + "/*",
-                 "-Dlog4j.configuration=file:" DROVER_SOURCE_DIR "/tests/kafka/log4j.properties",
-                 "kafka.Kafka", (n.dir / "server.properties").string()},
-                n.dir / "server.log");
+  std::vector<std::string> command{"java"};
+  if (options_.jvm_options.empty()) {
+    command.insert(command.end(), {options_.nodes > 1 ? "-Xmx384m" : "-Xmx512m", "-XX:+UseSerialGC",
+                                   "-XX:TieredStopAtLevel=1"});
+  } else {
+    command.insert(command.end(), options_.jvm_options.begin(), options_.jvm_options.end());
+  }
+  command.insert(command.end(),
+                 {"-cp", libs_ + "/*",
+                  "-Dlog4j.configuration=file:" DROVER_SOURCE_DIR "/tests/kafka/log4j.properties",
+                  "kafka.Kafka", (n.dir / "server.properties").string()});
+  n.pid = spawn(command, n.dir / "server.log");
   // A watchdog of its own session outlives even a SIGKILLed test: the broker's lifetime is bounded.
   n.watchdog = ::fork();
   if (n.watchdog == 0) {

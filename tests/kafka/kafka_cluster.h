@@ -23,6 +23,9 @@ struct KafkaClusterOptions {
   /// Non-empty: clients must authenticate with SASL/PLAIN as one of these users (name →
   /// password). The harness itself connects as "admin".
   std::map<std::string, std::string> sasl_plain_users;
+  /// The JVM's flags; empty: a small heap and a quick-starting JIT, which suit tests (the bench
+  /// asks for a broker tuned for throughput instead).
+  std::vector<std::string> jvm_options;
 };
 
 class KafkaCluster {

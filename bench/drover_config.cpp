@@ -1,0 +1,39 @@
+#include "bench/drover_config.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+namespace drover::bench {
+
+std::filesystem::path write_drover_config(const std::filesystem::path& dir,
+                                          const DroverConfig& config) {
+  const auto path = dir / "drover.toml";
+  std::ofstream(path) << fmt::format(R"([agent]
+data_dir = "{}"
+admin_address = "127.0.0.1:0"
+
+[inputs.bench]
+type = "file"
+include = ["{}"]
+codec = "{}"
+{}
+[outputs.kafka]
+type = "kafka"
+inputs = ["bench"]
+brokers = ["{}"]
+topic = "{}"
+compression = "lz4"
+linger = "50ms"
+batch_bytes = "1MB"
+acks = "all"
+idempotence = true
+{}
+)",
+                                     (dir / "data").string(), config.include, config.codec,
+                                     config.input_extra, config.bootstrap, config.topic,
+                                     config.output_extra);
+  return path;
+}
+
+}  // namespace drover::bench

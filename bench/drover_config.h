@@ -1,0 +1,23 @@
+// The drover.toml each bench scenario runs: one file input, one Kafka output, everything else
+// at drover's defaults unless the scenario says otherwise.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace drover::bench {
+
+struct DroverConfig {
+  std::string include;  // a glob
+  std::string codec = "json";
+  std::string bootstrap;
+  std::string topic;
+  std::string output_extra;  // more TOML lines for [outputs.kafka]
+  std::string input_extra;   // more TOML lines for [inputs.bench]
+};
+
+/// Writes <dir>/drover.toml (data under <dir>/data) and returns its path.
+std::filesystem::path write_drover_config(const std::filesystem::path& dir,
+                                          const DroverConfig& config);
+
+}  // namespace drover::bench

@@ -1,0 +1,25 @@
+// file → Kafka: one file of N lines shipped by `kcat -P -l` (the bare librdkafka producer) and
+// by drover (raw and JSON-envelope codecs) with the same producer settings, in the same run:
+// wall time until the topic holds N records, CPU seconds, peak RSS, time to the first record.
+#pragma once
+
+#include "bench/kafka_sink.h"
+#include "bench/report.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+namespace drover::bench {
+
+struct FileToKafkaOptions {
+  std::vector<uint64_t> line_counts;
+  int runs = 5;
+  std::filesystem::path drover;  // the binary
+  std::filesystem::path work_dir;
+  bool census = true;  // read each tool's topic back once: exact count, no duplicates
+};
+
+void file_to_kafka(KafkaSink& sink, const FileToKafkaOptions& options, Report& report);
+
+}  // namespace drover::bench

@@ -1,0 +1,153 @@
+// drover's bench harness: `bench/run` builds drover and this program, then runs it. Each scenario
+// prints its table as soon as it has it; all of them are appended to bench/RESULTS.md.
+#include "bench/file_to_kafka.h"
+#include "bench/idle_cost.h"
+#include "bench/kafka_sink.h"
+#include "bench/outage_memory.h"
+#include "bench/report.h"
+#include "bench/spill_bench.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: drover_bench [options] SCENARIO...
+scenarios: file spill outage idle all
+  --drover PATH         the drover binary to measure (default: build/bench/drover)
+  --work DIR            scratch space, removed at the end (default: $TMPDIR)
+  --results FILE        append the tables here (default: none, print only)
+  --runs N              runs per measurement, medians reported (default 5)
+  --lines N[,N...]      file scenario: line counts (default 1000000,5000000)
+  --sinks S[,S...]      file scenario: mock, kafka (default both; kafka needs DROVER_KAFKA_LIBS)
+  --spill-mib N         spill scenario: MiB per run (default 512)
+  --outage-seconds N    outage scenario: how long the brokers stay down (default 180)
+  --outage-rate N       outage scenario: lines per second meanwhile (default 10000)
+  --idle-seconds N      idle scenario: measured period (default 60)
+  --many-files N        idle scenario: matched files in the many-files case (default 10000)
+)";
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = list.find(',', start);
+    out.push_back(
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace drover::bench;
+  std::filesystem::path drover = "build/bench/drover";
+  std::filesystem::path work = std::filesystem::temp_directory_path();
+  std::filesystem::path results;
+  int runs = 5;
+  std::vector<uint64_t> lines{1000000, 5000000};
+  std::vector<std::string> sinks{"mock", "kafka"};
+  uint64_t spill_mib = 512;
+  OutageOptions outage;
+  IdleOptions idle;
+  std::set<std::string> scenarios;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg == "--help" || arg == "-h") {
+        std::cout << kUsage;
+        return 0;
+      }
+      const auto value = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+        return argv[++i];
+      };
+      if (arg == "--drover")
+        drover = value();
+      else if (arg == "--work")
+        work = value();
+      else if (arg == "--results")
+        results = value();
+      else if (arg == "--runs")
+        runs = std::stoi(value());
+      else if (arg == "--lines") {
+        lines.clear();
+        for (const auto& n : split(value())) lines.push_back(std::stoull(n));
+      } else if (arg == "--sinks")
+        sinks = split(value());
+      else if (arg == "--spill-mib")
+        spill_mib = std::stoull(value());
+      else if (arg == "--outage-seconds")
+        outage.duration = std::chrono::seconds(std::stoll(value()));
+      else if (arg == "--outage-rate")
+        outage.lines_per_second = std::stoull(value());
+      else if (arg == "--idle-seconds")
+        idle.duration = std::chrono::seconds(std::stoll(value()));
+      else if (arg == "--many-files")
+        idle.many_files = std::stoi(value());
+      else if (arg == "all")
+        scenarios.insert({"file", "spill", "outage", "idle"});
+      else if (arg == "file" || arg == "spill" || arg == "outage" || arg == "idle")
+        scenarios.insert(arg);
+      else
+        throw std::invalid_argument("unknown argument " + arg);
+    }
+    if (scenarios.empty()) throw std::invalid_argument("name at least one scenario");
+    if (runs < 1) throw std::invalid_argument("--runs must be at least 1");
+  } catch (const std::exception& e) {
+    std::cerr << "drover_bench: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::warn);  // the queue's own info lines would cut the tables
+  drover = std::filesystem::absolute(drover);
+  std::string pattern = (work / "drover-bench-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    std::cerr << "drover_bench: cannot create a directory under " << work << "\n";
+    return 1;
+  }
+  const std::filesystem::path scratch = pattern;
+
+  std::string lines_text;
+  for (const auto n : lines) lines_text += (lines_text.empty() ? "" : ",") + std::to_string(n);
+  Report report(fmt::format("runs={}, scenarios: {}", runs, fmt::join(scenarios, " ")));
+  int status = 0;
+  try {
+    if (scenarios.count("file")) {
+      FileToKafkaOptions options{lines, runs, drover, scratch};
+      for (const auto& name : sinks) {
+        auto sink = name == "mock" ? KafkaSink::mock() : KafkaSink::real();
+        file_to_kafka(*sink, options, report);
+      }
+    }
+    if (scenarios.count("spill")) spill({spill_mib << 20, runs, scratch}, report);
+    if (scenarios.count("outage")) {
+      outage.drover = drover;
+      outage.work_dir = scratch;
+      outage_memory(outage, report);
+    }
+    if (scenarios.count("idle")) {
+      idle.drover = drover;
+      idle.work_dir = scratch;
+      idle_cost(idle, report);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "drover_bench: " << e.what() << "\n";
+    status = 1;
+  }
+  if (!results.empty()) report.append_to(results);
+  std::error_code ignored;
+  std::filesystem::remove_all(scratch, ignored);
+  return status;
+}
