@@ -40,6 +40,10 @@ class Batch {
     records_.push_back(
         {record_start_, static_cast<uint32_t>(bytes_.size()) - record_start_, position});
   }
+  /// A record already in buffer(), at `offset` (records are added in order, back to back).
+  void add_span(uint32_t offset, uint32_t size, uint64_t position) {
+    records_.push_back({offset, size, position});
+  }
   void reserve(size_t bytes, size_t records) {
     bytes_.reserve(bytes);
     records_.reserve(records);

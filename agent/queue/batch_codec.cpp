@@ -57,6 +57,9 @@ class Reader {
 }  // namespace
 
 void encode_batch(const Batch& batch, std::string& out) {
+  const SourceInfo& source = batch.source();
+  out.reserve(out.size() + 1 + 8 + 3 * 4 + source.input.size() + source.host.size() +
+              source.path.size() + 4 + batch.record_count() * 12 + batch.byte_size());
   put<uint8_t>(out, kVersion);
   put<int64_t>(out, batch.timestamp_ms());
   put_text(out, batch.source().input);
@@ -67,7 +70,19 @@ void encode_batch(const Batch& batch, std::string& out) {
     put<uint32_t>(out, static_cast<uint32_t>(batch.record(i).size()));
     put<uint64_t>(out, batch.position(i));
   }
-  for (size_t i = 0; i < batch.record_count(); ++i) out.append(batch.record(i));
+  // Records usually lie back to back in the batch's buffer: then one copy for all of them.
+  bool contiguous = true;
+  for (size_t i = 1; i < batch.record_count() && contiguous; ++i) {
+    const std::string_view previous = batch.record(i - 1);
+    contiguous = previous.data() + previous.size() == batch.record(i).data();
+  }
+  if (contiguous && !batch.empty()) {
+    const std::string_view first = batch.record(0);
+    const std::string_view last = batch.record(batch.record_count() - 1);
+    out.append(first.data(), static_cast<size_t>(last.data() + last.size() - first.data()));
+  } else {
+    for (size_t i = 0; i < batch.record_count(); ++i) out.append(batch.record(i));
+  }
 }
 
 Result<std::shared_ptr<Batch>> decode_batch(std::string_view payload) {
@@ -100,9 +115,10 @@ Result<std::shared_ptr<Batch>> decode_batch(std::string_view payload) {
   }
   auto batch = std::make_shared<Batch>(std::move(source), timestamp_ms);
   batch->reserve(bytes.size(), count);
-  size_t offset = 0;
+  batch->buffer().append(bytes);
+  uint32_t offset = 0;
   for (const auto& [size, position] : entries) {
-    batch->add_record(bytes.substr(offset, size), position);
+    batch->add_span(offset, size, position);
     offset += size;
   }
   return batch;

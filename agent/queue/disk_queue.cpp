@@ -336,6 +336,11 @@ std::optional<DiskQueue::Entry> DiskQueue::next() {
       --unread_;
       if (!segment.reader.valid()) {
         segment.reader = UniqueFd(::open(segment.path.c_str(), O_RDONLY | O_CLOEXEC));
+        // Replay reads a segment front to back: a larger read-ahead keeps the disk busy while
+        // batches are decoded.
+        if (segment.reader.valid()) {
+          ::posix_fadvise(segment.reader.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+        }
       }
       Status status = segment.reader.valid() ? read_frame(segment.reader.get(), frame, scratch_)
                                              : errno_error("cannot open", segment.path);

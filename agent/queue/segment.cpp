@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace drover {
@@ -38,6 +39,28 @@ Status write_all(int fd, std::string_view data, const std::filesystem::path& pat
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno_error("cannot write", path);
     data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::ok();
+}
+
+/// Header and payload in one call, without copying the payload next to its header.
+Status write_frame(int fd, std::string_view header, std::string_view payload,
+                   const std::filesystem::path& path) {
+  size_t done = 0;
+  const size_t total = header.size() + payload.size();
+  while (done < total) {
+    iovec parts[2];
+    int count = 0;
+    if (done < header.size()) {
+      parts[count++] = {const_cast<char*>(header.data()) + done, header.size() - done};
+      parts[count++] = {const_cast<char*>(payload.data()), payload.size()};
+    } else {
+      parts[count++] = {const_cast<char*>(payload.data()) + (done - header.size()), total - done};
+    }
+    const ssize_t n = ::writev(fd, parts, count);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_error("cannot write", path);
+    done += static_cast<size_t>(n);
   }
   return Status::ok();
 }
@@ -127,20 +150,21 @@ Result<uint64_t> SegmentWriter::append(std::string_view payload) {
                              payload.size(), kMaxFramePayload)};
   }
   const auto length = static_cast<uint32_t>(payload.size());
-  scratch_.resize(kFrameHeaderBytes);
-  put(scratch_.data(), kFrameMarker);
-  put(scratch_.data() + 4, length);
-  put(scratch_.data() + 8, frame_crc(length, payload));
-  scratch_.append(payload);
+  char header[kFrameHeaderBytes];
+  put(header, kFrameMarker);
+  put(header + 4, length);
+  put(header + 8, frame_crc(length, payload));
   const uint64_t offset = size_;
-  if (Status status = write_all(fd_.get(), scratch_, path_); !status) {
+  if (Status status =
+          write_frame(fd_.get(), std::string_view(header, sizeof header), payload, path_);
+      !status) {
     // A partial frame would be cut as a torn tail anyway; cutting it now lets the next append
     // (after space is freed) continue a valid file.
     if (::ftruncate(fd_.get(), static_cast<off_t>(offset)) != 0) { /* the scan will cut it */
     }
     return status.error();
   }
-  size_ += scratch_.size();
+  size_ += sizeof header + payload.size();
   return offset;
 }
 

@@ -52,7 +52,6 @@ class SegmentWriter {
   uint64_t id_;
   UniqueFd fd_;
   uint64_t size_;
-  std::string scratch_;
 };
 
 struct FrameLocation {

@@ -55,6 +55,23 @@ TEST(BatchCodecTest, RoundTripsEverythingAnOutputNeeds) {
   }
 }
 
+TEST(BatchCodecTest, RecordsWithBytesBetweenThemKeepOnlyTheirOwnBytes) {
+  Batch batch(std::make_shared<SourceInfo>(), 0);
+  batch.add_record("first", 0);
+  batch.buffer().append("<not a record>");  // an encoder may leave bytes outside any record
+  batch.start_record();
+  batch.buffer().append("second");
+  batch.seal_record(6);
+  std::string bytes;
+  encode_batch(batch, bytes);
+  auto decoded = decode_batch(bytes);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  ASSERT_EQ((*decoded)->record_count(), 2U);
+  EXPECT_EQ((*decoded)->record(0), "first");
+  EXPECT_EQ((*decoded)->record(1), "second");
+  EXPECT_EQ((*decoded)->position(1), 6U);
+}
+
 TEST(BatchCodecTest, EveryTruncationIsAnErrorNotACrash) {
   std::string bytes;
   encode_batch(sample_batch(0, 3), bytes);
