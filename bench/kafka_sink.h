@@ -25,9 +25,9 @@ class KafkaSink {
 
   /// Sum of the partitions' high watermarks: how many records the topic holds.
   int64_t records(const std::string& topic, int partitions);
-  /// Reads the whole topic once and counts records and distinct values (by `key_of`'s hash of a
-  /// record's value): `distinct == expected_distinct && records == distinct` means nothing is
-  /// missing or duplicated.
+  /// Reads the whole topic once and counts records and distinct lines (a hash of the value, or of
+  /// its "message" field for drover's JSON envelope): with unique input lines,
+  /// `records == distinct == lines written` means nothing is missing or duplicated.
   struct Census {
     int64_t records = 0;
     int64_t distinct = 0;
