@@ -119,9 +119,12 @@ int main(int argc, char** argv) {
   }
   const std::filesystem::path scratch = pattern;
 
-  std::string lines_text;
-  for (const auto n : lines) lines_text += (lines_text.empty() ? "" : ",") + std::to_string(n);
-  Report report(fmt::format("runs={}, scenarios: {}", runs, fmt::join(scenarios, " ")));
+  std::string settings = fmt::format("runs={}, scenarios: {}", runs, fmt::join(scenarios, " "));
+  if (scenarios.count("file")) {
+    settings +=
+        fmt::format("; file: lines={}, sinks={}", fmt::join(lines, ","), fmt::join(sinks, ","));
+  }
+  Report report(settings);
   int status = 0;
   try {
     if (scenarios.count("file")) {
