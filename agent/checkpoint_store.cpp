@@ -15,7 +15,7 @@
 namespace drover {
 namespace {
 
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;  // 1: no head, tail or seen fields (still read)
 
 }  // namespace
 
@@ -65,8 +65,9 @@ Result<Checkpoints> CheckpointStore::load() const {
     return corrupt(simdjson::error_message(error));
   }
   int64_t version = 0;
-  if (root["version"].get(version) || version != kFormatVersion) {
-    return corrupt(fmt::format("unsupported or missing version (expected {})", kFormatVersion));
+  if (root["version"].get(version) || version < 1 || version > kFormatVersion) {
+    return corrupt(
+        fmt::format("unsupported or missing version (expected 1 to {})", kFormatVersion));
   }
   simdjson::dom::array entries;
   if (root["entries"].get(entries)) return corrupt("missing 'entries' array");
@@ -78,7 +79,17 @@ Result<Checkpoints> CheckpointStore::load() const {
     if (entry["key"].get(key) || entry["path"].get(path) || entry["offset"].get(offset)) {
       return corrupt(fmt::format("entry {} lacks key, path or offset", index));
     }
-    checkpoints[std::string(key)] = Checkpoint{std::string(path), offset};
+    Checkpoint checkpoint{std::string(path), offset};
+    // Optional: absent in version 1 files, and zero means unknown.
+    uint64_t head_bytes = 0;
+    if (entry["head_bytes"].get(head_bytes) == simdjson::SUCCESS) {
+      checkpoint.head_bytes = static_cast<uint32_t>(head_bytes);
+    }
+    if (entry["head_hash"].get(checkpoint.head_hash) != simdjson::SUCCESS) checkpoint.head_hash = 0;
+    if (entry["tail_hash"].get(checkpoint.tail_hash) != simdjson::SUCCESS) checkpoint.tail_hash = 0;
+    if (entry["seen"].get(checkpoint.seen_unix_ms) != simdjson::SUCCESS)
+      checkpoint.seen_unix_ms = 0;
+    checkpoints[std::string(key)] = std::move(checkpoint);
     ++index;
   }
   return checkpoints;
@@ -94,7 +105,10 @@ Status CheckpointStore::save(const Checkpoints& checkpoints) const {
     append_json_escaped(out, key);
     out += "\",\"path\":\"";
     append_json_escaped(out, checkpoint.path);
-    out += fmt::format("\",\"offset\":{}}}", checkpoint.offset);
+    out += fmt::format(
+        "\",\"offset\":{},\"head_bytes\":{},\"head_hash\":{},\"tail_hash\":{},\"seen\":{}}}",
+        checkpoint.offset, checkpoint.head_bytes, checkpoint.head_hash, checkpoint.tail_hash,
+        checkpoint.seen_unix_ms);
   }
   out += "\n]}\n";
   return write_file_atomically(file_, out);

@@ -13,8 +13,15 @@
 namespace drover {
 
 struct Checkpoint {
-  std::string path;     // where the source was last seen (informational)
+  std::string path;     // where the source was last seen
   uint64_t offset = 0;  // everything before it is safe
+  // Tell a source from another that reuses its key (a recycled inode, a file rewritten in
+  // place): a hash of its first `head_bytes` bytes and one of the bytes just before `offset`.
+  // Zero when unknown (version 1 files, sources without content to hash).
+  uint32_t head_bytes = 0;
+  uint64_t head_hash = 0;
+  uint64_t tail_hash = 0;
+  int64_t seen_unix_ms = 0;  // when the source was last seen; forgotten after a retention
 };
 
 using Checkpoints = std::map<std::string, Checkpoint>;  // by source identity

@@ -1,20 +1,17 @@
 #include "inputs/file/file_input.h"
 
-#include "inputs/file/line_splitter.h"
-#include "inputs/file/position_tracker.h"
-#include "inputs/file/record_encoder.h"
+#include "inputs/file/path_glob.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
-#include <condition_variable>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <glob.h>
-#include <mutex>
-#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +19,8 @@ namespace drover::inputs {
 namespace {
 
 constexpr size_t kReadChunk = 256 << 10;
+// Directory events come in bursts (a rotation is a rename and a create): one scan per burst.
+constexpr auto kEventScanGap = std::chrono::milliseconds(100);
 
 int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -29,229 +28,534 @@ int64_t unix_ms_now() {
       .count();
 }
 
-std::string identity_of(const struct stat& st) {
-  return fmt::format("{}:{}", st.st_dev, st.st_ino);
+std::string key_of(const struct stat& st) { return fmt::format("{}:{}", st.st_dev, st.st_ino); }
+
+std::string directory_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::optional<std::string> real_path(const std::string& path) {
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) return std::nullopt;
+  return std::string(resolved);
+}
+
+/// Looks next to `old_path` for the file with `key`: where a rotation renamed it.
+std::optional<std::string> find_by_key(const std::string& old_path, const std::string& key) {
+  const std::string directory = directory_of(old_path);
+  DIR* dir = ::opendir(directory.c_str());
+  if (dir == nullptr) return std::nullopt;
+  std::optional<std::string> found;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string path = (directory == "/" ? "" : directory) + "/" + entry->d_name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && key_of(st) == key) {
+      found = path;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return found;
+}
+
+/// True when the first min(size, kHeadBytes) bytes of `fd` are those `other` starts with: a
+/// copy, even one still being written, starts like its original.
+bool same_start(int fd, uint64_t size, int other) {
+  const auto length = static_cast<size_t>(std::min<uint64_t>(size, kHeadBytes));
+  std::string mine(length, '\0');
+  std::string theirs(length, '\0');
+  return ::pread(fd, mine.data(), length, 0) == static_cast<ssize_t>(length) &&
+         ::pread(other, theirs.data(), length, 0) == static_cast<ssize_t>(length) && mine == theirs;
+}
+
+/// The verdict on a checkpoint for the file open as `fd`: the offset to resume from, and why.
+std::pair<uint64_t, std::string> resume_offset(int fd, uint64_t size,
+                                               const Checkpoint& checkpoint) {
+  if (checkpoint.offset > size) {
+    return {0, fmt::format("checkpoint {} is beyond its end ({}): it was truncated",
+                           checkpoint.offset, size)};
+  }
+  if (checkpoint.head_bytes != 0 &&
+      !head_matches(fd, HeadFingerprint{checkpoint.head_bytes, checkpoint.head_hash})) {
+    return {0, "same inode, different first bytes: a new file (inode reused or rewritten)"};
+  }
+  if (checkpoint.tail_hash != 0 && hash_before(fd, checkpoint.offset) != checkpoint.tail_hash) {
+    return {0, fmt::format("the bytes before checkpoint {} changed: it was rewritten in place",
+                           checkpoint.offset)};
+  }
+  return {checkpoint.offset, "checkpoint"};
 }
 
 }  // namespace
-
-struct FileInput::Tailer {
-  Tailer(std::string identity_, std::shared_ptr<const SourceInfo> source_, int fd_, uint64_t offset,
-         const FileInputConfig& config)
-      : identity(std::move(identity_)),
-        source(std::move(source_)),
-        fd(fd_),
-        read_offset(offset),
-        splitter(offset, config.max_line_bytes),
-        encoder(config.codec, *source),
-        positions(std::make_shared<PositionTracker>(offset)) {}
-  ~Tailer() {
-    if (fd >= 0) ::close(fd);
-  }
-  Tailer(const Tailer&) = delete;
-  Tailer& operator=(const Tailer&) = delete;
-
-  std::string identity;
-  std::shared_ptr<const SourceInfo> source;
-  int fd;
-  uint64_t read_offset;
-  LineSplitter splitter;
-  RecordEncoder encoder;
-  std::shared_ptr<PositionTracker> positions;
-  std::shared_ptr<Batch> batch;  // being filled
-  uint64_t batch_end_offset = 0;
-  bool seen_in_scan = true;
-  bool orphaned = false;  // its path now names another file, or nothing
-};
 
 FileInput::FileInput(FileInputConfig config, const ComponentContext& context)
     : config_(std::move(config)),
       context_(context),
       store_(context.data_dir / "checkpoints" / (context.name + ".json")),
+      watcher_(config_.use_inotify),
       read_buffer_(kReadChunk) {
   const Labels labels{{"input", context_.name}};
   Metrics& m = *context_.metrics;
-  records_ = &m.counter("drover_input_records_total", labels);
-  bytes_ = &m.counter("drover_input_bytes_total", labels);
-  truncated_lines_ = &m.counter("drover_input_truncated_lines_total", labels);
-  invalid_utf8_bytes_ = &m.counter("drover_input_invalid_utf8_bytes_total", labels);
-  files_opened_ = &m.counter("drover_input_files_opened_total", labels);
-  read_errors_ = &m.counter("drover_input_read_errors_total", labels);
+  counters_ = FileInputCounters{
+      &m.counter("drover_input_records_total", labels),
+      &m.counter("drover_input_bytes_total", labels),
+      &m.counter("drover_input_truncated_lines_total", labels),
+      &m.counter("drover_input_partial_lines_flushed_total", labels),
+      &m.counter("drover_input_invalid_utf8_bytes_total", labels),
+      &m.counter("drover_input_files_opened_total", labels),
+      &m.counter("drover_input_files_rewritten_total", labels),
+      &m.counter("drover_input_read_errors_total", labels),
+  };
   checkpoint_errors_ = &m.counter("drover_input_checkpoint_errors_total", labels);
+  files_closed_idle_ = &m.counter("drover_input_files_closed_idle_total", labels);
+  files_finished_ = &m.counter("drover_input_rotated_files_finished_total", labels);
+  open_files_gauge_ = &m.counter("drover_input_open_files", labels);
+  followed_files_gauge_ = &m.counter("drover_input_followed_files", labels);
+  rotated_files_gauge_ = &m.counter("drover_input_rotated_files", labels);
 }
 
 FileInput::~FileInput() = default;
 
 void FileInput::load_checkpoints() {
   auto loaded = store_.load();
-  if (loaded) {
-    loaded_ = std::move(*loaded);
-    last_saved_ = loaded_;
+  if (!loaded) {
+    checkpoint_errors_->add();
+    spdlog::error(
+        "input {}: {}; moved it aside to {}.corrupt and treating every file as new "
+        "(start_at applies)",
+        context_.name, loaded.error().message, store_.file().string());
+    store_.quarantine();
     return;
   }
-  checkpoint_errors_->add();
-  spdlog::error(
-      "input {}: {}; moved it aside to {}.corrupt and treating every file as new "
-      "(start_at applies)",
-      context_.name, loaded.error().message, store_.file().string());
-  store_.quarantine();
+  known_ = std::move(*loaded);
+  last_saved_ = known_;
+  const int64_t now = unix_ms_now();
+  for (auto& [key, checkpoint] : known_) {
+    if (checkpoint.seen_unix_ms == 0) checkpoint.seen_unix_ms = now;  // written by version 1
+  }
 }
 
-void FileInput::open_file(const std::string& path, const std::string& identity, uint64_t size,
-                          bool at_startup) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    read_errors_->add();
-    // Every rescan tries again; say so once per file, not every few seconds.
-    if (unopenable_.insert(path).second) {
-      spdlog::warn("input {}: cannot open {}: {} (will keep trying; logged once)", context_.name,
-                   path, std::strerror(errno));
+bool FileInput::excluded(const std::string& path) const {
+  for (const auto& pattern : config_.exclude) {
+    if (pattern.find('/') == std::string::npos) {
+      const std::string name = path.substr(path.rfind('/') + 1);
+      if (::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0) return true;
+    } else if (glob_matches(pattern, path)) {
+      return true;
     }
-    return;
   }
-  unopenable_.erase(path);
-  uint64_t offset = 0;
-  std::string_view reason = "new file";
-  if (auto it = loaded_.find(identity); it != loaded_.end()) {
-    if (it->second.offset <= size) {
-      offset = it->second.offset;
-      reason = "checkpoint";
-    } else {
-      reason = "checkpoint beyond end: file was truncated";
+  return false;
+}
+
+void FileInput::mark_ready(const std::string& key) {
+  if (ready_set_.insert(key).second) ready_.push_back(key);
+}
+
+void FileInput::forget_path(const Tailer& tailer) {
+  std::erase_if(key_by_path_, [&](const auto& entry) { return entry.second == tailer.key(); });
+}
+
+FileInput::CopyVerdict FileInput::judge_copy(const std::string& path, int fd, uint64_t size,
+                                             uint64_t& offset) {
+  const auto now = Clock::now();
+  std::erase_if(recent_rewrites_, [&](const RecentRewrite& recent) { return recent.until < now; });
+  auto waiting = waiting_copies_.find(path);
+  for (const RecentRewrite& recent : recent_rewrites_) {
+    const Tailer::Rewrite& old = recent.rewrite;
+    const bool waited_for_this = waiting != waiting_copies_.end() &&
+                                 waiting->second.original_key == recent.original_key &&
+                                 recent.at >= waiting->second.since;
+    if (waited_for_this && waiting->second.all_read) {
+      offset = *waiting->second.all_read;
+      return CopyVerdict::kCopy;
     }
+    if (old.old_head.length == 0 || !head_matches(fd, old.old_head)) continue;
+    if (waited_for_this && size <= old.old_offset) {
+      offset = size;  // all of it was read from the original before the truncation
+      return CopyVerdict::kCopy;
+    }
+    // The copy holds the old content up to where drover had read it, and maybe more.
+    if (size >= old.old_offset && bytes_before(fd, old.old_offset) == old.old_tail) {
+      offset = old.old_offset;
+      return CopyVerdict::kCopy;
+    }
+  }
+  for (const auto& [key, tailer] : tailers_) {
+    if (!tailer->is_open() || tailer->orphaned || !same_start(fd, size, tailer->fd())) continue;
+    const uint64_t read_to = tailer->read_offset();
+    std::optional<uint64_t> all_read;
+    if (size <= read_to) {
+      if (bytes_before(fd, size) == bytes_before(tailer->fd(), size)) {
+        all_read = size;
+      } else if (bytes_before(tailer->fd(), read_to) == tailer->tail()) {
+        continue;  // the original is intact and differs: not a copy of it
+      }            // else the original is being truncated as we look: wait for its verdict
+    } else if (size > read_to && bytes_before(fd, read_to) != tailer->tail()) {
+      continue;
+    }
+    // Either copytruncate's copy (maybe still being written), whose original is about to be
+    // truncated, or a file that merely starts alike: only the truncation tells, so wait for
+    // it, at most rotate_wait.
+    if (waiting == waiting_copies_.end()) {
+      waiting =
+          waiting_copies_.emplace(path, WaitingCopy{key, now, now + config_.rotate_wait, {}}).first;
+      if (size > 0) {
+        spdlog::info(
+            "input {}: {} starts like {}; waiting up to {} ms for that file's "
+            "truncation to tell whether it is copytruncate's copy",
+            context_.name, path, tailer->path(), config_.rotate_wait.count());
+      }
+    }
+    waiting->second.original_key = key;
+    if (all_read) waiting->second.all_read = all_read;
+    return CopyVerdict::kWaitForTruncation;
+  }
+  return CopyVerdict::kNotACopy;
+}
+
+void FileInput::on_rewrite(const Tailer& original, Tailer::Rewrite rewrite) {
+  const auto now = Clock::now();
+  recent_rewrites_.push_back({original.key(), std::move(rewrite), now, now + config_.rotate_wait});
+  rejudge_copies_of(original.key());
+}
+
+void FileInput::rejudge_copies_of(const std::string& original_key) {
+  std::vector<std::string> paths;
+  for (const auto& [path, waiting] : waiting_copies_) {
+    if (waiting.original_key == original_key) paths.push_back(path);
+  }
+  for (const auto& path : paths) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      waiting_copies_.erase(path);
+      continue;
+    }
+    if (!tailers_.contains(key_of(st))) follow(path, st, /*at_startup=*/false);
+  }
+}
+
+void FileInput::follow(const std::string& path, const struct stat& st, bool at_startup) {
+  const std::string key = key_of(st);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  auto source = std::make_shared<SourceInfo>(SourceInfo{context_.name, context_.host, path});
+  const auto checkpoint = known_.find(key);
+  const bool has_checkpoint = checkpoint != known_.end();
+
+  if (!has_checkpoint && config_.ignore_older.count() > 0) {
+    const auto modified = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
+    if (std::chrono::system_clock::now() - modified > config_.ignore_older) {
+      // Followed from its end without a descriptor: what is appended later is read.
+      tailers_[key] = std::make_unique<Tailer>(key, std::move(source), UniqueFd(), size, config_);
+      key_by_path_[path] = key;
+      return;
+    }
+  }
+  UniqueFd fd;
+  if (open_files_ < config_.max_open_files) {
+    fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+      counters_.read_errors->add();
+      // Every scan tries again; say so once per file, not every few seconds.
+      if (unopenable_.insert(path).second) {
+        spdlog::warn("input {}: cannot open {}: {} (will keep trying; logged once)", context_.name,
+                     path, std::strerror(errno));
+      }
+      return;
+    }
+    struct stat opened {};
+    if (::fstat(fd.get(), &opened) != 0 || key_of(opened) != key) return;  // replaced meanwhile
+    unopenable_.erase(path);
+  }
+
+  uint64_t offset = 0;
+  std::string reason = "new file";
+  if (has_checkpoint && fd.get() >= 0) {
+    std::tie(offset, reason) = resume_offset(fd.get(), size, checkpoint->second);
+  } else if (has_checkpoint) {
+    offset = std::min(checkpoint->second.offset, size);  // verified when a descriptor frees up
+    reason = "checkpoint, to verify once opened";
   } else if (at_startup && config_.start_at == StartAt::kEnd) {
     offset = size;
     reason = "start_at = end";
+  } else if (fd.get() >= 0) {
+    switch (judge_copy(path, fd.get(), size, offset)) {
+      case CopyVerdict::kNotACopy:
+        break;
+      case CopyVerdict::kCopy:
+        reason = "a copy made by copytruncate: reading what its original had not shipped";
+        break;
+      case CopyVerdict::kWaitForTruncation:
+        if (Clock::now() < waiting_copies_.at(path).until) return;
+        reason = "new file (starts like another, which was not truncated within rotate_wait)";
+        break;
+    }
+    waiting_copies_.erase(path);
   }
-  auto source = std::make_shared<SourceInfo>(SourceInfo{context_.name, context_.host, path});
-  tailers_[identity] = std::make_unique<Tailer>(identity, std::move(source), fd, offset, config_);
-  files_opened_->add();
-  spdlog::info("input {}: tailing {} from offset {} ({})", context_.name, path, offset, reason);
+  if (has_checkpoint) known_.erase(checkpoint);
+  const bool open = fd.get() >= 0;
+  tailers_[key] = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_);
+  key_by_path_[path] = key;
+  if (open) {
+    ++open_files_;
+    counters_.files_opened->add();
+  }
+  mark_ready(key);
+  spdlog::info("input {}: following {} from offset {} ({})", context_.name, path, offset, reason);
 }
 
-void FileInput::rescan(bool at_startup) {
-  for (auto& [identity, tailer] : tailers_) tailer->seen_in_scan = false;
-  std::set<std::string> seen_paths;
-  for (const auto& pattern : config_.include) {
-    glob_t matches{};
-    const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches);
-    if (rc == 0) {
-      for (size_t i = 0; i < matches.gl_pathc; ++i) seen_paths.insert(matches.gl_pathv[i]);
-    }
-    ::globfree(&matches);
-  }
-  for (const auto& path : seen_paths) {
-    bool excluded = false;
-    for (const auto& pattern : config_.exclude) {
-      excluded = excluded || ::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0;
-    }
+void FileInput::scan(bool at_startup) {
+  GlobMatches matches;
+  for (const auto& pattern : config_.include) expand_glob(pattern, matches);
+  std::vector<std::pair<std::string, struct stat>> found;
+  std::set<std::string> seen;
+  for (const auto& path : matches.files) {
+    if (excluded(path)) continue;
     struct stat st {};
-    if (excluded || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    const std::string identity = identity_of(st);
-    if (auto it = tailers_.find(identity); it != tailers_.end()) {
-      it->second->seen_in_scan = true;
-      it->second->orphaned = false;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    seen.insert(key_of(st));
+    found.emplace_back(path, st);
+  }
+  // Rotated files first: a file created by the rotation must not be judged against them.
+  for (auto& [key, tailer] : tailers_) {
+    if (seen.contains(key) || tailer->orphaned) continue;
+    tailer->orphaned = true;
+    forget_path(*tailer);
+    if (!tailer->is_open()) {
+      // Rotated while its descriptor was closed: follow it to where the rotation put it.
+      if (auto moved = find_by_key(tailer->path(), key)) key_by_path_[*moved] = key;
+    }
+    mark_ready(key);
+  }
+  for (const auto& [path, st] : found) {
+    const std::string key = key_of(st);
+    struct stat link {};
+    if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+      // Appends to a link's target are reported in the target's directory.
+      if (auto target = real_path(path)) {
+        matches.directories.insert(directory_of(*target));
+        key_by_path_[*target] = key;
+      }
+    }
+    auto it = tailers_.find(key);
+    if (it == tailers_.end()) {
+      follow(path, st, at_startup);
       continue;
     }
-    open_file(path, identity, static_cast<uint64_t>(st.st_size), at_startup);
-  }
-  for (auto& [identity, tailer] : tailers_) {
-    if (!tailer->seen_in_scan) tailer->orphaned = true;
-  }
-}
-
-bool FileInput::push(Tailer& tailer, BatchSink& out, std::stop_token stop) {
-  if (!tailer.batch) return true;
-  std::shared_ptr<Batch> batch = std::move(tailer.batch);
-  tailer.batch.reset();
-  batch->set_ack(
-      std::make_shared<AckGroup>(tailer.positions, tailer.positions->add(tailer.batch_end_offset)));
-  records_->add(batch->record_count());
-  return out.push(std::move(batch), stop);
-}
-
-bool FileInput::read_turn(Tailer& tailer, BatchSink& out, std::stop_token stop, bool& progressed) {
-  struct stat st {};
-  if (::fstat(tailer.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) < tailer.read_offset) {
-    spdlog::warn("input {}: {} shrank below offset {} (truncated); reading it again from 0",
-                 context_.name, tailer.source->path, tailer.read_offset);
-    if (!push(tailer, out, stop)) return false;
-    tailer.read_offset = 0;
-    tailer.splitter = LineSplitter(0, config_.max_line_bytes);
-  }
-  std::string timestamp;  // of this read, formatted only when it yields a line
-  const auto on_line = [&](const Line& line) {
-    if (timestamp.empty()) timestamp = format_timestamp(unix_ms_now());
-    if (!tailer.batch) {
-      tailer.batch = std::make_shared<Batch>(tailer.source, unix_ms_now());
-      // Modest: a batch grows with what is read, and the queue counts its capacity (I4).
-      tailer.batch->reserve(std::min<uint64_t>(config_.batch_bytes, 64 << 10), 256);
-    }
-    const size_t replaced = tailer.encoder.encode(*tailer.batch, line, timestamp);
-    if (replaced != 0) invalid_utf8_bytes_->add(replaced);
-    if (line.truncated) truncated_lines_->add();
-    tailer.batch_end_offset = line.end_offset;
-  };
-  uint64_t read_this_turn = 0;
-  while (read_this_turn < config_.batch_bytes && !stop.stop_requested()) {
-    const ssize_t n = ::pread(tailer.fd, read_buffer_.data(), read_buffer_.size(),
-                              static_cast<off_t>(tailer.read_offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      read_errors_->add();
-      spdlog::warn("input {}: read error on {}: {}", context_.name, tailer.source->path,
-                   std::strerror(errno));
-      break;
-    }
-    if (n == 0) break;
-    const auto size = static_cast<size_t>(n);
-    tailer.splitter.feed(std::string_view(read_buffer_.data(), size), on_line);
-    tailer.read_offset += size;
-    read_this_turn += size;
-    bytes_->add(size);
-    progressed = true;
-    if (tailer.batch && tailer.batch->byte_size() >= config_.batch_bytes) {
-      if (!push(tailer, out, stop)) return false;
-    }
-  }
-  if (tailer.orphaned && read_this_turn == 0) tailer.splitter.flush(on_line);
-  return push(tailer, out, stop);
-}
-
-void FileInput::close_finished_files() {
-  for (auto it = tailers_.begin(); it != tailers_.end();) {
     Tailer& tailer = *it->second;
-    if (tailer.orphaned && !tailer.splitter.has_partial_line()) {
-      spdlog::info("input {}: closing {}: it was rotated or deleted and is read to its end",
-                   context_.name, tailer.source->path);
-      ::close(tailer.fd);
-      tailer.fd = -1;
-      closing_.push_back(std::move(it->second));
-      it = tailers_.erase(it);
-    } else {
-      ++it;
-    }
+    tailer.orphaned = false;
+    key_by_path_[path] = key;
+    // Reconciles what events may have missed; when polling, this is how appends are found.
+    if (static_cast<uint64_t>(st.st_size) != tailer.read_offset()) mark_ready(key);
   }
-  std::erase_if(closing_, [](const auto& tailer) { return tailer->positions->settled(); });
+  watcher_.watch(matches.directories);
+  if (watcher_.polling() && !told_polling_ && config_.use_inotify) {
+    told_polling_ = true;
+    spdlog::warn("input {}: {}; finding appends by polling every {} ms instead", context_.name,
+                 watcher_.why_polling(), config_.poll_interval.count());
+  }
+  followed_files_gauge_->set(tailers_.size());
 }
 
-Checkpoints FileInput::snapshot() const {
-  Checkpoints checkpoints;
-  const auto add = [&](const Tailer& tailer) {
-    checkpoints[tailer.identity] = Checkpoint{tailer.source->path, tailer.positions->committed()};
-  };
-  for (const auto& [identity, tailer] : tailers_) add(*tailer);
-  for (const auto& tailer : closing_) add(*tailer);
+void FileInput::finish_rotated_while_stopped() {
+  for (auto it = known_.begin(); it != known_.end();) {
+    const auto& [key, checkpoint] = *it;
+    const auto moved = find_by_key(checkpoint.path, key);
+    if (!moved || excluded(*moved)) {
+      ++it;
+      continue;
+    }
+    struct stat st {};
+    UniqueFd fd(::open(moved->c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || key_of(st) != key) {
+      ++it;
+      continue;
+    }
+    const auto size = static_cast<uint64_t>(st.st_size);
+    auto [offset, reason] = resume_offset(fd.get(), size, checkpoint);
+    if (reason != "checkpoint" || offset == size) {
+      ++it;  // not the file we knew, or nothing left to read: keep it to tell it apart
+      continue;
+    }
+    spdlog::info(
+        "input {}: {} was renamed to {} while drover was stopped; finishing it from "
+        "offset {}",
+        context_.name, checkpoint.path, *moved, offset);
+    auto source = std::make_shared<SourceInfo>(SourceInfo{context_.name, context_.host, *moved});
+    auto tailer = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_);
+    tailer->orphaned = true;
+    ++open_files_;
+    counters_.files_opened->add();
+    key_by_path_[*moved] = key;
+    tailers_[key] = std::move(tailer);
+    mark_ready(key);
+    it = known_.erase(it);
+  }
+}
+
+FileInput::Opened FileInput::ensure_open(Tailer& tailer) {
+  if (tailer.is_open()) return Opened::kYes;
+  if (open_files_ >= config_.max_open_files) {
+    // Free the descriptor of the file idle longest, if one is idle at all.
+    Tailer* idlest = nullptr;
+    for (auto& [key, other] : tailers_) {
+      if (!other->is_open() || other->orphaned || other->has_partial_line() ||
+          ready_set_.contains(key)) {
+        continue;
+      }
+      if (idlest == nullptr || other->last_growth() < idlest->last_growth()) idlest = other.get();
+    }
+    if (idlest == nullptr) {
+      tailer.waited_for_descriptor = true;
+      return Opened::kNoDescriptorFree;  // every open file has reading to do: wait a turn
+    }
+    idlest->close();
+    --open_files_;
+  }
+  std::vector<std::string> paths;
+  for (const auto& [path, key] : key_by_path_) {
+    if (key == tailer.key()) paths.push_back(path);
+  }
+  paths.push_back(tailer.path());
+  for (const auto& path : paths) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || key_of(st) != tailer.key()) continue;
+    if (!tailer.reopen(std::move(fd))) return Opened::kGone;  // the inode holds another file
+    ++open_files_;
+    counters_.files_opened->add();
+    return Opened::kYes;
+  }
+  return Opened::kGone;
+}
+
+bool FileInput::read_ready_files(BatchSink& out, std::stop_token stop, Clock::time_point now) {
+  const TailContext context = tail_context();
+  const size_t turns = ready_.size();
+  for (size_t i = 0; i < turns && !stop.stop_requested(); ++i) {
+    const std::string key = std::move(ready_.front());
+    ready_.pop_front();
+    ready_set_.erase(key);
+    auto it = tailers_.find(key);
+    if (it == tailers_.end()) continue;
+    Tailer& tailer = *it->second;
+    switch (ensure_open(tailer)) {
+      case Opened::kYes:
+        break;
+      case Opened::kNoDescriptorFree:
+        mark_ready(key);
+        continue;
+      case Opened::kGone:
+        if (tailer.waited_for_descriptor) {
+          spdlog::warn(
+              "input {}: {} disappeared while waiting for a descriptor "
+              "(max_open_files = {}); what it had past offset {} is lost",
+              context_.name, tailer.path(), config_.max_open_files, tailer.read_offset());
+        } else {
+          spdlog::info("input {}: {} is gone; stopped following it", context_.name, tailer.path());
+        }
+        known_[key] = tailer.checkpoint(unix_ms_now());
+        forget_path(tailer);
+        tailers_.erase(it);
+        continue;
+    }
+    const Tailer::Turn turn = tailer.read(context, out, stop);
+    if (auto rewrite = tailer.take_rewrite()) {
+      on_rewrite(tailer, std::move(*rewrite));
+    } else if (!waiting_copies_.empty()) {
+      rejudge_copies_of(key);  // read past a waiting copy's end: now it can be compared
+    }
+    switch (turn) {
+      case Tailer::Turn::kStopped:
+        return false;
+      case Tailer::Turn::kMore:
+        mark_ready(key);  // behind every other ready file: no file starves the others
+        break;
+      case Tailer::Turn::kCaughtUp:
+        if (tailer.orphaned && now - tailer.last_growth() >= config_.rotate_wait) {
+          // Rotated or deleted, and its writer has moved on: its last line will not be
+          // finished.
+          if (!tailer.flush_partial_line(context, out, stop)) return false;
+          retire(it);
+        }
+        break;
+    }
+  }
+  return true;
+}
+
+void FileInput::retire(std::map<std::string, std::unique_ptr<Tailer>>::iterator it) {
+  Tailer& tailer = *it->second;
+  spdlog::info("input {}: closing {}: it was rotated or deleted and is read to its end",
+               context_.name, tailer.path());
+  if (tailer.is_open()) --open_files_;
+  tailer.close();
+  files_finished_->add();
+  forget_path(tailer);
+  closing_.push_back(std::move(it->second));
+  tailers_.erase(it);
+}
+
+void FileInput::settle_retired_files() {
+  const int64_t now = unix_ms_now();
+  std::erase_if(closing_, [&](const std::unique_ptr<Tailer>& tailer) {
+    if (!tailer->settled()) return false;
+    // Kept, so that finding it again under a name `include` matches does not re-send it.
+    if (!tailers_.contains(tailer->key())) known_[tailer->key()] = tailer->checkpoint(now);
+    return true;
+  });
+}
+
+bool FileInput::flush_stale_partial_lines(BatchSink& out, std::stop_token stop,
+                                          Clock::time_point now) {
+  const TailContext context = tail_context();
+  for (auto& [key, tailer] : tailers_) {
+    if (!tailer->has_partial_line() || !tailer->is_open() ||
+        now - tailer->last_growth() < config_.partial_line_timeout) {
+      continue;
+    }
+    if (!tailer->flush_partial_line(context, out, stop)) return false;
+  }
+  return true;
+}
+
+void FileInput::close_idle_files(Clock::time_point now) {
+  for (auto& [key, tailer] : tailers_) {
+    if (!tailer->is_open() || tailer->orphaned || tailer->has_partial_line() ||
+        ready_set_.contains(key) || now - tailer->last_growth() < config_.close_idle_after) {
+      continue;
+    }
+    tailer->close();
+    --open_files_;
+    files_closed_idle_->add();
+  }
+}
+
+Checkpoints FileInput::snapshot() {
+  const int64_t now = unix_ms_now();
+  const int64_t forget_before =
+      now -
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.checkpoint_retention).count();
+  std::erase_if(known_,
+                [&](const auto& entry) { return entry.second.seen_unix_ms < forget_before; });
+  Checkpoints checkpoints = known_;
+  for (const auto& [key, tailer] : tailers_) checkpoints[key] = tailer->checkpoint(now);
+  for (const auto& tailer : closing_) {
+    if (!tailers_.contains(tailer->key())) checkpoints[tailer->key()] = tailer->checkpoint(now);
+  }
   return checkpoints;
 }
 
 void FileInput::save_if_changed() {
   Checkpoints current = snapshot();
+  // `seen` alone moving is not worth a write; it is saved with the next real change.
   const bool same = current.size() == last_saved_.size() &&
                     std::equal(current.begin(), current.end(), last_saved_.begin(),
                                [](const auto& a, const auto& b) {
                                  return a.first == b.first && a.second.offset == b.second.offset &&
-                                        a.second.path == b.second.path;
+                                        a.second.path == b.second.path &&
+                                        a.second.head_hash == b.second.head_hash &&
+                                        a.second.tail_hash == b.second.tail_hash;
                                });
   if (same) return;
   if (Status status = store_.save(current); !status) {
@@ -262,36 +566,77 @@ void FileInput::save_if_changed() {
   last_saved_ = std::move(current);
 }
 
-Status FileInput::run(BatchSink& out, std::stop_token stop) {
-  load_checkpoints();
-  rescan(/*at_startup=*/true);
-  if (tailers_.empty()) {
-    spdlog::warn("input {}: no file matches {} yet; checking again every {} ms", context_.name,
-                 fmt::join(config_.include, ", "), config_.rescan_interval.count());
+void FileInput::absorb(const DirectoryWatcher::Events& events) {
+  scan_soon_ = scan_soon_ || events.entries_changed;
+  for (const auto& path : events.changed_files) {
+    if (auto key = key_by_path_.find(path); key != key_by_path_.end()) mark_ready(key->second);
   }
-  std::mutex idle_mutex;
-  std::condition_variable_any idle;
-  auto next_rescan = Clock::now() + config_.rescan_interval;
-  auto next_checkpoint = Clock::now() + config_.checkpoint_interval;
+}
+
+Status FileInput::run(BatchSink& out, std::stop_token stop) {
+  std::stop_callback wake_on_stop(stop, [this] { watcher_.wake(); });
+  load_checkpoints();
+  scan(/*at_startup=*/true);
+  finish_rotated_while_stopped();
+  if (tailers_.empty()) {
+    spdlog::warn("input {}: no file matches {} yet; watching for one", context_.name,
+                 fmt::join(config_.include, ", "));
+  }
+  const auto start = Clock::now();
+  auto next_scan = start + config_.rescan_interval;
+  auto next_poll = start + config_.poll_interval;
+  auto next_housekeeping = start + config_.checkpoint_interval;
+  auto last_event_scan = start;
   while (!stop.stop_requested()) {
-    bool progressed = false;
-    for (auto& [identity, tailer] : tailers_) {
-      if (!read_turn(*tailer, out, stop, progressed)) return Status::ok();
+    if (!read_ready_files(out, stop, Clock::now())) return Status::ok();
+
+    auto now = Clock::now();
+    if (now >= next_scan || (scan_soon_ && now - last_event_scan >= kEventScanGap)) {
+      scan(/*at_startup=*/false);
+      scan_soon_ = false;
+      last_event_scan = now;
+      next_scan = now + config_.rescan_interval;
     }
-    close_finished_files();
-    const auto now = Clock::now();
-    if (now >= next_rescan) {
-      rescan(/*at_startup=*/false);
-      next_rescan = now + config_.rescan_interval;
+    // Rotated files are polled until they retire: events name them by paths we may not know.
+    bool any_orphaned = false;
+    for (const auto& [key, tailer] : tailers_) any_orphaned = any_orphaned || tailer->orphaned;
+    const bool polling = watcher_.polling() || any_orphaned;
+    if (polling && now >= next_poll) {
+      for (const auto& [key, tailer] : tailers_) {
+        if (tailer->orphaned || (watcher_.polling() && tailer->is_open())) mark_ready(key);
+      }
+      next_poll = now + config_.poll_interval;
     }
-    if (now >= next_checkpoint) {
+    if (!waiting_copies_.empty()) {
+      // A file that waited rotate_wait for a truncation that did not come is read whole.
+      std::set<std::string> expired;
+      for (const auto& [path, waiting] : waiting_copies_) {
+        if (waiting.until <= now) expired.insert(waiting.original_key);
+      }
+      for (const auto& key : expired) rejudge_copies_of(key);
+    }
+    if (now >= next_housekeeping) {
+      // Once a second at most: each of these looks at every followed file.
+      if (!flush_stale_partial_lines(out, stop, now)) return Status::ok();
+      close_idle_files(now);
+      settle_retired_files();
+      open_files_gauge_->set(open_files_);
+      size_t rotated = waiting_copies_.size();
+      for (const auto& [key, tailer] : tailers_) rotated += tailer->orphaned ? 1U : 0U;
+      rotated_files_gauge_->set(rotated);
       save_if_changed();
-      next_checkpoint = now + config_.checkpoint_interval;
+      next_housekeeping = now + config_.checkpoint_interval;
     }
-    if (!progressed) {
-      std::unique_lock lock(idle_mutex);
-      idle.wait_for(lock, stop, config_.poll_interval, [] { return false; });
+    if (!ready_.empty()) {
+      absorb(watcher_.wait(std::chrono::milliseconds(0)));  // events may name other files
+      continue;
     }
+    auto wake_at = std::min(next_scan, next_housekeeping);
+    for (const auto& [path, waiting] : waiting_copies_) wake_at = std::min(wake_at, waiting.until);
+    if (polling) wake_at = std::min(wake_at, next_poll);
+    if (scan_soon_) wake_at = std::min(wake_at, last_event_scan + kEventScanGap);
+    const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(wake_at - Clock::now());
+    absorb(watcher_.wait(std::max(timeout, std::chrono::milliseconds(0))));
   }
   return Status::ok();
 }

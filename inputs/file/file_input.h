@@ -1,17 +1,28 @@
-// `type = "file"`: tails the files matching `include` globs from one thread, turns their
-// lines into batches and commits each file's position once its batches are safe.
+// `type = "file"`: follows the files matching `include` from one thread. A file is known by its
+// device and inode, checked against a fingerprint of its head and of the bytes before its
+// checkpoint, so recycled inodes and files rewritten in place are read anew, not skipped.
+// Directory events (inotify) say which files to read, so idle files cost nothing; a periodic
+// scan catches what events missed, and stands in for them when inotify is unavailable.
+// Rotated and deleted files are read to their end through their open descriptor; a file
+// rotated while drover was stopped is found by its inode next to its old path and finished.
 #pragma once
 
 #include "agent/checkpoint_store.h"
 #include "agent/plugin.h"
+#include "inputs/file/directory_watcher.h"
 #include "inputs/file/file_input_config.h"
+#include "inputs/file/tailer.h"
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+struct stat;
 
 namespace drover::inputs {
 
@@ -24,37 +35,78 @@ class FileInput final : public Input {
   Status save_positions() override;
 
  private:
-  struct Tailer;
   using Clock = std::chrono::steady_clock;
 
   void load_checkpoints();
-  void rescan(bool at_startup);
-  void open_file(const std::string& path, const std::string& identity, uint64_t size,
-                 bool at_startup);
-  /// Reads what one file has, up to one batch; false if the sink refused (stopping).
-  bool read_turn(Tailer& tailer, BatchSink& out, std::stop_token stop, bool& progressed);
-  bool push(Tailer& tailer, BatchSink& out, std::stop_token stop);
-  void close_finished_files();
-  Checkpoints snapshot() const;
+  /// Matches the globs, follows new files, and marks files gone from their path as orphaned.
+  void scan(bool at_startup);
+  void follow(const std::string& path, const struct stat& st, bool at_startup);
+  /// copytruncate's copy of a followed file: the offset its original was read to when it was
+  /// truncated, or, if the truncation is still to come, nothing yet (it waits for it).
+  enum class CopyVerdict { kNotACopy, kCopy, kWaitForTruncation };
+  CopyVerdict judge_copy(const std::string& path, int fd, uint64_t size, uint64_t& offset);
+  /// A followed file was truncated: its copy, if one waits, is read from where it stopped.
+  void on_rewrite(const Tailer& original, Tailer::Rewrite rewrite);
+  /// Judges again the files waiting to be told copies of `original_key` or not.
+  void rejudge_copies_of(const std::string& original_key);
+  /// Files with a checkpoint but no longer at their path: rotated while drover was stopped.
+  void finish_rotated_while_stopped();
+  enum class Opened { kYes, kNoDescriptorFree, kGone };
+  /// Opens a waiting file's descriptor, closing an idle one if the cap is reached.
+  Opened ensure_open(Tailer& tailer);
+  TailContext tail_context() { return {config_, context_.name, counters_, read_buffer_}; }
+  void mark_ready(const std::string& key);
+  void absorb(const DirectoryWatcher::Events& events);
+  void forget_path(const Tailer& tailer);
+  bool excluded(const std::string& path) const;
+  /// One turn for every file with something to read; false if the sink refused (stopping).
+  bool read_ready_files(BatchSink& out, std::stop_token stop, Clock::time_point now);
+  bool flush_stale_partial_lines(BatchSink& out, std::stop_token stop, Clock::time_point now);
+  void close_idle_files(Clock::time_point now);
+  /// Retires a rotated or deleted file read to its end: it leaves once its acks are in.
+  void retire(std::map<std::string, std::unique_ptr<Tailer>>::iterator it);
+  void settle_retired_files();
+  Checkpoints snapshot();
   void save_if_changed();
 
   FileInputConfig config_;
   ComponentContext context_;
   CheckpointStore store_;
-  Checkpoints loaded_;
+  DirectoryWatcher watcher_;
+  Checkpoints known_;  // files not followed now: kept to resume or to tell apart, until retention
   Checkpoints last_saved_;
-  std::map<std::string, std::unique_ptr<Tailer>> tailers_;  // by file identity
-  std::vector<std::unique_ptr<Tailer>> closing_;            // closed, batches still in flight
+  std::map<std::string, std::unique_ptr<Tailer>> tailers_;  // by key ("dev:inode")
+  std::map<std::string, std::string> key_by_path_;          // paths events name, to keys
+  std::deque<std::string> ready_;                           // keys to read, in turn order
+  std::set<std::string> ready_set_;
+  struct RecentRewrite {
+    std::string original_key;
+    Tailer::Rewrite rewrite;
+    Clock::time_point at;
+    Clock::time_point until;
+  };
+  std::vector<RecentRewrite> recent_rewrites_;  // a copy found after the truncation matches one
+  struct WaitingCopy {
+    std::string original_key;
+    Clock::time_point since;
+    Clock::time_point until;           // no truncation by then: not a copy, read it whole
+    std::optional<uint64_t> all_read;  // its size, when all of it matched what was shipped
+  };
+  std::map<std::string, WaitingCopy> waiting_copies_;  // by path
+  std::vector<std::unique_ptr<Tailer>> closing_;       // read to the end, batches still in flight
   std::vector<char> read_buffer_;
   std::set<std::string> unopenable_;  // paths whose open failed, so it is logged once
+  size_t open_files_ = 0;
+  bool told_polling_ = false;
+  bool scan_soon_ = false;  // directory entries changed: scan once the burst is over
 
-  Counter* records_;
-  Counter* bytes_;
-  Counter* truncated_lines_;
-  Counter* invalid_utf8_bytes_;
-  Counter* files_opened_;
-  Counter* read_errors_;
+  FileInputCounters counters_;
   Counter* checkpoint_errors_;
+  Counter* files_closed_idle_;
+  Counter* files_finished_;    // rotated or deleted files read to their end and closed
+  Counter* open_files_gauge_;  // a gauge: set, not added
+  Counter* followed_files_gauge_;
+  Counter* rotated_files_gauge_;  // rotated files still read, and files waiting to be judged
 };
 
 }  // namespace drover::inputs

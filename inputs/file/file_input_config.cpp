@@ -19,12 +19,23 @@ FileInputConfig parse_file_input_config(config::TomlReader& reader) {
                         : StartAt::kBeginning;
   config.codec =
       reader.one_of("codec", "json", {"json", "raw"}) == "raw" ? Codec::kRaw : Codec::kJson;
+  config.use_inotify = reader.boolean("use_inotify", config.use_inotify);
   config.poll_interval = reader.duration("poll_interval", config.poll_interval);
   config.rescan_interval = reader.duration("rescan_interval", config.rescan_interval);
   config.checkpoint_interval = reader.duration("checkpoint_interval", config.checkpoint_interval);
+  config.ignore_older = reader.duration("ignore_older", config.ignore_older);
+  config.rotate_wait = reader.duration("rotate_wait", config.rotate_wait);
+  config.close_idle_after = reader.duration("close_idle_after", config.close_idle_after);
+  config.max_open_files = static_cast<uint64_t>(
+      reader.integer("max_open_files", static_cast<int64_t>(config.max_open_files), 1, 1 << 20));
+  config.partial_line_timeout =
+      reader.duration("partial_line_timeout", config.partial_line_timeout);
+  config.checkpoint_retention =
+      reader.duration("checkpoint_retention", config.checkpoint_retention);
   config.max_line_bytes = reader.size("max_line_bytes", config.max_line_bytes, 16);
   config.batch_bytes = reader.size("batch_bytes", config.batch_bytes, 1024);
-  for (const char* key : {"poll_interval", "rescan_interval"}) {
+  for (const char* key : {"poll_interval", "rescan_interval", "close_idle_after",
+                          "partial_line_timeout", "checkpoint_retention"}) {
     if (reader.duration(key, std::chrono::milliseconds(1)).count() <= 0) {
       reader.error(key, "must be greater than zero");
     }

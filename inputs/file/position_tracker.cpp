@@ -2,9 +2,9 @@
 
 namespace drover::inputs {
 
-uint64_t PositionTracker::add(uint64_t end_offset) {
+uint64_t PositionTracker::add(uint64_t end_offset, uint64_t tail_hash) {
   std::lock_guard lock(mutex_);
-  pending_.push_back({end_offset, false});
+  pending_.push_back({{end_offset, tail_hash}, false});
   return first_ticket_ + pending_.size() - 1;
 }
 
@@ -13,13 +13,18 @@ void PositionTracker::on_batch_safe(uint64_t ticket) {
   if (ticket < first_ticket_ || ticket - first_ticket_ >= pending_.size()) return;
   pending_[ticket - first_ticket_].safe = true;
   while (!pending_.empty() && pending_.front().safe) {
-    committed_ = pending_.front().end_offset;
+    committed_ = pending_.front().end;
     pending_.pop_front();
     ++first_ticket_;
   }
 }
 
 uint64_t PositionTracker::committed() const {
+  std::lock_guard lock(mutex_);
+  return committed_.offset;
+}
+
+PositionTracker::Position PositionTracker::committed_position() const {
   std::lock_guard lock(mutex_);
   return committed_;
 }

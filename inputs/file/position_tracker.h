@@ -13,26 +13,33 @@ namespace drover::inputs {
 
 class PositionTracker final : public AckReceiver {
  public:
-  explicit PositionTracker(uint64_t committed) : committed_(committed) {}
+  struct Position {
+    uint64_t offset = 0;
+    uint64_t tail_hash = 0;  // of the bytes just before `offset` (see fingerprint.h)
+  };
+
+  explicit PositionTracker(uint64_t committed, uint64_t tail_hash = 0)
+      : committed_{committed, tail_hash} {}
 
   /// Registers the next batch, which ends at `end_offset`; returns its ticket.
-  uint64_t add(uint64_t end_offset);
+  uint64_t add(uint64_t end_offset, uint64_t tail_hash = 0);
   void on_batch_safe(uint64_t ticket) override;
 
   /// Everything before this offset is safe.
   uint64_t committed() const;
+  Position committed_position() const;
   /// No batch is waiting for its ack.
   bool settled() const;
 
  private:
   struct Pending {
-    uint64_t end_offset;
+    Position end;
     bool safe;
   };
   mutable std::mutex mutex_;
   std::deque<Pending> pending_;
   uint64_t first_ticket_ = 0;  // ticket of pending_.front()
-  uint64_t committed_;
+  Position committed_;
 };
 
 }  // namespace drover::inputs

@@ -31,6 +31,25 @@ TEST(CheckpointStoreTest, RoundTripsEntriesWithAwkwardPaths) {
   EXPECT_EQ(loaded->at("1:3").offset, 18446744073709551615ULL);
 }
 
+TEST(CheckpointStoreTest, RoundTripsFingerprintsAndReadsVersionOneFilesWithout) {
+  TempDir dir;
+  CheckpointStore store(dir / "cp.json");
+  const Checkpoint full{"/var/log/a.log", 42, 1024, 18446744073709551615ULL, 7, 1763900000000};
+  ASSERT_TRUE(store.save({{"1:2", full}}).has_value());
+  const Checkpoint loaded = store.load()->at("1:2");
+  EXPECT_EQ(loaded.head_bytes, 1024U);
+  EXPECT_EQ(loaded.head_hash, full.head_hash);
+  EXPECT_EQ(loaded.tail_hash, 7U);
+  EXPECT_EQ(loaded.seen_unix_ms, full.seen_unix_ms);
+
+  testing::write_file(dir / "cp.json",
+                      R"({"version":1,"entries":[{"key":"1:2","path":"/a","offset":9}]})");
+  const Checkpoint old = store.load()->at("1:2");
+  EXPECT_EQ(old.offset, 9U);
+  EXPECT_EQ(old.head_bytes, 0U);  // unknown: nothing to verify against
+  EXPECT_EQ(old.tail_hash, 0U);
+}
+
 TEST(CheckpointStoreTest, SaveReplacesAtomicallyAndLeavesNoTemporaryFile) {
   TempDir dir;
   CheckpointStore store(dir / "cp.json");

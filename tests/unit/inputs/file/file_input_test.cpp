@@ -1,57 +1,10 @@
-#include "inputs/file/file_input.h"
-
-#include "tests/support/capturing_sink.h"
-#include "tests/support/checkpoints.h"
-#include "tests/support/temp_dir.h"
-#include "tests/support/wait.h"
-
-#include <gtest/gtest.h>
-
-#include <thread>
+#include "tests/unit/inputs/file/file_input_fixture.h"
 
 namespace drover::inputs {
 namespace {
 
 using testing::append_file;
-using testing::CapturingSink;
-using testing::TempDir;
 using testing::wait_until;
-
-class FileInputTest : public ::testing::Test {
- protected:
-  FileInputConfig config() const {
-    FileInputConfig c;
-    c.include = {(dir / "logs" / "*.log").string()};
-    c.codec = Codec::kRaw;
-    c.poll_interval = std::chrono::milliseconds(5);
-    c.rescan_interval = std::chrono::milliseconds(20);
-    c.checkpoint_interval = std::chrono::milliseconds(5);
-    return c;
-  }
-  ComponentContext context() { return {"app", "host", dir / "data", &metrics, 0}; }
-  uint64_t committed_offset(const std::string& file) const {
-    return testing::committed_offset(dir / "data", "app", dir / "logs" / file);
-  }
-
-  // One input running on its own thread, feeding a capturing sink, until stop().
-  struct Running {
-    Running(const FileInputConfig& config, const ComponentContext& context)
-        : input(config, context),
-          thread([this](std::stop_token stop) { (void)input.run(sink, stop); }) {}
-    void stop() {
-      thread.request_stop();
-      thread.join();
-    }
-    FileInput input;
-    CapturingSink sink;
-    std::jthread thread;
-  };
-
-  void SetUp() override { std::filesystem::create_directories(dir / "logs"); }
-
-  TempDir dir;
-  Metrics metrics;
-};
 
 TEST_F(FileInputTest, CheckpointAdvancesOnlyOverAcknowledgedBatches) {
   append_file(dir / "logs" / "a.log", "first\nsecond\n");

@@ -1,0 +1,25 @@
+// Expands an `include` pattern: an absolute path whose components may hold fnmatch wildcards,
+// plus `**` for any number of directories (none included), which glob(3) lacks. It also
+// reports every directory whose entries decide the result, so they can be watched.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace drover::inputs {
+
+struct GlobMatches {
+  std::set<std::string> files;        // regular files, or symbolic links to them
+  std::set<std::string> directories;  // where a new match could appear
+};
+
+/// Adds the matches of `pattern` to `out`. Hidden entries match only a pattern component that
+/// starts with a dot, as in the shell. `**` does not follow symbolic links to directories, so
+/// a link loop cannot make a scan endless.
+void expand_glob(std::string_view pattern, GlobMatches& out);
+
+/// True when `path` matches `pattern` with the same rules (used for `exclude`).
+bool glob_matches(std::string_view pattern, std::string_view path);
+
+}  // namespace drover::inputs

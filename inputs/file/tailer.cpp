@@ -1,0 +1,209 @@
+#include "inputs/file/tailer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace drover::inputs {
+namespace {
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, UniqueFd fd,
+               uint64_t offset, const FileInputConfig& config)
+    : key_(std::move(key)),
+      source_(std::move(source)),
+      fd_(std::move(fd)),
+      read_offset_(offset),
+      splitter_(offset, config.max_line_bytes),
+      encoder_(config.codec, *source_) {
+  uint64_t tail_hash = 0;
+  if (is_open()) {
+    if (auto head = read_head(fd_.get())) head_ = *head;
+    if (auto tail = bytes_before(fd_.get(), offset)) {
+      tail_ = std::move(*tail);
+      tail_known_ = true;
+      tail_hash = fnv1a64(tail_);
+    }
+  }
+  positions_ = std::make_shared<PositionTracker>(offset, tail_hash);
+}
+
+bool Tailer::reopen(UniqueFd fd) {
+  if (!head_matches(fd.get(), head_)) return false;
+  fd_ = std::move(fd);
+  if (!tail_known_) {
+    if (auto tail = bytes_before(fd_.get(), read_offset_)) {
+      tail_ = std::move(*tail);
+      tail_known_ = true;
+    }
+  }
+  return true;
+}
+
+Checkpoint Tailer::checkpoint(int64_t seen_unix_ms) const {
+  const PositionTracker::Position committed = positions_->committed_position();
+  return Checkpoint{source_->path, committed.offset,    head_.length,
+                    head_.hash,    committed.tail_hash, seen_unix_ms};
+}
+
+void Tailer::remember_tail(std::string_view chunk) {
+  if (chunk.size() >= kTailBytes) {
+    tail_.assign(chunk.substr(chunk.size() - kTailBytes));
+  } else {
+    tail_.append(chunk);
+    if (tail_.size() > kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+  }
+  tail_known_ = true;
+}
+
+uint64_t Tailer::tail_hash_at(uint64_t end_offset, std::string_view chunk,
+                              uint64_t chunk_start) const {
+  const uint64_t length = std::min<uint64_t>(end_offset, kTailBytes);
+  const uint64_t begin = end_offset - length;
+  // The bytes in hand: tail_ (just before chunk_start), then the chunk.
+  const uint64_t known_from = chunk_start - std::min<uint64_t>(chunk_start, tail_.size());
+  if (tail_known_ && begin >= known_from && end_offset <= chunk_start + chunk.size()) {
+    std::string bytes;
+    bytes.reserve(length);
+    for (uint64_t at = begin; at < end_offset; ++at) {
+      bytes +=
+          at < chunk_start ? tail_[tail_.size() - (chunk_start - at)] : chunk[at - chunk_start];
+    }
+    return fnv1a64(bytes);
+  }
+  return hash_before(fd_.get(), end_offset).value_or(0);
+}
+
+void Tailer::update_head() {
+  if (head_.length >= kHeadBytes || read_offset_ <= head_.length) return;
+  if (auto head = read_head(fd_.get())) head_ = *head;
+}
+
+bool Tailer::push(const TailContext& context, BatchSink& out, std::stop_token stop) {
+  if (!batch_) return true;
+  std::shared_ptr<Batch> batch = std::move(batch_);
+  batch_.reset();
+  batch->set_ack(
+      std::make_shared<AckGroup>(positions_, positions_->add(batch_end_offset_, batch_tail_hash_)));
+  context.counters.records->add(batch->record_count());
+  return out.push(std::move(batch), stop);
+}
+
+Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_token stop) {
+  const FileInputConfig& config = context.config;
+  std::string timestamp;  // of this read, formatted only when it yields a line
+  const auto on_line = [&](const Line& line) {
+    const int64_t now_ms = unix_ms_now();
+    if (timestamp.empty()) timestamp = format_timestamp(now_ms);
+    if (!batch_) {
+      batch_ = std::make_shared<Batch>(source_, now_ms);
+      // Modest: a batch grows with what is read, and the queue counts its capacity (I4).
+      batch_->reserve(std::min<uint64_t>(config.batch_bytes, 64 << 10), 256);
+    }
+    const size_t replaced = encoder_.encode(*batch_, line, timestamp);
+    if (replaced != 0) context.counters.invalid_utf8_bytes->add(replaced);
+    if (line.truncated) context.counters.truncated_lines->add();
+    batch_end_offset_ = line.end_offset;
+  };
+
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) != 0) {
+    context.counters.read_errors->add();
+    return Turn::kCaughtUp;
+  }
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size < read_offset_) {
+    start_over(context,
+               fmt::format("shrank to {} bytes, below offset {} (truncated)", size, read_offset_));
+  } else if (size > read_offset_ && read_offset_ > 0 && tail_known_) {
+    const auto now_before = bytes_before(fd_.get(), read_offset_);
+    if (now_before && *now_before != tail_) {
+      start_over(context, fmt::format("changed before offset {} (rewritten in place, as by "
+                                      "copytruncate, and grown past it again)",
+                                      read_offset_));
+    }
+  }
+  if (batch_ && !push(context, out, stop)) return Turn::kStopped;  // what start_over flushed
+
+  std::vector<char>& buffer = context.read_buffer;
+  uint64_t read_this_turn = 0;
+  while (read_this_turn < config.batch_bytes && !stop.stop_requested()) {
+    const ssize_t n =
+        ::pread(fd_.get(), buffer.data(), buffer.size(), static_cast<off_t>(read_offset_));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      context.counters.read_errors->add();
+      spdlog::warn("input {}: read error on {}: {}", context.input, source_->path,
+                   std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    const std::string_view chunk(buffer.data(), static_cast<size_t>(n));
+    const uint64_t chunk_start = read_offset_;
+    splitter_.feed(chunk, on_line);
+    read_offset_ += chunk.size();
+    read_this_turn += chunk.size();
+    context.counters.bytes->add(chunk.size());
+    last_growth_ = Clock::now();
+    if (batch_ && batch_->byte_size() >= config.batch_bytes) {
+      batch_tail_hash_ = tail_hash_at(batch_end_offset_, chunk, chunk_start);
+      if (!push(context, out, stop)) return Turn::kStopped;
+    }
+    remember_tail(chunk);
+  }
+  if (read_this_turn > 0) update_head();
+  if (batch_) batch_tail_hash_ = tail_hash_at(batch_end_offset_, {}, read_offset_);
+  if (!push(context, out, stop)) return Turn::kStopped;
+  return read_this_turn >= config.batch_bytes ? Turn::kMore : Turn::kCaughtUp;
+}
+
+bool Tailer::flush_partial_line(const TailContext& context, BatchSink& out, std::stop_token stop) {
+  if (!splitter_.has_partial_line()) return true;
+  splitter_.flush([&](const Line& line) {
+    if (!batch_) batch_ = std::make_shared<Batch>(source_, unix_ms_now());
+    const size_t replaced =
+        encoder_.encode(*batch_, line, format_timestamp(batch_->timestamp_ms()));
+    if (replaced != 0) context.counters.invalid_utf8_bytes->add(replaced);
+    if (line.truncated) context.counters.truncated_lines->add();
+    batch_end_offset_ = line.end_offset;
+  });
+  context.counters.partial_lines->add();
+  batch_tail_hash_ = tail_hash_at(batch_end_offset_, {}, read_offset_);
+  return push(context, out, stop);
+}
+
+void Tailer::start_over(const TailContext& context, std::string_view why) {
+  spdlog::warn("input {}: {} {}; reading it again from offset 0", context.input, source_->path,
+               why);
+  context.counters.rewrites->add();
+  if (tail_known_) rewrite_ = Rewrite{read_offset_, tail_, head_};
+  // The unfinished line ended where the old content did: ship it with what came before.
+  if (splitter_.has_partial_line()) {
+    splitter_.flush([&](const Line& line) {
+      if (!batch_) batch_ = std::make_shared<Batch>(source_, unix_ms_now());
+      encoder_.encode(*batch_, line, format_timestamp(batch_->timestamp_ms()));
+      batch_end_offset_ = line.end_offset;
+    });
+    context.counters.partial_lines->add();
+    // Of bytes now gone from the file: a restart before the new content is acknowledged
+    // finds them changed and reads from 0 rather than trust this offset.
+    batch_tail_hash_ = tail_hash_at(batch_end_offset_, {}, read_offset_);
+  }
+  read_offset_ = 0;
+  splitter_ = LineSplitter(0, context.config.max_line_bytes);
+  tail_.clear();
+  tail_known_ = true;
+  head_ = {};
+}
+
+}  // namespace drover::inputs

@@ -1,0 +1,121 @@
+// One followed file: its descriptor (closed while the file idles), where reading stands, the
+// unfinished last line, the batch being filled and the positions waiting for acks. Reading
+// notices a file cut short or rewritten in place (copytruncate) and starts it over from 0.
+// Owned and used by the file input's thread; only the PositionTracker is shared with outputs.
+#pragma once
+
+#include "agent/batch.h"
+#include "agent/checkpoint_store.h"
+#include "agent/metrics.h"
+#include "agent/plugin.h"
+#include "agent/unique_fd.h"
+#include "inputs/file/file_input_config.h"
+#include "inputs/file/fingerprint.h"
+#include "inputs/file/line_splitter.h"
+#include "inputs/file/position_tracker.h"
+#include "inputs/file/record_encoder.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace drover::inputs {
+
+struct FileInputCounters {
+  Counter* records;
+  Counter* bytes;
+  Counter* truncated_lines;
+  Counter* partial_lines;
+  Counter* invalid_utf8_bytes;
+  Counter* files_opened;
+  Counter* rewrites;  // files cut short or rewritten under drover, read again from 0
+  Counter* read_errors;
+};
+
+/// What every tailer of one input shares: settings, counters and one read buffer.
+struct TailContext {
+  const FileInputConfig& config;
+  const std::string& input;
+  FileInputCounters& counters;
+  std::vector<char>& read_buffer;
+};
+
+class Tailer {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// `fd` may be empty: the file is followed but waits for a descriptor.
+  Tailer(std::string key, std::shared_ptr<const SourceInfo> source, UniqueFd fd, uint64_t offset,
+         const FileInputConfig& config);
+
+  enum class Turn {
+    kCaughtUp,  // read all there was
+    kMore,      // used its turn's budget; more is waiting
+    kStopped,   // the sink refused a batch: the agent is stopping
+  };
+  /// Reads up to one turn's budget and pushes what it read.
+  Turn read(const TailContext& context, BatchSink& out, std::stop_token stop);
+  /// Ships an unfinished last line as it is (timeout, rotation); false if the sink refused.
+  bool flush_partial_line(const TailContext& context, BatchSink& out, std::stop_token stop);
+
+  bool is_open() const { return fd_.get() >= 0; }
+  int fd() const { return fd_.get(); }
+  /// Gives the descriptor back; reading resumes from the same offset once reopen() is called.
+  void close() { fd_.reset(); }
+  /// Takes `fd` after checking it is this file still (same head); false if it is not.
+  bool reopen(UniqueFd fd);
+
+  const std::string& key() const { return key_; }
+  const std::string& path() const { return source_->path; }
+  uint64_t read_offset() const { return read_offset_; }
+  bool has_partial_line() const { return splitter_.has_partial_line(); }
+  bool settled() const { return positions_->settled(); }
+  Clock::time_point last_growth() const { return last_growth_; }
+
+  /// The content before reading started over (truncation, rewrite): what a copy of the old
+  /// content, made by copytruncate, is recognised by.
+  struct Rewrite {
+    uint64_t old_offset;
+    std::string old_tail;  // the bytes just before old_offset
+    HeadFingerprint old_head;
+  };
+  std::optional<Rewrite> take_rewrite() { return std::exchange(rewrite_, std::nullopt); }
+  const HeadFingerprint& head() const { return head_; }
+  /// The bytes just before read_offset(), as read.
+  const std::string& tail() const { return tail_; }
+
+  /// What a restart needs to resume after the last acknowledged line, and to verify the file.
+  Checkpoint checkpoint(int64_t seen_unix_ms) const;
+
+  bool orphaned = false;  // its path names another file now, or nothing: drain, then close
+  bool waited_for_descriptor = false;  // max_open_files kept it from being read at once
+
+ private:
+  bool push(const TailContext& context, BatchSink& out, std::stop_token stop);
+  void start_over(const TailContext& context, std::string_view why);
+  void remember_tail(std::string_view chunk);
+  uint64_t tail_hash_at(uint64_t end_offset, std::string_view chunk, uint64_t chunk_start) const;
+  void update_head();
+
+  std::string key_;
+  std::shared_ptr<const SourceInfo> source_;
+  UniqueFd fd_;
+  uint64_t read_offset_;
+  LineSplitter splitter_;
+  RecordEncoder encoder_;
+  std::shared_ptr<PositionTracker> positions_;
+  HeadFingerprint head_;
+  std::string tail_;  // the bytes just before read_offset_ (at most kTailBytes)
+  bool tail_known_ = false;
+  std::shared_ptr<Batch> batch_;  // being filled
+  uint64_t batch_end_offset_ = 0;
+  uint64_t batch_tail_hash_ = 0;
+  Clock::time_point last_growth_ = Clock::now();
+  std::optional<Rewrite> rewrite_;
+};
+
+}  // namespace drover::inputs
