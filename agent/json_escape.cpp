@@ -112,4 +112,28 @@ size_t append_json_escaped(std::string& out, std::string_view text) {
   return replaced;
 }
 
+size_t append_utf8_replacing_invalid(std::string& out, std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t size = text.size();
+  size_t replaced = 0;
+  size_t run_start = 0;
+  size_t i = 0;
+  while (i < size) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    if (const size_t length = utf8_sequence_length(p + i, size - i); length != 0) {
+      i += length;
+      continue;
+    }
+    out.append(text.data() + run_start, i - run_start);
+    out += kReplacement;
+    ++replaced;
+    run_start = ++i;
+  }
+  out.append(text.data() + run_start, size - run_start);
+  return replaced;
+}
+
 }  // namespace drover

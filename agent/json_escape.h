@@ -11,4 +11,7 @@ namespace drover {
 /// Returns the number of invalid UTF-8 bytes that were replaced.
 size_t append_json_escaped(std::string& out, std::string_view text);
 
+/// Appends text unescaped, every invalid UTF-8 byte replaced by U+FFFD; returns how many were.
+size_t append_utf8_replacing_invalid(std::string& out, std::string_view text);
+
 }  // namespace drover

@@ -10,7 +10,7 @@ packages=(
   kcat
 )
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(default-jre-headless maven)
+  packages+=(default-jre-headless maven logrotate)  # logrotate: the rotation tests run the real one
 fi
 
 missing=()

@@ -19,6 +19,15 @@ FileInputConfig parse_file_input_config(config::TomlReader& reader) {
                         : StartAt::kBeginning;
   config.codec =
       reader.one_of("codec", "json", {"json", "raw"}) == "raw" ? Codec::kRaw : Codec::kJson;
+  const bool raw = config.codec == Codec::kRaw;
+  config.invalid_utf8 =
+      reader.one_of("invalid_utf8", raw ? "keep" : "replace", {"replace", "keep"}) == "keep"
+          ? InvalidUtf8::kKeep
+          : InvalidUtf8::kReplace;
+  if (!raw && config.invalid_utf8 == InvalidUtf8::kKeep) {
+    reader.error("invalid_utf8",
+                 "\"keep\" needs codec = \"raw\": a JSON string cannot hold invalid UTF-8");
+  }
   config.use_inotify = reader.boolean("use_inotify", config.use_inotify);
   config.poll_interval = reader.duration("poll_interval", config.poll_interval);
   config.rescan_interval = reader.duration("rescan_interval", config.rescan_interval);
@@ -34,11 +43,16 @@ FileInputConfig parse_file_input_config(config::TomlReader& reader) {
       reader.duration("checkpoint_retention", config.checkpoint_retention);
   config.max_line_bytes = reader.size("max_line_bytes", config.max_line_bytes, 16);
   config.batch_bytes = reader.size("batch_bytes", config.batch_bytes, 1024);
-  for (const char* key : {"poll_interval", "rescan_interval", "close_idle_after",
-                          "partial_line_timeout", "checkpoint_retention"}) {
-    if (reader.duration(key, std::chrono::milliseconds(1)).count() <= 0) {
-      reader.error(key, "must be greater than zero");
-    }
+  // On the parsed values: reading a key again would report its parse error twice.
+  const std::pair<const char*, std::chrono::milliseconds> positive[] = {
+      {"poll_interval", config.poll_interval},
+      {"rescan_interval", config.rescan_interval},
+      {"rotate_wait", config.rotate_wait},
+      {"close_idle_after", config.close_idle_after},
+      {"partial_line_timeout", config.partial_line_timeout},
+      {"checkpoint_retention", config.checkpoint_retention}};
+  for (const auto& [key, value] : positive) {
+    if (value.count() <= 0) reader.error(key, "must be greater than zero");
   }
   return config;
 }

@@ -12,12 +12,14 @@ namespace drover::inputs {
 
 enum class StartAt { kBeginning, kEnd };
 enum class Codec { kJson, kRaw };
+enum class InvalidUtf8 { kReplace, kKeep };  // keep: only with the raw codec
 
 struct FileInputConfig {
   std::vector<std::string> include;        // absolute glob patterns; `**` spans directories
   std::vector<std::string> exclude;        // against the full path, or the name if no '/'
   StartAt start_at = StartAt::kBeginning;  // for files without a checkpoint found at start-up
   Codec codec = Codec::kJson;
+  InvalidUtf8 invalid_utf8 = InvalidUtf8::kReplace;  // default: keep with the raw codec
   bool use_inotify = true;                       // false: find appends by polling every open file
   std::chrono::milliseconds poll_interval{250};  // polling only: how often open files are checked
   // A full scan of the globs and of every file's size, catching what events missed (and all

@@ -9,7 +9,8 @@
 
 namespace drover::inputs {
 
-RecordEncoder::RecordEncoder(Codec codec, const SourceInfo& source) : codec_(codec) {
+RecordEncoder::RecordEncoder(Codec codec, const SourceInfo& source, InvalidUtf8 invalid_utf8)
+    : codec_(codec), invalid_utf8_(invalid_utf8) {
   after_timestamp_ = "\",\"host\":\"";
   append_json_escaped(after_timestamp_, source.host);
   after_timestamp_ += "\",\"input\":\"";
@@ -21,8 +22,14 @@ RecordEncoder::RecordEncoder(Codec codec, const SourceInfo& source) : codec_(cod
 
 size_t RecordEncoder::encode(Batch& batch, const Line& line, std::string_view timestamp) const {
   if (codec_ == Codec::kRaw) {
-    batch.add_record(line.text, line.offset);
-    return 0;
+    if (invalid_utf8_ == InvalidUtf8::kKeep) {
+      batch.add_record(line.text, line.offset);
+      return 0;
+    }
+    batch.start_record();
+    const size_t replaced = append_utf8_replacing_invalid(batch.buffer(), line.text);
+    batch.seal_record(line.offset);
+    return replaced;
   }
   batch.start_record();
   std::string& out = batch.buffer();

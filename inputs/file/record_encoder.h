@@ -14,7 +14,8 @@ namespace drover::inputs {
 
 class RecordEncoder {
  public:
-  RecordEncoder(Codec codec, const SourceInfo& source);
+  RecordEncoder(Codec codec, const SourceInfo& source,
+                InvalidUtf8 invalid_utf8 = InvalidUtf8::kReplace);
 
   /// Appends one record to `batch`; `timestamp` is the RFC 3339 read time shared by a read.
   /// Returns the number of invalid UTF-8 bytes replaced in the message.
@@ -22,6 +23,7 @@ class RecordEncoder {
 
  private:
   Codec codec_;
+  InvalidUtf8 invalid_utf8_;
   std::string after_timestamp_;  // ","host":"…","input":"…","path":"…","offset":
 };
 

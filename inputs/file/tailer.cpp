@@ -25,7 +25,7 @@ Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, Unique
       fd_(std::move(fd)),
       read_offset_(offset),
       splitter_(offset, config.max_line_bytes),
-      encoder_(config.codec, *source_) {
+      encoder_(config.codec, *source_, config.invalid_utf8) {
   uint64_t tail_hash = 0;
   if (is_open()) {
     if (auto head = read_head(fd_.get())) head_ = *head;
@@ -138,8 +138,9 @@ Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_
   std::vector<char>& buffer = context.read_buffer;
   uint64_t read_this_turn = 0;
   while (read_this_turn < config.batch_bytes && !stop.stop_requested()) {
-    const ssize_t n =
-        ::pread(fd_.get(), buffer.data(), buffer.size(), static_cast<off_t>(read_offset_));
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(buffer.size(), config.batch_bytes - read_this_turn));
+    const ssize_t n = ::pread(fd_.get(), buffer.data(), want, static_cast<off_t>(read_offset_));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       context.counters.read_errors->add();

@@ -30,7 +30,7 @@ TEST(RecordEncoderTest, JsonEnvelopeHasEveryFieldAndParses) {
 
 TEST(RecordEncoderTest, RawCodecKeepsTheLineBytes) {
   SourceInfo source{"app", "h", "/p"};
-  RecordEncoder encoder(Codec::kRaw, source);
+  RecordEncoder encoder(Codec::kRaw, source, InvalidUtf8::kKeep);
   Batch batch(std::make_shared<SourceInfo>(source), 0);
   encoder.encode(batch, Line{"plain \xff line", 0, 13, false}, "ts");
   encoder.encode(batch, Line{"", 13, 14, false}, "ts");
@@ -38,6 +38,15 @@ TEST(RecordEncoderTest, RawCodecKeepsTheLineBytes) {
   EXPECT_EQ(batch.record(0), "plain \xff line");
   EXPECT_EQ(batch.record(1), "");
   EXPECT_EQ(batch.position(1), 13U);
+}
+
+TEST(RecordEncoderTest, RawCodecCanReplaceInvalidUtf8) {
+  SourceInfo source{"app", "h", "/p"};
+  RecordEncoder encoder(Codec::kRaw, source, InvalidUtf8::kReplace);
+  Batch batch(std::make_shared<SourceInfo>(source), 0);
+  EXPECT_EQ(encoder.encode(batch, Line{"caf\xc3\xa9 \xff\xfe ok \xe2\x82", 0, 14, false}, "ts"),
+            4U);
+  EXPECT_EQ(batch.record(0), "caf\xc3\xa9 \xEF\xBF\xBD\xEF\xBF\xBD ok \xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(RecordEncoderTest, FormatsTimestampsInUtcWithMilliseconds) {

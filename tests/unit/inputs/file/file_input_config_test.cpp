@@ -1,0 +1,46 @@
+#include "inputs/file/file_input_config.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace drover::inputs {
+namespace {
+
+std::vector<std::string> problems_of(const std::string& text, FileInputConfig* out = nullptr) {
+  std::istringstream in(text);
+  const toml::value doc = toml::parse(in, "drover.toml");
+  config::Diagnostics diagnostics("drover.toml");
+  config::TomlReader reader(doc, "inputs.app", diagnostics);
+  FileInputConfig parsed = parse_file_input_config(reader);
+  reader.finish();
+  if (out != nullptr) *out = parsed;
+  return diagnostics.problems();
+}
+
+TEST(FileInputConfigTest, KeepingInvalidUtf8NeedsTheRawCodec) {
+  const auto problems = problems_of("include = [\"/l/*.log\"]\ninvalid_utf8 = \"keep\"\n");
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_EQ(problems[0],
+            "drover.toml:2: inputs.app.invalid_utf8: \"keep\" needs codec = \"raw\": a JSON string "
+            "cannot hold invalid UTF-8");
+}
+
+TEST(FileInputConfigTest, InvalidUtf8DefaultsFollowTheCodec) {
+  FileInputConfig json;
+  EXPECT_TRUE(problems_of("include = [\"/l/*.log\"]\n", &json).empty());
+  EXPECT_EQ(json.invalid_utf8, InvalidUtf8::kReplace);
+  FileInputConfig raw;
+  EXPECT_TRUE(problems_of("include = [\"/l/*.log\"]\ncodec = \"raw\"\n", &raw).empty());
+  EXPECT_EQ(raw.invalid_utf8, InvalidUtf8::kKeep);
+}
+
+TEST(FileInputConfigTest, ListsEveryProblemAtOnce) {
+  const auto problems = problems_of(
+      "include = [\"relative/*.log\"]\nrotate_wait = \"0s\"\nmax_open_files = 0\n"
+      "close_idle_after = \"soon\"\n");
+  EXPECT_EQ(problems.size(), 4U) << ::testing::PrintToString(problems);
+}
+
+}  // namespace
+}  // namespace drover::inputs
