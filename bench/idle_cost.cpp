@@ -123,8 +123,9 @@ void idle_cost(const IdleOptions& options, Report& report) {
          std::to_string(f.max_descriptors), fmt::format("{} of {}", f.delivered, f.expected)});
   }
   table.notes.push_back(
-      "drover's defaults (poll every 250 ms, rescan globs every 2 s, JSON envelope) against the "
-      "mock cluster. Host metrics are not part of the idle case: that input does not exist yet.");
+      "drover's defaults (inotify, a reconcile scan every 10 s, max_open_files 1024, JSON "
+      "envelope) against the mock cluster. Host metrics are not part of the idle case: that "
+      "input does not exist yet.");
   report.add(std::move(table));
 }
 

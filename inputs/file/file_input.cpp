@@ -95,6 +95,12 @@ FileInput::FileInput(FileInputConfig config, const ComponentContext& context)
       store_(context.data_dir / "checkpoints" / (context.name + ".json")),
       watcher_(config_.use_inotify),
       read_buffer_(kReadChunk) {
+  if (config_.multiline) {
+    const auto& multiline = *config_.multiline;
+    multiline_pattern_ = std::make_shared<const RE2>(
+        multiline.start_pattern.empty() ? multiline.continuation_pattern : multiline.start_pattern,
+        RE2::Quiet);
+  }
   const Labels labels{{"input", context_.name}};
   Metrics& m = *context_.metrics;
   counters_ = FileInputCounters{
@@ -106,6 +112,7 @@ FileInput::FileInput(FileInputConfig config, const ComponentContext& context)
       &m.counter("drover_input_files_opened_total", labels),
       &m.counter("drover_input_files_rewritten_total", labels),
       &m.counter("drover_input_read_errors_total", labels),
+      &m.counter("drover_input_multiline_dropped_lines_total", labels),
   };
   checkpoint_errors_ = &m.counter("drover_input_checkpoint_errors_total", labels);
   files_closed_idle_ = &m.counter("drover_input_files_closed_idle_total", labels);
@@ -246,7 +253,8 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
     const auto modified = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
     if (std::chrono::system_clock::now() - modified > config_.ignore_older) {
       // Followed from its end without a descriptor: what is appended later is read.
-      tailers_[key] = std::make_unique<Tailer>(key, std::move(source), UniqueFd(), size, config_);
+      tailers_[key] = std::make_unique<Tailer>(key, std::move(source), UniqueFd(), size, config_,
+                                               multiline_pattern_);
       key_by_path_[path] = key;
       return;
     }
@@ -294,7 +302,8 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
   }
   if (has_checkpoint) known_.erase(checkpoint);
   const bool open = fd.get() >= 0;
-  tailers_[key] = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_);
+  tailers_[key] = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_,
+                                           multiline_pattern_);
   key_by_path_[path] = key;
   if (open) {
     ++open_files_;
@@ -382,7 +391,8 @@ void FileInput::finish_rotated_while_stopped() {
         "offset {}",
         context_.name, checkpoint.path, *moved, offset);
     auto source = std::make_shared<SourceInfo>(SourceInfo{context_.name, context_.host, *moved});
-    auto tailer = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_);
+    auto tailer = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_,
+                                           multiline_pattern_);
     tailer->orphaned = true;
     ++open_files_;
     counters_.files_opened->add();
@@ -399,7 +409,7 @@ FileInput::Opened FileInput::ensure_open(Tailer& tailer) {
     // Free the descriptor of the file idle longest, if one is idle at all.
     Tailer* idlest = nullptr;
     for (auto& [key, other] : tailers_) {
-      if (!other->is_open() || other->orphaned || other->has_partial_line() ||
+      if (!other->is_open() || other->orphaned || other->has_pending() ||
           ready_set_.contains(key)) {
         continue;
       }
@@ -475,7 +485,7 @@ bool FileInput::read_ready_files(BatchSink& out, std::stop_token stop, Clock::ti
         if (tailer.orphaned && now - tailer.last_growth() >= config_.rotate_wait) {
           // Rotated or deleted, and its writer has moved on: its last line will not be
           // finished.
-          if (!tailer.flush_partial_line(context, out, stop)) return false;
+          if (!tailer.flush_pending(context, out, stop)) return false;
           retire(it);
         }
         break;
@@ -506,22 +516,17 @@ void FileInput::settle_retired_files() {
   });
 }
 
-bool FileInput::flush_stale_partial_lines(BatchSink& out, std::stop_token stop,
-                                          Clock::time_point now) {
+bool FileInput::flush_stale_records(BatchSink& out, std::stop_token stop, Clock::time_point now) {
   const TailContext context = tail_context();
   for (auto& [key, tailer] : tailers_) {
-    if (!tailer->has_partial_line() || !tailer->is_open() ||
-        now - tailer->last_growth() < config_.partial_line_timeout) {
-      continue;
-    }
-    if (!tailer->flush_partial_line(context, out, stop)) return false;
+    if (tailer->has_pending() && !tailer->flush_stale(context, out, stop, now)) return false;
   }
   return true;
 }
 
 void FileInput::close_idle_files(Clock::time_point now) {
   for (auto& [key, tailer] : tailers_) {
-    if (!tailer->is_open() || tailer->orphaned || tailer->has_partial_line() ||
+    if (!tailer->is_open() || tailer->orphaned || tailer->has_pending() ||
         ready_set_.contains(key) || now - tailer->last_growth() < config_.close_idle_after) {
       continue;
     }
@@ -617,7 +622,7 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
     }
     if (now >= next_housekeeping) {
       // Once a second at most: each of these looks at every followed file.
-      if (!flush_stale_partial_lines(out, stop, now)) return Status::ok();
+      if (!flush_stale_records(out, stop, now)) return Status::ok();
       close_idle_files(now);
       settle_retired_files();
       open_files_gauge_->set(open_files_);

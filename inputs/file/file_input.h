@@ -61,7 +61,8 @@ class FileInput final : public Input {
   bool excluded(const std::string& path) const;
   /// One turn for every file with something to read; false if the sink refused (stopping).
   bool read_ready_files(BatchSink& out, std::stop_token stop, Clock::time_point now);
-  bool flush_stale_partial_lines(BatchSink& out, std::stop_token stop, Clock::time_point now);
+  /// Ships unfinished lines and joined records that waited past their timeouts.
+  bool flush_stale_records(BatchSink& out, std::stop_token stop, Clock::time_point now);
   void close_idle_files(Clock::time_point now);
   /// Retires a rotated or deleted file read to its end: it leaves once its acks are in.
   void retire(std::map<std::string, std::unique_ptr<Tailer>>::iterator it);
@@ -95,7 +96,8 @@ class FileInput final : public Input {
   std::map<std::string, WaitingCopy> waiting_copies_;  // by path
   std::vector<std::unique_ptr<Tailer>> closing_;       // read to the end, batches still in flight
   std::vector<char> read_buffer_;
-  std::set<std::string> unopenable_;  // paths whose open failed, so it is logged once
+  std::shared_ptr<const RE2> multiline_pattern_;  // compiled once, shared by every file
+  std::set<std::string> unopenable_;              // paths whose open failed, so it is logged once
   size_t open_files_ = 0;
   bool told_polling_ = false;
   bool scan_soon_ = false;  // directory entries changed: scan once the burst is over

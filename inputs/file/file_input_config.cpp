@@ -43,6 +43,32 @@ FileInputConfig parse_file_input_config(config::TomlReader& reader) {
       reader.duration("checkpoint_retention", config.checkpoint_retention);
   config.max_line_bytes = reader.size("max_line_bytes", config.max_line_bytes, 16);
   config.batch_bytes = reader.size("batch_bytes", config.batch_bytes, 1024);
+  if (config::TomlReader* table = reader.table("multiline")) {
+    MultilineConfig multiline;
+    multiline.start_pattern = table->string("start_pattern", "");
+    multiline.continuation_pattern = table->string("continuation_pattern", "");
+    multiline.flush_timeout = table->duration("flush_timeout", multiline.flush_timeout);
+    multiline.max_lines = static_cast<uint64_t>(
+        table->integer("max_lines", static_cast<int64_t>(multiline.max_lines), 1, 1 << 20));
+    multiline.max_bytes = table->size("max_bytes", multiline.max_bytes, 16);
+    if (multiline.start_pattern.empty() == multiline.continuation_pattern.empty()) {
+      table->error("start_pattern",
+                   "set exactly one of start_pattern (a matching line begins a record) and "
+                   "continuation_pattern (a matching line continues the one before)");
+    }
+    const bool start = !multiline.start_pattern.empty();
+    const std::string& pattern = start ? multiline.start_pattern : multiline.continuation_pattern;
+    if (!pattern.empty()) {
+      RE2 compiled(pattern, RE2::Quiet);
+      if (!compiled.ok()) {
+        table->error(start ? "start_pattern" : "continuation_pattern",
+                     "is not a valid RE2 expression: " + compiled.error());
+      }
+    }
+    if (multiline.flush_timeout.count() <= 0)
+      table->error("flush_timeout", "must be greater than zero");
+    config.multiline = multiline;
+  }
   // On the parsed values: reading a key again would report its parse error twice.
   const std::pair<const char*, std::chrono::milliseconds> positive[] = {
       {"poll_interval", config.poll_interval},

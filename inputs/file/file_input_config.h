@@ -2,9 +2,11 @@
 #pragma once
 
 #include "config/toml_reader.h"
+#include "inputs/file/multiline.h"
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,8 +40,9 @@ struct FileInputConfig {
   std::chrono::milliseconds partial_line_timeout{10000};
   // Checkpoints of files gone this long are forgotten.
   std::chrono::milliseconds checkpoint_retention{std::chrono::hours(24 * 7)};
-  uint64_t max_line_bytes = 1 << 20;  // longer lines are truncated (flagged and counted)
-  uint64_t batch_bytes = 1 << 20;     // encoded bytes per batch (and per file per turn)
+  uint64_t max_line_bytes = 1 << 20;         // longer lines are truncated (flagged and counted)
+  uint64_t batch_bytes = 1 << 20;            // encoded bytes per batch (and per file per turn)
+  std::optional<MultilineConfig> multiline;  // [inputs.<name>.multiline]
 };
 
 FileInputConfig parse_file_input_config(config::TomlReader& reader);

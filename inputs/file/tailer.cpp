@@ -19,13 +19,17 @@ int64_t unix_ms_now() {
 }  // namespace
 
 Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, UniqueFd fd,
-               uint64_t offset, const FileInputConfig& config)
+               uint64_t offset, const FileInputConfig& config,
+               std::shared_ptr<const RE2> multiline_pattern)
     : key_(std::move(key)),
       source_(std::move(source)),
       fd_(std::move(fd)),
       read_offset_(offset),
       splitter_(offset, config.max_line_bytes),
       encoder_(config.codec, *source_, config.invalid_utf8) {
+  if (config.multiline && multiline_pattern) {
+    multiline_.emplace(*config.multiline, std::move(multiline_pattern));
+  }
   uint64_t tail_hash = 0;
   if (is_open()) {
     if (auto head = read_head(fd_.get())) head_ = *head;
@@ -102,19 +106,7 @@ bool Tailer::push(const TailContext& context, BatchSink& out, std::stop_token st
 Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_token stop) {
   const FileInputConfig& config = context.config;
   std::string timestamp;  // of this read, formatted only when it yields a line
-  const auto on_line = [&](const Line& line) {
-    const int64_t now_ms = unix_ms_now();
-    if (timestamp.empty()) timestamp = format_timestamp(now_ms);
-    if (!batch_) {
-      batch_ = std::make_shared<Batch>(source_, now_ms);
-      // Modest: a batch grows with what is read, and the queue counts its capacity (I4).
-      batch_->reserve(std::min<uint64_t>(config.batch_bytes, 64 << 10), 256);
-    }
-    const size_t replaced = encoder_.encode(*batch_, line, timestamp);
-    if (replaced != 0) context.counters.invalid_utf8_bytes->add(replaced);
-    if (line.truncated) context.counters.truncated_lines->add();
-    batch_end_offset_ = line.end_offset;
-  };
+  const auto on_line = [&](const Line& line) { add_line(context, line, timestamp); };
 
   struct stat st {};
   if (::fstat(fd_.get(), &st) != 0) {
@@ -168,17 +160,63 @@ Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_
   return read_this_turn >= config.batch_bytes ? Turn::kMore : Turn::kCaughtUp;
 }
 
-bool Tailer::flush_partial_line(const TailContext& context, BatchSink& out, std::stop_token stop) {
-  if (!splitter_.has_partial_line()) return true;
-  splitter_.flush([&](const Line& line) {
-    if (!batch_) batch_ = std::make_shared<Batch>(source_, unix_ms_now());
-    const size_t replaced =
-        encoder_.encode(*batch_, line, format_timestamp(batch_->timestamp_ms()));
-    if (replaced != 0) context.counters.invalid_utf8_bytes->add(replaced);
-    if (line.truncated) context.counters.truncated_lines->add();
-    batch_end_offset_ = line.end_offset;
-  });
+void Tailer::add_record(const TailContext& context, const Line& record, std::string& timestamp) {
+  const int64_t now_ms = unix_ms_now();
+  if (timestamp.empty()) timestamp = format_timestamp(now_ms);
+  if (!batch_) {
+    batch_ = std::make_shared<Batch>(source_, now_ms);
+    // Modest: a batch grows with what is read, and the queue counts its capacity (I4).
+    batch_->reserve(std::min<uint64_t>(context.config.batch_bytes, 64 << 10), 256);
+  }
+  const size_t replaced = encoder_.encode(*batch_, record, timestamp);
+  if (replaced != 0) context.counters.invalid_utf8_bytes->add(replaced);
+  if (record.truncated) context.counters.truncated_lines->add();
+  batch_end_offset_ = record.end_offset;
+}
+
+void Tailer::add_line(const TailContext& context, const Line& line, std::string& timestamp) {
+  if (!multiline_) {
+    add_record(context, line, timestamp);
+    return;
+  }
+  const uint64_t dropped = multiline_->dropped_lines();
+  multiline_->add(line, [&](const Line& record) { add_record(context, record, timestamp); });
+  if (multiline_->dropped_lines() != dropped) {
+    context.counters.multiline_dropped_lines->add(multiline_->dropped_lines() - dropped);
+  }
+}
+
+void Tailer::flush_partial_line(const TailContext& context) {
+  if (!splitter_.has_partial_line()) return;
+  std::string timestamp;
+  splitter_.flush([&](const Line& line) { add_line(context, line, timestamp); });
   context.counters.partial_lines->add();
+}
+
+void Tailer::flush_joined_record(const TailContext& context) {
+  if (!multiline_) return;
+  std::string timestamp;
+  multiline_->flush([&](const Line& record) { add_record(context, record, timestamp); });
+}
+
+bool Tailer::flush_pending(const TailContext& context, BatchSink& out, std::stop_token stop) {
+  if (!has_pending()) return true;
+  flush_partial_line(context);
+  flush_joined_record(context);
+  batch_tail_hash_ = tail_hash_at(batch_end_offset_, {}, read_offset_);
+  return push(context, out, stop);
+}
+
+bool Tailer::flush_stale(const TailContext& context, BatchSink& out, std::stop_token stop,
+                         Clock::time_point now) {
+  if (splitter_.has_partial_line() && now - last_growth_ >= context.config.partial_line_timeout) {
+    flush_partial_line(context);
+  }
+  if (multiline_ && multiline_->has_pending() &&
+      now - multiline_->last_line() >= context.config.multiline->flush_timeout) {
+    flush_joined_record(context);
+  }
+  if (!batch_) return true;
   batch_tail_hash_ = tail_hash_at(batch_end_offset_, {}, read_offset_);
   return push(context, out, stop);
 }
@@ -189,13 +227,9 @@ void Tailer::start_over(const TailContext& context, std::string_view why) {
   context.counters.rewrites->add();
   if (tail_known_) rewrite_ = Rewrite{read_offset_, tail_, head_};
   // The unfinished line ended where the old content did: ship it with what came before.
-  if (splitter_.has_partial_line()) {
-    splitter_.flush([&](const Line& line) {
-      if (!batch_) batch_ = std::make_shared<Batch>(source_, unix_ms_now());
-      encoder_.encode(*batch_, line, format_timestamp(batch_->timestamp_ms()));
-      batch_end_offset_ = line.end_offset;
-    });
-    context.counters.partial_lines->add();
+  if (has_pending()) {
+    flush_partial_line(context);
+    flush_joined_record(context);
     // Of bytes now gone from the file: a restart before the new content is acknowledged
     // finds them changed and reads from 0 rather than trust this offset.
     batch_tail_hash_ = tail_hash_at(batch_end_offset_, {}, read_offset_);

@@ -12,6 +12,7 @@
 #include "inputs/file/file_input_config.h"
 #include "inputs/file/fingerprint.h"
 #include "inputs/file/line_splitter.h"
+#include "inputs/file/multiline.h"
 #include "inputs/file/position_tracker.h"
 #include "inputs/file/record_encoder.h"
 
@@ -34,6 +35,7 @@ struct FileInputCounters {
   Counter* files_opened;
   Counter* rewrites;  // files cut short or rewritten under drover, read again from 0
   Counter* read_errors;
+  Counter* multiline_dropped_lines;
 };
 
 /// What every tailer of one input shares: settings, counters and one read buffer.
@@ -48,9 +50,10 @@ class Tailer {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// `fd` may be empty: the file is followed but waits for a descriptor.
+  /// `fd` may be empty: the file is followed but waits for a descriptor. `multiline_pattern`
+  /// is set when the input joins multiline records.
   Tailer(std::string key, std::shared_ptr<const SourceInfo> source, UniqueFd fd, uint64_t offset,
-         const FileInputConfig& config);
+         const FileInputConfig& config, std::shared_ptr<const RE2> multiline_pattern = nullptr);
 
   enum class Turn {
     kCaughtUp,  // read all there was
@@ -59,8 +62,12 @@ class Tailer {
   };
   /// Reads up to one turn's budget and pushes what it read.
   Turn read(const TailContext& context, BatchSink& out, std::stop_token stop);
-  /// Ships an unfinished last line as it is (timeout, rotation); false if the sink refused.
-  bool flush_partial_line(const TailContext& context, BatchSink& out, std::stop_token stop);
+  /// Ships an unfinished last line and a record still being joined as they are (rotation);
+  /// false if the sink refused.
+  bool flush_pending(const TailContext& context, BatchSink& out, std::stop_token stop);
+  /// The same, for whichever of them waited past its timeout.
+  bool flush_stale(const TailContext& context, BatchSink& out, std::stop_token stop,
+                   Clock::time_point now);
 
   bool is_open() const { return fd_.get() >= 0; }
   int fd() const { return fd_.get(); }
@@ -72,7 +79,10 @@ class Tailer {
   const std::string& key() const { return key_; }
   const std::string& path() const { return source_->path; }
   uint64_t read_offset() const { return read_offset_; }
-  bool has_partial_line() const { return splitter_.has_partial_line(); }
+  /// Read but not shipped yet: an unfinished line, or a record still being joined.
+  bool has_pending() const {
+    return splitter_.has_partial_line() || (multiline_ && multiline_->has_pending());
+  }
   bool settled() const { return positions_->settled(); }
   Clock::time_point last_growth() const { return last_growth_; }
 
@@ -96,6 +106,11 @@ class Tailer {
 
  private:
   bool push(const TailContext& context, BatchSink& out, std::stop_token stop);
+  /// A line goes to the joiner, or straight into the batch.
+  void add_line(const TailContext& context, const Line& line, std::string& timestamp);
+  void add_record(const TailContext& context, const Line& record, std::string& timestamp);
+  void flush_partial_line(const TailContext& context);
+  void flush_joined_record(const TailContext& context);
   void start_over(const TailContext& context, std::string_view why);
   void remember_tail(std::string_view chunk);
   uint64_t tail_hash_at(uint64_t end_offset, std::string_view chunk, uint64_t chunk_start) const;
@@ -107,6 +122,7 @@ class Tailer {
   uint64_t read_offset_;
   LineSplitter splitter_;
   RecordEncoder encoder_;
+  std::optional<MultilineJoiner> multiline_;
   std::shared_ptr<PositionTracker> positions_;
   HeadFingerprint head_;
   std::string tail_;  // the bytes just before read_offset_ (at most kTailBytes)

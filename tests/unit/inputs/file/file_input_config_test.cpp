@@ -42,5 +42,22 @@ TEST(FileInputConfigTest, ListsEveryProblemAtOnce) {
   EXPECT_EQ(problems.size(), 4U) << ::testing::PrintToString(problems);
 }
 
+TEST(FileInputConfigTest, MultilineNeedsExactlyOneValidPattern) {
+  const auto both = problems_of(
+      "include = [\"/l/*.log\"]\n[multiline]\nstart_pattern = \"^a\"\n"
+      "continuation_pattern = \"^b\"\n");
+  ASSERT_EQ(both.size(), 1U);
+  EXPECT_NE(both[0].find("inputs.app.multiline.start_pattern: set exactly one of"),
+            std::string::npos)
+      << both[0];
+  const auto invalid =
+      problems_of("include = [\"/l/*.log\"]\n[multiline]\ncontinuation_pattern = \"(\"\n");
+  ASSERT_EQ(invalid.size(), 1U);
+  EXPECT_NE(invalid[0].find("drover.toml:3: inputs.app.multiline.continuation_pattern: is not a "
+                            "valid RE2 expression: missing )"),
+            std::string::npos)
+      << invalid[0];
+}
+
 }  // namespace
 }  // namespace drover::inputs
