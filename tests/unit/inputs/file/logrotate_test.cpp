@@ -55,11 +55,11 @@ TEST_F(LogrotateTest, CreateWhileTheApplicationKeepsWriting) {
   std::mutex mutex;
   std::vector<std::string> written;
   std::atomic<int> reopen_requests{0};
-  std::atomic<bool> done{false};
-  std::thread application([&] {
+  // A jthread: an assertion that ends the test early still stops and joins it.
+  std::jthread application([&](std::stop_token stop) {
     LineWriter writer(dir / "logs" / "app.log", "app");
     int reopened = 0;
-    while (!done) {
+    while (!stop.stop_requested()) {
       auto lines = writer.write(10);
       std::lock_guard lock(mutex);
       append_to(written, lines);
@@ -69,6 +69,7 @@ TEST_F(LogrotateTest, CreateWhileTheApplicationKeepsWriting) {
       }
     }
   });
+  ASSERT_TRUE(wait_until([&] { return metric("drover_input_files_opened_total") == 1; }));
   for (uint64_t rotation = 1; rotation <= 3; ++rotation) {
     ASSERT_TRUE(wait_until([&] {
       std::lock_guard lock(mutex);
@@ -79,7 +80,7 @@ TEST_F(LogrotateTest, CreateWhileTheApplicationKeepsWriting) {
     // Rotations come minutes apart: drover has found the new file before the next one.
     ASSERT_TRUE(wait_until([&] { return metric("drover_input_files_opened_total") > rotation; }));
   }
-  done = true;
+  application.request_stop();
   application.join();
   EXPECT_TRUE(std::filesystem::exists(dir / "logs" / "app.log.3"));
   expect_exactly(running, written);
