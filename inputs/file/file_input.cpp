@@ -173,8 +173,8 @@ FileInput::CopyVerdict FileInput::judge_copy(const std::string& path, int fd, ui
     const bool waited_for_this = waiting != waiting_copies_.end() &&
                                  waiting->second.original_key == recent.original_key &&
                                  recent.at >= waiting->second.since;
-    if (waited_for_this && waiting->second.all_read) {
-      offset = *waiting->second.all_read;
+    if (waited_for_this && waiting->second.all_read == size) {
+      offset = size;  // unchanged since it was found to hold only what had been shipped
       return CopyVerdict::kCopy;
     }
     if (old.old_head.length == 0 || !head_matches(fd, old.old_head)) continue;
@@ -189,8 +189,15 @@ FileInput::CopyVerdict FileInput::judge_copy(const std::string& path, int fd, ui
     }
   }
   for (const auto& [key, tailer] : tailers_) {
-    if (!tailer->is_open() || tailer->orphaned || !same_start(fd, size, tailer->fd())) continue;
+    if (!tailer->is_open() || tailer->orphaned) continue;
     const uint64_t read_to = tailer->read_offset();
+    const bool waits_for_it =
+        waiting != waiting_copies_.end() && waiting->second.original_key == key;
+    if (waits_for_it && (!head_matches(tailer->fd(), tailer->head()) ||
+                         bytes_before(tailer->fd(), read_to) != tailer->tail())) {
+      return CopyVerdict::kWaitForTruncation;  // being truncated as we look: wait for the verdict
+    }
+    if (!same_start(fd, size, tailer->fd())) continue;
     std::optional<uint64_t> all_read;
     if (size <= read_to) {
       if (bytes_before(fd, size) == bytes_before(tailer->fd(), size)) {
@@ -215,7 +222,7 @@ FileInput::CopyVerdict FileInput::judge_copy(const std::string& path, int fd, ui
       }
     }
     waiting->second.original_key = key;
-    if (all_read) waiting->second.all_read = all_read;
+    waiting->second.all_read = all_read;
     return CopyVerdict::kWaitForTruncation;
   }
   return CopyVerdict::kNotACopy;

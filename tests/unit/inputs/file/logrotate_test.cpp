@@ -95,9 +95,12 @@ TEST_F(LogrotateTest, CopytruncateWithTheRotatedCopiesMatchingInclude) {
   Running running(c, context());
   LineWriter writer(dir / "logs" / "app.log", "app");  // O_APPEND: writes land after the cut
   std::vector<std::string> expected;
-  for (int rotation = 0; rotation < 3; ++rotation) {
+  for (uint64_t rotation = 1; rotation <= 3; ++rotation) {
     append_to(expected, writer.write(1000));
     rotate();
+    // Rotations come minutes apart: drover has found the copy before the next one renames it.
+    ASSERT_TRUE(
+        wait_until([&] { return metric("drover_input_files_opened_total") == rotation + 1; }));
   }
   append_to(expected, writer.write(1000));
   EXPECT_TRUE(std::filesystem::exists(dir / "logs" / "app.log.3"));
