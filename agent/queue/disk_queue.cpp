@@ -329,6 +329,7 @@ Result<size_t> DiskQueue::write_ahead(const std::vector<const Batch*>& batches) 
 }
 
 std::optional<DiskQueue::Entry> DiskQueue::next() {
+  if (unread_ == 0) return std::nullopt;  // polled by an idle output: skip walking segments
   for (auto& [id, segment] : segments_) {
     while (segment.next_frame < segment.frames.size()) {
       const FrameLocation frame = segment.frames[segment.next_frame++];

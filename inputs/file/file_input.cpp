@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -261,7 +262,7 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
     if (std::chrono::system_clock::now() - modified > config_.ignore_older) {
       // Followed from its end without a descriptor: what is appended later is read.
       tailers_[key] = std::make_unique<Tailer>(key, std::move(source), UniqueFd(), size, config_,
-                                               multiline_pattern_);
+                                               multiline_pattern_, commits_);
       key_by_path_[path] = key;
       return;
     }
@@ -310,7 +311,7 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
   if (has_checkpoint) known_.erase(checkpoint);
   const bool open = fd.get() >= 0;
   tailers_[key] = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_,
-                                           multiline_pattern_);
+                                           multiline_pattern_, commits_);
   key_by_path_[path] = key;
   if (open) {
     ++open_files_;
@@ -325,10 +326,8 @@ void FileInput::scan(bool at_startup) {
   for (const auto& pattern : config_.include) expand_glob(pattern, matches);
   std::vector<std::pair<std::string, struct stat>> found;
   std::set<std::string> seen;
-  for (const auto& path : matches.files) {
+  for (const auto& [path, st] : matches.files) {
     if (excluded(path)) continue;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     seen.insert(key_of(st));
     found.emplace_back(path, st);
   }
@@ -345,8 +344,7 @@ void FileInput::scan(bool at_startup) {
   }
   for (const auto& [path, st] : found) {
     const std::string key = key_of(st);
-    struct stat link {};
-    if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+    if (matches.links.contains(path)) {
       // Appends to a link's target are reported in the target's directory.
       if (auto target = real_path(path)) {
         matches.directories.insert(directory_of(*target));
@@ -371,6 +369,13 @@ void FileInput::scan(bool at_startup) {
                  watcher_.why_polling(), config_.poll_interval.count());
   }
   followed_files_gauge_->set(tailers_.size());
+  count_rotated_files();
+}
+
+void FileInput::count_rotated_files() {
+  size_t rotated = waiting_copies_.size();
+  for (const auto& [key, tailer] : tailers_) rotated += tailer->orphaned ? 1U : 0U;
+  rotated_files_gauge_->set(rotated);
 }
 
 void FileInput::finish_rotated_while_stopped() {
@@ -399,7 +404,7 @@ void FileInput::finish_rotated_while_stopped() {
         context_.name, checkpoint.path, *moved, offset);
     auto source = std::make_shared<SourceInfo>(SourceInfo{context_.name, context_.host, *moved});
     auto tailer = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_,
-                                           multiline_pattern_);
+                                           multiline_pattern_, commits_);
     tailer->orphaned = true;
     ++open_files_;
     counters_.files_opened->add();
@@ -545,11 +550,6 @@ void FileInput::close_idle_files(Clock::time_point now) {
 
 Checkpoints FileInput::snapshot() {
   const int64_t now = unix_ms_now();
-  const int64_t forget_before =
-      now -
-      std::chrono::duration_cast<std::chrono::milliseconds>(config_.checkpoint_retention).count();
-  std::erase_if(known_,
-                [&](const auto& entry) { return entry.second.seen_unix_ms < forget_before; });
   Checkpoints checkpoints = known_;
   for (const auto& [key, tailer] : tailers_) checkpoints[key] = tailer->checkpoint(now);
   for (const auto& tailer : closing_) {
@@ -558,7 +558,18 @@ Checkpoints FileInput::snapshot() {
   return checkpoints;
 }
 
-void FileInput::save_if_changed() {
+void FileInput::save_if_changed(bool force) {
+  const int64_t forget_before =
+      unix_ms_now() -
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.checkpoint_retention).count();
+  std::erase_if(known_,
+                [&](const auto& entry) { return entry.second.seen_unix_ms < forget_before; });
+  // Building the table costs a walk over every followed file: skip it when no position moved
+  // and no file came or went (thousands of idle files).
+  const std::array<uint64_t, 4> signature{tailers_.size(), known_.size(), closing_.size(),
+                                          commits_->load(std::memory_order_relaxed)};
+  if (!force && signature == last_signature_) return;
+  last_signature_ = signature;
   Checkpoints current = snapshot();
   // `seen` alone moving is not worth a write; it is saved with the next real change.
   const bool same = current.size() == last_saved_.size() &&
@@ -610,9 +621,7 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
       next_scan = now + config_.rescan_interval;
     }
     // Rotated files are polled until they retire: events name them by paths we may not know.
-    bool any_orphaned = false;
-    for (const auto& [key, tailer] : tailers_) any_orphaned = any_orphaned || tailer->orphaned;
-    const bool polling = watcher_.polling() || any_orphaned;
+    const bool polling = watcher_.polling() || rotated_files_gauge_->value() != 0 || scan_soon_;
     if (polling && now >= next_poll) {
       for (const auto& [key, tailer] : tailers_) {
         if (tailer->orphaned || (watcher_.polling() && tailer->is_open())) mark_ready(key);
@@ -633,9 +642,7 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
       close_idle_files(now);
       settle_retired_files();
       open_files_gauge_->set(open_files_);
-      size_t rotated = waiting_copies_.size();
-      for (const auto& [key, tailer] : tailers_) rotated += tailer->orphaned ? 1U : 0U;
-      rotated_files_gauge_->set(rotated);
+      count_rotated_files();
       save_if_changed();
       next_housekeeping = now + config_.checkpoint_interval;
     }
@@ -654,7 +661,7 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
 }
 
 Status FileInput::save_positions() {
-  save_if_changed();
+  save_if_changed(/*force=*/true);
   return Status::ok();
 }
 

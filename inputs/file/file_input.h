@@ -13,6 +13,8 @@
 #include "inputs/file/file_input_config.h"
 #include "inputs/file/tailer.h"
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -67,8 +69,10 @@ class FileInput final : public Input {
   /// Retires a rotated or deleted file read to its end: it leaves once its acks are in.
   void retire(std::map<std::string, std::unique_ptr<Tailer>>::iterator it);
   void settle_retired_files();
+  /// Sets the rotated-files gauge, which also tells the loop whether to poll rotated files.
+  void count_rotated_files();
   Checkpoints snapshot();
-  void save_if_changed();
+  void save_if_changed(bool force = false);
 
   FileInputConfig config_;
   ComponentContext context_;
@@ -97,7 +101,10 @@ class FileInput final : public Input {
   std::vector<std::unique_ptr<Tailer>> closing_;       // read to the end, batches still in flight
   std::vector<char> read_buffer_;
   std::shared_ptr<const RE2> multiline_pattern_;  // compiled once, shared by every file
-  std::set<std::string> unopenable_;              // paths whose open failed, so it is logged once
+  // Advances of any file's committed position (from output threads): whether to save.
+  std::shared_ptr<std::atomic<uint64_t>> commits_ = std::make_shared<std::atomic<uint64_t>>(0);
+  std::array<uint64_t, 4> last_signature_{};
+  std::set<std::string> unopenable_;  // paths whose open failed, so it is logged once
   size_t open_files_ = 0;
   bool told_polling_ = false;
   bool scan_soon_ = false;  // directory entries changed: scan once the burst is over

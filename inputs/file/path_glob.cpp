@@ -32,9 +32,15 @@ std::string join(const std::string& directory, std::string_view name) {
   return path;
 }
 
-bool is_regular_file(const std::string& path) {
+/// Adds `path` when it is a regular file or a link to one.
+void add_if_regular_file(const std::string& path, GlobMatches& out) {
   struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  if (::lstat(path.c_str(), &st) != 0) return;
+  const bool link = S_ISLNK(st.st_mode);
+  if (link && ::stat(path.c_str(), &st) != 0) return;
+  if (!S_ISREG(st.st_mode)) return;
+  out.files[path] = st;
+  if (link) out.links.insert(path);
 }
 
 bool is_directory(const std::string& path) {
@@ -87,7 +93,7 @@ class Walker {
       const std::string path = join(directory, component);
       if (last) {
         out_.directories.insert(directory);  // a rotation re-creates the file here
-        if (is_regular_file(path)) out_.files.insert(path);
+        add_if_regular_file(path, out_);
       } else if (is_directory(path)) {
         walk(path, index + 1);
       }
@@ -98,7 +104,7 @@ class Walker {
       if (::fnmatch(component.c_str(), entry.name.c_str(), FNM_PERIOD) != 0) continue;
       const std::string path = join(directory, entry.name);
       if (last) {
-        if (is_regular_file(path)) out_.files.insert(path);
+        add_if_regular_file(path, out_);
       } else if (is_directory(path)) {
         walk(path, index + 1);
       }

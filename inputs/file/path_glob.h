@@ -3,14 +3,19 @@
 // reports every directory whose entries decide the result, so they can be watched.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
 
 namespace drover::inputs {
 
 struct GlobMatches {
-  std::set<std::string> files;        // regular files, or symbolic links to them
+  // Regular files, or symbolic links to them, with what stat(2) says of the file (the one
+  // system call a scan makes per file).
+  std::map<std::string, struct stat> files;
+  std::set<std::string> links;        // those of `files` that are symbolic links
   std::set<std::string> directories;  // where a new match could appear
 };
 

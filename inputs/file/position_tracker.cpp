@@ -12,11 +12,14 @@ void PositionTracker::on_batch_safe(uint64_t ticket) {
   std::lock_guard lock(mutex_);
   if (ticket < first_ticket_ || ticket - first_ticket_ >= pending_.size()) return;
   pending_[ticket - first_ticket_].safe = true;
+  bool advanced = false;
   while (!pending_.empty() && pending_.front().safe) {
     committed_ = pending_.front().end;
     pending_.pop_front();
     ++first_ticket_;
+    advanced = true;
   }
+  if (advanced && commits_) commits_->fetch_add(1, std::memory_order_relaxed);
 }
 
 uint64_t PositionTracker::committed() const {

@@ -5,8 +5,10 @@
 
 #include "agent/ack.h"
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 
 namespace drover::inputs {
@@ -18,8 +20,10 @@ class PositionTracker final : public AckReceiver {
     uint64_t tail_hash = 0;  // of the bytes just before `offset` (see fingerprint.h)
   };
 
-  explicit PositionTracker(uint64_t committed, uint64_t tail_hash = 0)
-      : committed_{committed, tail_hash} {}
+  /// `commits`, when given, counts every advance: what tells the input its checkpoints changed.
+  explicit PositionTracker(uint64_t committed, uint64_t tail_hash = 0,
+                           std::shared_ptr<std::atomic<uint64_t>> commits = nullptr)
+      : committed_{committed, tail_hash}, commits_(std::move(commits)) {}
 
   /// Registers the next batch, which ends at `end_offset`; returns its ticket.
   uint64_t add(uint64_t end_offset, uint64_t tail_hash = 0);
@@ -40,6 +44,7 @@ class PositionTracker final : public AckReceiver {
   std::deque<Pending> pending_;
   uint64_t first_ticket_ = 0;  // ticket of pending_.front()
   Position committed_;
+  std::shared_ptr<std::atomic<uint64_t>> commits_;
 };
 
 }  // namespace drover::inputs

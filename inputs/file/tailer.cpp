@@ -20,7 +20,8 @@ int64_t unix_ms_now() {
 
 Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, UniqueFd fd,
                uint64_t offset, const FileInputConfig& config,
-               std::shared_ptr<const RE2> multiline_pattern)
+               std::shared_ptr<const RE2> multiline_pattern,
+               std::shared_ptr<std::atomic<uint64_t>> commits)
     : key_(std::move(key)),
       source_(std::move(source)),
       fd_(std::move(fd)),
@@ -39,7 +40,7 @@ Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, Unique
       tail_hash = fnv1a64(tail_);
     }
   }
-  positions_ = std::make_shared<PositionTracker>(offset, tail_hash);
+  positions_ = std::make_shared<PositionTracker>(offset, tail_hash, std::move(commits));
 }
 
 bool Tailer::reopen(UniqueFd fd) {
@@ -143,6 +144,8 @@ Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_
     if (n == 0) break;
     const std::string_view chunk(buffer.data(), static_cast<size_t>(n));
     const uint64_t chunk_start = read_offset_;
+    // The JSON envelope roughly doubles short lines.
+    reserve_hint_ = chunk.size() * (context.config.codec == Codec::kJson ? 2 : 1) + 512;
     splitter_.feed(chunk, on_line);
     read_offset_ += chunk.size();
     read_this_turn += chunk.size();
@@ -165,8 +168,11 @@ void Tailer::add_record(const TailContext& context, const Line& record, std::str
   if (timestamp.empty()) timestamp = format_timestamp(now_ms);
   if (!batch_) {
     batch_ = std::make_shared<Batch>(source_, now_ms);
-    // Modest: a batch grows with what is read, and the queue counts its capacity (I4).
-    batch_->reserve(std::min<uint64_t>(context.config.batch_bytes, 64 << 10), 256);
+    // Sized to what this read brought (a one-line file gets a small batch): the queue counts a
+    // batch's capacity against its memory budget (I4).
+    batch_->reserve(
+        static_cast<size_t>(std::min<uint64_t>(context.config.batch_bytes, reserve_hint_)),
+        static_cast<size_t>(reserve_hint_ / 128 + 16));
   }
   const size_t replaced = encoder_.encode(*batch_, record, timestamp);
   if (replaced != 0) context.counters.invalid_utf8_bytes->add(replaced);

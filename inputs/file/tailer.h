@@ -53,7 +53,8 @@ class Tailer {
   /// `fd` may be empty: the file is followed but waits for a descriptor. `multiline_pattern`
   /// is set when the input joins multiline records.
   Tailer(std::string key, std::shared_ptr<const SourceInfo> source, UniqueFd fd, uint64_t offset,
-         const FileInputConfig& config, std::shared_ptr<const RE2> multiline_pattern = nullptr);
+         const FileInputConfig& config, std::shared_ptr<const RE2> multiline_pattern = nullptr,
+         std::shared_ptr<std::atomic<uint64_t>> commits = nullptr);
 
   enum class Turn {
     kCaughtUp,  // read all there was
@@ -130,6 +131,7 @@ class Tailer {
   std::shared_ptr<Batch> batch_;  // being filled
   uint64_t batch_end_offset_ = 0;
   uint64_t batch_tail_hash_ = 0;
+  uint64_t reserve_hint_ = 4096;  // bytes a new batch reserves: what the last read brought
   Clock::time_point last_growth_ = Clock::now();
   std::optional<Rewrite> rewrite_;
 };
