@@ -23,12 +23,6 @@ constexpr size_t kReadChunk = 256 << 10;
 // Directory events come in bursts (a rotation is a rename and a create): one scan per burst.
 constexpr auto kEventScanGap = std::chrono::milliseconds(100);
 
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string key_of(const struct stat& st) { return fmt::format("{}:{}", st.st_dev, st.st_ino); }
 
 std::string directory_of(const std::string& path) {
@@ -70,22 +64,30 @@ bool same_start(int fd, uint64_t size, int other) {
          ::pread(other, theirs.data(), length, 0) == static_cast<ssize_t>(length) && mine == theirs;
 }
 
-/// The verdict on a checkpoint for the file open as `fd`: the offset to resume from, and why.
-std::pair<uint64_t, std::string> resume_offset(int fd, uint64_t size,
-                                               const Checkpoint& checkpoint) {
+/// The verdict on a checkpoint for the file open as `fd`.
+struct Resume {
+  uint64_t offset;
+  std::string why;
+  bool from_checkpoint;  // false: the file is not the one the checkpoint describes
+};
+Resume resume_offset(int fd, uint64_t size, const Checkpoint& checkpoint) {
   if (checkpoint.offset > size) {
-    return {0, fmt::format("checkpoint {} is beyond its end ({}): it was truncated",
-                           checkpoint.offset, size)};
+    return {0,
+            fmt::format("checkpoint {} is beyond its end ({}): it was truncated", checkpoint.offset,
+                        size),
+            false};
   }
   if (checkpoint.head_bytes != 0 &&
       !head_matches(fd, HeadFingerprint{checkpoint.head_bytes, checkpoint.head_hash})) {
-    return {0, "same inode, different first bytes: a new file (inode reused or rewritten)"};
+    return {0, "same inode, different first bytes: a new file (inode reused or rewritten)", false};
   }
   if (checkpoint.tail_hash != 0 && hash_before(fd, checkpoint.offset) != checkpoint.tail_hash) {
-    return {0, fmt::format("the bytes before checkpoint {} changed: it was rewritten in place",
-                           checkpoint.offset)};
+    return {0,
+            fmt::format("the bytes before checkpoint {} changed: it was rewritten in place",
+                        checkpoint.offset),
+            false};
   }
-  return {checkpoint.offset, "checkpoint"};
+  return {checkpoint.offset, "checkpoint", true};
 }
 
 }  // namespace
@@ -257,44 +259,39 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
   const auto checkpoint = known_.find(key);
   const bool has_checkpoint = checkpoint != known_.end();
 
-  if (!has_checkpoint && config_.ignore_older.count() > 0) {
-    const auto modified = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
-    if (std::chrono::system_clock::now() - modified > config_.ignore_older) {
-      // Followed from its end without a descriptor: what is appended later is read.
-      tailers_[key] = std::make_unique<Tailer>(key, std::move(source), UniqueFd(), size, config_,
-                                               multiline_pattern_, commits_);
-      key_by_path_[path] = key;
-      return;
+  const bool too_old =
+      !has_checkpoint && config_.ignore_older.count() > 0 &&
+      std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec) >
+          config_.ignore_older;
+  // Opened even past max_open_files: the checkpoint and the copy checks need the content, and
+  // the tailer takes the head it is recognised by later. The cap applies just below.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    counters_.read_errors->add();
+    // Every scan tries again; say so once per file, not every few seconds.
+    if (unopenable_.insert(path).second) {
+      spdlog::warn("input {}: cannot open {}: {} (will keep trying; logged once)", context_.name,
+                   path, std::strerror(errno));
     }
+    return;
   }
-  UniqueFd fd;
-  if (open_files_ < config_.max_open_files) {
-    fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      counters_.read_errors->add();
-      // Every scan tries again; say so once per file, not every few seconds.
-      if (unopenable_.insert(path).second) {
-        spdlog::warn("input {}: cannot open {}: {} (will keep trying; logged once)", context_.name,
-                     path, std::strerror(errno));
-      }
-      return;
-    }
-    struct stat opened {};
-    if (::fstat(fd.get(), &opened) != 0 || key_of(opened) != key) return;  // replaced meanwhile
-    unopenable_.erase(path);
-  }
+  struct stat opened {};
+  if (::fstat(fd.get(), &opened) != 0 || key_of(opened) != key) return;  // replaced meanwhile
+  unopenable_.erase(path);
 
   uint64_t offset = 0;
   std::string reason = "new file";
-  if (has_checkpoint && fd.get() >= 0) {
-    std::tie(offset, reason) = resume_offset(fd.get(), size, checkpoint->second);
-  } else if (has_checkpoint) {
-    offset = std::min(checkpoint->second.offset, size);  // verified when a descriptor frees up
-    reason = "checkpoint, to verify once opened";
+  if (has_checkpoint) {
+    Resume resume = resume_offset(fd.get(), size, checkpoint->second);
+    offset = resume.offset;
+    reason = std::move(resume.why);
+  } else if (too_old) {
+    offset = size;  // what is appended later is read
+    reason = "ignore_older: not modified for longer";
   } else if (at_startup && config_.start_at == StartAt::kEnd) {
     offset = size;
     reason = "start_at = end";
-  } else if (fd.get() >= 0) {
+  } else {
     switch (judge_copy(path, fd.get(), size, offset)) {
       case CopyVerdict::kNotACopy:
         break;
@@ -309,15 +306,25 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
     waiting_copies_.erase(path);
   }
   if (has_checkpoint) known_.erase(checkpoint);
-  const bool open = fd.get() >= 0;
-  tailers_[key] = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_,
-                                           multiline_pattern_, commits_);
-  key_by_path_[path] = key;
-  if (open) {
+  auto tailer = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_,
+                                         multiline_pattern_, commits_);
+  if (too_old) {
+    tailer->close();  // idle: it gets a descriptor when it grows
+  } else if (open_files_ < config_.max_open_files) {
     ++open_files_;
     counters_.files_opened->add();
+  } else {
+    tailer->close();  // read once a descriptor frees up
+    tailer->waited_for_descriptor = true;
   }
-  mark_ready(key);
+  tailers_[key] = std::move(tailer);
+  key_by_path_[path] = key;
+  if (!too_old) mark_ready(key);
+  if (at_startup && (reason == "new file" || reason == "checkpoint")) {
+    // Thousands of files at start-up: one summary line (run()), not one line each.
+    ++(reason == "checkpoint" ? startup_resumed_ : startup_new_);
+    return;
+  }
   spdlog::info("input {}: following {} from offset {} ({})", context_.name, path, offset, reason);
 }
 
@@ -393,8 +400,9 @@ void FileInput::finish_rotated_while_stopped() {
       continue;
     }
     const auto size = static_cast<uint64_t>(st.st_size);
-    auto [offset, reason] = resume_offset(fd.get(), size, checkpoint);
-    if (reason != "checkpoint" || offset == size) {
+    const Resume resume = resume_offset(fd.get(), size, checkpoint);
+    const uint64_t offset = resume.offset;
+    if (!resume.from_checkpoint || offset == size) {
       ++it;  // not the file we knew, or nothing left to read: keep it to tell it apart
       continue;
     }
@@ -601,6 +609,11 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
   load_checkpoints();
   scan(/*at_startup=*/true);
   finish_rotated_while_stopped();
+  if (startup_resumed_ + startup_new_ != 0) {
+    const size_t files = startup_resumed_ + startup_new_;
+    spdlog::info("input {}: following {} file{}: {} from their checkpoints, {} from offset 0",
+                 context_.name, files, files == 1 ? "" : "s", startup_resumed_, startup_new_);
+  }
   if (tailers_.empty()) {
     spdlog::warn("input {}: no file matches {} yet; watching for one", context_.name,
                  fmt::join(config_.include, ", "));
@@ -621,7 +634,7 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
       next_scan = now + config_.rescan_interval;
     }
     // Rotated files are polled until they retire: events name them by paths we may not know.
-    const bool polling = watcher_.polling() || rotated_files_gauge_->value() != 0 || scan_soon_;
+    const bool polling = watcher_.polling() || rotated_files_gauge_->value() != 0;
     if (polling && now >= next_poll) {
       for (const auto& [key, tailer] : tailers_) {
         if (tailer->orphaned || (watcher_.polling() && tailer->is_open())) mark_ready(key);

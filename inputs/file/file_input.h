@@ -107,7 +107,9 @@ class FileInput final : public Input {
   std::set<std::string> unopenable_;  // paths whose open failed, so it is logged once
   size_t open_files_ = 0;
   bool told_polling_ = false;
-  bool scan_soon_ = false;  // directory entries changed: scan once the burst is over
+  bool scan_soon_ = false;
+  size_t startup_resumed_ = 0;  // files the start-up scan found, for its summary line
+  size_t startup_new_ = 0;      // directory entries changed: scan once the burst is over
 
   FileInputCounters counters_;
   Counter* checkpoint_errors_;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
 #include <ctime>
 
 namespace drover::inputs {
@@ -44,6 +45,12 @@ size_t RecordEncoder::encode(Batch& batch, const Line& line, std::string_view ti
   out += line.truncated ? "\",\"truncated\":true}" : "\"}";
   batch.seal_record(line.offset);
   return replaced;
+}
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string format_timestamp(int64_t unix_ms) {

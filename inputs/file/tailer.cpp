@@ -8,15 +8,6 @@
 #include <unistd.h>
 
 namespace drover::inputs {
-namespace {
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, UniqueFd fd,
                uint64_t offset, const FileInputConfig& config,
@@ -79,10 +70,13 @@ uint64_t Tailer::tail_hash_at(uint64_t end_offset, std::string_view chunk,
   const uint64_t known_from = chunk_start - std::min<uint64_t>(chunk_start, tail_.size());
   if (tail_known_ && begin >= known_from && end_offset <= chunk_start + chunk.size()) {
     std::string bytes;
-    bytes.reserve(length);
-    for (uint64_t at = begin; at < end_offset; ++at) {
-      bytes +=
-          at < chunk_start ? tail_[tail_.size() - (chunk_start - at)] : chunk[at - chunk_start];
+    if (begin < chunk_start) {
+      const auto from_tail = static_cast<size_t>(std::min(chunk_start, end_offset) - begin);
+      bytes.append(tail_, tail_.size() - static_cast<size_t>(chunk_start - begin), from_tail);
+    }
+    if (end_offset > chunk_start) {
+      const auto from = static_cast<size_t>(std::max(begin, chunk_start) - chunk_start);
+      bytes.append(chunk.substr(from, static_cast<size_t>(end_offset - chunk_start) - from));
     }
     return fnv1a64(bytes);
   }
@@ -164,10 +158,10 @@ Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_
 }
 
 void Tailer::add_record(const TailContext& context, const Line& record, std::string& timestamp) {
-  const int64_t now_ms = unix_ms_now();
-  if (timestamp.empty()) timestamp = format_timestamp(now_ms);
+  // The clock is read once per read (the records of one read share a timestamp), not per record.
+  if (timestamp.empty()) timestamp = format_timestamp(unix_ms_now());
   if (!batch_) {
-    batch_ = std::make_shared<Batch>(source_, now_ms);
+    batch_ = std::make_shared<Batch>(source_, unix_ms_now());
     // Sized to what this read brought (a one-line file gets a small batch): the queue counts a
     // batch's capacity against its memory budget (I4).
     batch_->reserve(

@@ -81,14 +81,20 @@ TEST_F(MultilineJoinerTest, BytesBeyondMaxBytesAreDroppedAndTheRecordFlagged) {
   EXPECT_TRUE(records[0].truncated);
 }
 
-class MultilineInputTest : public FileInputTest {};
+class MultilineInputTest : public FileInputTest {
+ protected:
+  FileInputConfig joining(std::chrono::milliseconds flush_timeout) const {
+    FileInputConfig c = config();
+    MultilineConfig multiline;
+    multiline.start_pattern = R"(^\[)";
+    multiline.flush_timeout = flush_timeout;
+    c.multiline = multiline;
+    return c;
+  }
+};
 
 TEST_F(MultilineInputTest, StackTracesArriveAsOneRecordAndTheLastIsFlushedAfterTheTimeout) {
-  auto c = config();
-  MultilineConfig multiline;
-  multiline.start_pattern = R"(^\[)";
-  multiline.flush_timeout = std::chrono::milliseconds(100);
-  c.multiline = multiline;
+  const auto c = joining(std::chrono::milliseconds(100));
   testing::append_file(dir / "logs" / "a.log",
                        "[1] ok\n[2] failed\nTraceback:\n  File x\n[3] last\n  detail\n");
   Running running(c, context());
@@ -103,11 +109,7 @@ TEST_F(MultilineInputTest, StackTracesArriveAsOneRecordAndTheLastIsFlushedAfterT
 }
 
 TEST_F(MultilineInputTest, ARestartBeforeARecordIsShippedReadsItWholeAgain) {
-  auto c = config();
-  MultilineConfig multiline;
-  multiline.start_pattern = R"(^\[)";
-  multiline.flush_timeout = std::chrono::hours(1);
-  c.multiline = multiline;
+  const auto c = joining(std::chrono::hours(1));
   testing::append_file(dir / "logs" / "a.log", "[1] one\n[2] two\n  more\n");
   {
     Running running(c, context());

@@ -103,6 +103,32 @@ TEST_P(RotationTest, AFileReusingTheInodeOfACheckpointedFileIsReadWholeAfterARes
   running.stop();
 }
 
+// Past max_open_files a file waits for a descriptor; its checkpoint is still verified first.
+TEST_P(RotationTest, AReusedInodeIsToldApartEvenPastTheOpenFileCap) {
+  auto c = config();
+  c.max_open_files = 1;
+  testing::append_file(log("0-first.log"), "busy\n");  // takes the only descriptor at start
+  std::vector<std::string> expected{"busy"};
+  uint64_t old_inode = 0;
+  {
+    Running running(c, context());
+    LineWriter writer(log("a.log"), "old");
+    append_to(expected, writer.write(100));
+    expect_exactly(running, expected);
+    running.sink.ack_all();
+    ASSERT_TRUE(wait_until([&] { return committed_offset("a.log") > 0; }));
+    running.stop();
+    old_inode = inode_of(log("a.log"));
+  }
+  std::filesystem::remove(log("a.log"));
+  if (!create_reusing_inode(log("a.log"), old_inode)) GTEST_SKIP() << "no inode reuse here";
+  LineWriter writer(log("a.log"), "new-content");
+  const auto fresh = writer.write(100);
+  Running running(c, context());
+  expect_exactly(running, fresh);
+  running.stop();
+}
+
 TEST_P(RotationTest, FilesWithIdentical4KiBHeadersAreEachReadWhole) {
   const std::string header = [] {
     std::string text;
