@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,24 @@ class Batch {
   void add_span(uint32_t offset, uint32_t size, uint64_t position) {
     records_.push_back({offset, size, position});
   }
+  /// Gives the record sealed last its own Kafka timestamp (lifted from the record itself);
+  /// records without one carry the batch's.
+  void set_record_timestamp(int64_t unix_ms) {
+    if (timestamps_.size() < records_.size()) timestamps_.resize(records_.size(), timestamp_ms_);
+    timestamps_.back() = unix_ms;
+  }
+  /// Gives the record sealed last a key (lifted from the record itself).
+  void set_record_key(std::string_view key) {
+    if (keys_.size() < records_.size()) keys_.resize(records_.size(), KeySpan{});
+    keys_.back() = {static_cast<uint32_t>(key_bytes_.size()), static_cast<int32_t>(key.size())};
+    key_bytes_.append(key);
+  }
+  /// A record of `other`, with its position, key and timestamp.
+  void add_record_from(const Batch& other, size_t i) {
+    add_record(other.record(i), other.position(i));
+    if (other.has_record_timestamps()) set_record_timestamp(other.timestamp_ms(i));
+    if (auto key = other.key(i)) set_record_key(*key);
+  }
   void reserve(size_t bytes, size_t records) {
     bytes_.reserve(bytes);
     records_.reserve(records);
@@ -54,7 +73,9 @@ class Batch {
   size_t byte_size() const { return bytes_.size(); }
   /// What the batch holds in memory (capacity, not size): what memory budgets count (I4).
   size_t memory_bytes() const {
-    return sizeof(Batch) + bytes_.capacity() + records_.capacity() * sizeof(Span);
+    return sizeof(Batch) + bytes_.capacity() + records_.capacity() * sizeof(Span) +
+           timestamps_.capacity() * sizeof(int64_t) + keys_.capacity() * sizeof(KeySpan) +
+           key_bytes_.capacity();
   }
   bool empty() const { return records_.empty(); }
   std::string_view record(size_t i) const {
@@ -78,6 +99,18 @@ class Batch {
   const SourceInfo& source() const { return *source_; }
   const std::shared_ptr<const SourceInfo>& source_ptr() const { return source_; }
   int64_t timestamp_ms() const { return timestamp_ms_; }
+  /// The record's own timestamp if it has one, else the batch's.
+  int64_t timestamp_ms(size_t i) const {
+    return i < timestamps_.size() ? timestamps_[i] : timestamp_ms_;
+  }
+  bool has_record_timestamps() const { return !timestamps_.empty(); }
+  /// The key lifted from the record, if it has one.
+  std::optional<std::string_view> key(size_t i) const {
+    if (i >= keys_.size() || keys_[i].size < 0) return std::nullopt;
+    return std::string_view(key_bytes_.data() + keys_[i].offset,
+                            static_cast<size_t>(keys_[i].size));
+  }
+  bool has_keys() const { return !keys_.empty(); }
 
   void set_ack(std::shared_ptr<AckGroup> ack) { ack_ = std::move(ack); }
   /// Called by an output once every record of the batch is safe.
@@ -94,8 +127,16 @@ class Batch {
     uint32_t size;
     uint64_t position;  // in the source
   };
+  struct KeySpan {
+    uint32_t offset = 0;  // in key_bytes_
+    int32_t size = -1;    // -1: no key
+  };
   std::shared_ptr<const SourceInfo> source_;
   int64_t timestamp_ms_;
+  // Empty unless some record has its own; then one entry per record up to the last that has.
+  std::vector<int64_t> timestamps_;
+  std::vector<KeySpan> keys_;
+  std::string key_bytes_;
   std::string bytes_;
   std::vector<Span> records_;
   uint32_t record_start_ = 0;

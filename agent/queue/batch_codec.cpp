@@ -7,7 +7,12 @@
 namespace drover {
 namespace {
 
-constexpr uint8_t kVersion = 1;
+// Version 2 adds per-record timestamps and keys; batches without them are still written as
+// version 1, which an older drover reads after a downgrade.
+constexpr uint8_t kVersionPlain = 1;
+constexpr uint8_t kVersionWithRecordFields = 2;
+constexpr uint8_t kHasTimestamps = 1;
+constexpr uint8_t kHasKeys = 2;
 
 template <typename T>
 void put(std::string& out, T value) {
@@ -34,9 +39,11 @@ class Reader {
   }
   bool get_text(std::string& text) {
     uint32_t size = 0;
-    if (!get(size)) return false;
+    return get(size) && get_bytes(text, size);
+  }
+  bool get_bytes(std::string& bytes, uint64_t size) {
     if (data_.size() - offset_ < size) return fail(size);
-    text.assign(data_.data() + offset_, size);
+    bytes.assign(data_.data() + offset_, size);
     offset_ += size;
     return true;
   }
@@ -60,7 +67,8 @@ void encode_batch(const Batch& batch, std::string& out) {
   const SourceInfo& source = batch.source();
   out.reserve(out.size() + 1 + 8 + 3 * 4 + source.input.size() + source.host.size() +
               source.path.size() + 4 + batch.record_count() * 12 + batch.byte_size());
-  put<uint8_t>(out, kVersion);
+  const bool extras = batch.has_record_timestamps() || batch.has_keys();
+  put<uint8_t>(out, extras ? kVersionWithRecordFields : kVersionPlain);
   put<int64_t>(out, batch.timestamp_ms());
   put_text(out, batch.source().input);
   put_text(out, batch.source().host);
@@ -69,6 +77,23 @@ void encode_batch(const Batch& batch, std::string& out) {
   for (size_t i = 0; i < batch.record_count(); ++i) {
     put<uint32_t>(out, static_cast<uint32_t>(batch.record(i).size()));
     put<uint64_t>(out, batch.position(i));
+  }
+  if (extras) {
+    const uint8_t flags =
+        (batch.has_record_timestamps() ? kHasTimestamps : 0) | (batch.has_keys() ? kHasKeys : 0);
+    put<uint8_t>(out, flags);
+    if (batch.has_record_timestamps()) {
+      for (size_t i = 0; i < batch.record_count(); ++i) put<int64_t>(out, batch.timestamp_ms(i));
+    }
+    if (batch.has_keys()) {
+      for (size_t i = 0; i < batch.record_count(); ++i) {
+        const auto key = batch.key(i);
+        put<int32_t>(out, key ? static_cast<int32_t>(key->size()) : -1);
+      }
+      for (size_t i = 0; i < batch.record_count(); ++i) {
+        if (const auto key = batch.key(i)) out.append(*key);
+      }
+    }
   }
   // Records usually lie back to back in the batch's buffer: then one copy for all of them.
   bool contiguous = true;
@@ -92,7 +117,9 @@ Result<std::shared_ptr<Batch>> decode_batch(std::string_view payload) {
   auto source = std::make_shared<SourceInfo>();
   uint32_t count = 0;
   if (!in.get(version)) return Error{in.error()};
-  if (version != kVersion) return Error{fmt::format("unknown batch encoding version {}", version)};
+  if (version != kVersionPlain && version != kVersionWithRecordFields) {
+    return Error{fmt::format("unknown batch encoding version {}", version)};
+  }
   if (!in.get(timestamp_ms) || !in.get_text(source->input) || !in.get_text(source->host) ||
       !in.get_text(source->path) || !in.get(count)) {
     return Error{in.error()};
@@ -108,6 +135,28 @@ Result<std::shared_ptr<Batch>> decode_batch(std::string_view payload) {
     if (!in.get(size) || !in.get(position)) return Error{in.error()};
     total += size;
   }
+  uint8_t flags = 0;
+  std::vector<int64_t> timestamps;
+  std::vector<int32_t> key_sizes;
+  std::string key_bytes;
+  if (version == kVersionWithRecordFields) {
+    if (!in.get(flags)) return Error{in.error()};
+    if ((flags & kHasTimestamps) != 0) {
+      if (count > in.rest().size() / sizeof(int64_t)) return Error{"timestamps cut short"};
+      timestamps.resize(count);
+      for (auto& timestamp : timestamps) in.get(timestamp);
+    }
+    if ((flags & kHasKeys) != 0) {
+      if (count > in.rest().size() / sizeof(int32_t)) return Error{"key sizes cut short"};
+      key_sizes.resize(count);
+      uint64_t key_total = 0;
+      for (auto& size : key_sizes) {
+        in.get(size);
+        if (size > 0) key_total += static_cast<uint64_t>(size);
+      }
+      if (!in.get_bytes(key_bytes, key_total)) return Error{in.error()};
+    }
+  }
   const std::string_view bytes = in.rest();
   if (total != bytes.size()) {
     return Error{
@@ -117,9 +166,17 @@ Result<std::shared_ptr<Batch>> decode_batch(std::string_view payload) {
   batch->reserve(bytes.size(), count);
   batch->buffer().append(bytes);
   uint32_t offset = 0;
-  for (const auto& [size, position] : entries) {
+  size_t key_offset = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& [size, position] = entries[i];
     batch->add_span(offset, size, position);
     offset += size;
+    if (!timestamps.empty()) batch->set_record_timestamp(timestamps[i]);
+    if (!key_sizes.empty() && key_sizes[i] >= 0) {
+      const auto key_size = static_cast<size_t>(key_sizes[i]);
+      batch->set_record_key(std::string_view(key_bytes).substr(key_offset, key_size));
+      key_offset += key_size;
+    }
   }
   return batch;
 }

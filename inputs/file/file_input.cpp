@@ -116,7 +116,12 @@ FileInput::FileInput(FileInputConfig config, const ComponentContext& context)
       &m.counter("drover_input_files_rewritten_total", labels),
       &m.counter("drover_input_read_errors_total", labels),
       &m.counter("drover_input_multiline_dropped_lines_total", labels),
+      &m.counter("drover_input_json_invalid_total", labels),
+      &m.counter("drover_input_json_timestamp_invalid_total", labels),
+      &m.counter("drover_input_json_key_missing_total", labels),
   };
+  if (config_.parser == Parser::kJson)
+    json_parser_ = std::make_unique<JsonLineParser>(config_.json);
   checkpoint_errors_ = &m.counter("drover_input_checkpoint_errors_total", labels);
   files_closed_idle_ = &m.counter("drover_input_files_closed_idle_total", labels);
   files_finished_ = &m.counter("drover_input_rotated_files_finished_total", labels);

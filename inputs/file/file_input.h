@@ -56,7 +56,10 @@ class FileInput final : public Input {
   enum class Opened { kYes, kNoDescriptorFree, kGone };
   /// Opens a waiting file's descriptor, closing an idle one if the cap is reached.
   Opened ensure_open(Tailer& tailer);
-  TailContext tail_context() { return {config_, context_.name, counters_, read_buffer_}; }
+  TailContext tail_context() {
+    return {config_,           context_.name,      counters_, read_buffer_, json_parser_.get(),
+            json_invalid_log_, json_timestamp_log_};
+  }
   void mark_ready(const std::string& key);
   void absorb(const DirectoryWatcher::Events& events);
   void forget_path(const Tailer& tailer);
@@ -100,6 +103,9 @@ class FileInput final : public Input {
   std::map<std::string, WaitingCopy> waiting_copies_;  // by path
   std::vector<std::unique_ptr<Tailer>> closing_;       // read to the end, batches still in flight
   std::vector<char> read_buffer_;
+  std::unique_ptr<JsonLineParser> json_parser_;  // parser = "json"
+  LogLimiter json_invalid_log_;
+  LogLimiter json_timestamp_log_;
   std::shared_ptr<const RE2> multiline_pattern_;  // compiled once, shared by every file
   // Advances of any file's committed position (from output threads): whether to save.
   std::shared_ptr<std::atomic<uint64_t>> commits_ = std::make_shared<std::atomic<uint64_t>>(0);

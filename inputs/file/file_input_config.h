@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config/toml_reader.h"
+#include "inputs/file/event_time.h"
 #include "inputs/file/multiline.h"
 
 #include <chrono>
@@ -15,12 +16,21 @@ namespace drover::inputs {
 enum class StartAt { kBeginning, kEnd };
 enum class Codec { kJson, kRaw };
 enum class InvalidUtf8 { kReplace, kKeep };  // keep: only with the raw codec
+enum class Parser { kRaw, kJson };           // how a line is read; the codec is how it is written
+
+struct JsonParserConfig {
+  std::string timestamp_field;  // "a.b" is the member b of the object a; empty: none
+  TimestampFormat timestamp_format = TimestampFormat::kAuto;
+  std::string key_field;  // its value (JSON text unless a string) becomes the Kafka key
+};
 
 struct FileInputConfig {
   std::vector<std::string> include;        // absolute glob patterns; `**` spans directories
   std::vector<std::string> exclude;        // against the full path, or the name if no '/'
   StartAt start_at = StartAt::kBeginning;  // for files without a checkpoint found at start-up
   Codec codec = Codec::kJson;
+  Parser parser = Parser::kRaw;
+  JsonParserConfig json;                             // parser = "json" only
   InvalidUtf8 invalid_utf8 = InvalidUtf8::kReplace;  // default: keep with the raw codec
   bool use_inotify = true;                       // false: find appends by polling every open file
   std::chrono::milliseconds poll_interval{250};  // polling only: how often open files are checked

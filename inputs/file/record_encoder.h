@@ -1,10 +1,13 @@
 // Encodes lines of one file into a batch, once: the JSON envelope (@timestamp, host, input,
 // path, offset, message) or the raw line. The per-file part of the envelope is escaped once
-// when the file is opened, so per line only the message is escaped.
+// when the file is opened, so per line only the message is escaped. With the JSON parser, a
+// line that is a JSON object keeps its members and gains the envelope's (those it does not
+// have already) instead of being escaped into "message"; its lifted time and key go with it.
 #pragma once
 
 #include "agent/batch.h"
 #include "inputs/file/file_input_config.h"
+#include "inputs/file/json_line.h"
 #include "inputs/file/line_splitter.h"
 
 #include <cstdint>
@@ -17,14 +20,25 @@ class RecordEncoder {
   RecordEncoder(Codec codec, const SourceInfo& source,
                 InvalidUtf8 invalid_utf8 = InvalidUtf8::kReplace);
 
+  struct Outcome {
+    size_t replaced_utf8_bytes = 0;        // invalid UTF-8 bytes replaced in the message
+    const ParsedJsonLine* json = nullptr;  // what the JSON parser found, when there is one
+  };
   /// Appends one record to `batch`; `timestamp` is the RFC 3339 read time shared by a read.
-  /// Returns the number of invalid UTF-8 bytes replaced in the message.
-  size_t encode(Batch& batch, const Line& line, std::string_view timestamp) const;
+  /// `json`: the input's parser, when lines are JSON.
+  Outcome encode(Batch& batch, const Line& line, std::string_view timestamp,
+                 JsonLineParser* json = nullptr) const;
 
  private:
+  size_t encode_text(Batch& batch, const Line& line, std::string_view timestamp,
+                     const ParsedJsonLine* failed_json) const;
+  void encode_object(Batch& batch, const Line& line, std::string_view timestamp,
+                     const ParsedJsonLine& json) const;
+
   Codec codec_;
   InvalidUtf8 invalid_utf8_;
-  std::string after_timestamp_;  // ","host":"…","input":"…","path":"…","offset":
+  std::string after_timestamp_;   // ","host":"…","input":"…","path":"…","offset":
+  std::string source_fields_[3];  // "host":"…", "input":"…", "path":"…"
 };
 
 /// "2026-11-23T09:56:56.123Z"

@@ -168,10 +168,39 @@ void Tailer::add_record(const TailContext& context, const Line& record, std::str
         static_cast<size_t>(std::min<uint64_t>(context.config.batch_bytes, reserve_hint_)),
         static_cast<size_t>(reserve_hint_ / 128 + 16));
   }
-  const size_t replaced = encoder_.encode(*batch_, record, timestamp);
-  if (replaced != 0) context.counters.invalid_utf8_bytes->add(replaced);
+  const auto outcome = encoder_.encode(*batch_, record, timestamp, context.json_parser);
+  if (outcome.replaced_utf8_bytes != 0) {
+    context.counters.invalid_utf8_bytes->add(outcome.replaced_utf8_bytes);
+  }
+  if (outcome.json != nullptr) count_json_outcome(context, record, *outcome.json);
   if (record.truncated) context.counters.truncated_lines->add();
   batch_end_offset_ = record.end_offset;
+}
+
+void Tailer::count_json_outcome(const TailContext& context, const Line& record,
+                                const ParsedJsonLine& json) {
+  const JsonParserConfig& config = context.config.json;
+  std::string_view problem;
+  LogLimiter* log = nullptr;
+  if (!json.is_object) {
+    context.counters.json_invalid->add();
+    problem = json.error;
+    log = &context.json_invalid_log;
+  } else {
+    if (!json.timestamp_error.empty()) {
+      context.counters.json_timestamp_invalid->add();
+      problem = json.timestamp_error;
+      log = &context.json_timestamp_log;
+    }
+    if (!config.key_field.empty() && !json.key) context.counters.json_key_missing->add();
+  }
+  if (log == nullptr) return;
+  if (auto suppressed = log->allow()) {
+    spdlog::warn("input {}: {} at offset {}: {}; shipped {}{}", context.input, path(),
+                 record.offset, problem,
+                 json.is_object ? "with the time it was read" : "as text, flagged with json_error",
+                 *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
+  }
 }
 
 void Tailer::add_line(const TailContext& context, const Line& line, std::string& timestamp) {

@@ -6,11 +6,13 @@
 
 #include "agent/batch.h"
 #include "agent/checkpoint_store.h"
+#include "agent/log_limiter.h"
 #include "agent/metrics.h"
 #include "agent/plugin.h"
 #include "agent/unique_fd.h"
 #include "inputs/file/file_input_config.h"
 #include "inputs/file/fingerprint.h"
+#include "inputs/file/json_line.h"
 #include "inputs/file/line_splitter.h"
 #include "inputs/file/multiline.h"
 #include "inputs/file/position_tracker.h"
@@ -36,6 +38,9 @@ struct FileInputCounters {
   Counter* rewrites;  // files cut short or rewritten under drover, read again from 0
   Counter* read_errors;
   Counter* multiline_dropped_lines;
+  Counter* json_invalid;            // lines that are not a JSON object, shipped as text
+  Counter* json_timestamp_invalid;  // the timestamp field missing or unreadable: read time used
+  Counter* json_key_missing;        // no key field: the output's key (if any) applies
 };
 
 /// What every tailer of one input shares: settings, counters and one read buffer.
@@ -44,6 +49,9 @@ struct TailContext {
   const std::string& input;
   FileInputCounters& counters;
   std::vector<char>& read_buffer;
+  JsonLineParser* json_parser;  // parser = "json"; else nullptr
+  LogLimiter& json_invalid_log;
+  LogLimiter& json_timestamp_log;
 };
 
 class Tailer {
@@ -110,6 +118,8 @@ class Tailer {
   /// A line goes to the joiner, or straight into the batch.
   void add_line(const TailContext& context, const Line& line, std::string& timestamp);
   void add_record(const TailContext& context, const Line& record, std::string& timestamp);
+  void count_json_outcome(const TailContext& context, const Line& record,
+                          const ParsedJsonLine& json);
   void flush_partial_line(const TailContext& context);
   void flush_joined_record(const TailContext& context);
   void start_over(const TailContext& context, std::string_view why);

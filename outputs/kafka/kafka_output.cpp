@@ -239,8 +239,17 @@ rd_kafka_headers_t* KafkaOutput::headers_for(const InFlight& f, size_t record, b
     fmt::format_to(std::back_inserter(record_id_), "{}", f.batch->position(record));
     add(config_.record_id_header, record_id_);
   }
-  if (broker_time) add(kOriginalTimestampHeader, std::to_string(f.batch->timestamp_ms()));
+  if (broker_time) add(kOriginalTimestampHeader, std::to_string(f.batch->timestamp_ms(record)));
   return headers;
+}
+
+std::string_view KafkaOutput::key_of(const InFlight& f, size_t record, std::string& scratch) const {
+  // A key the input lifted from the record is the most specific; the output's template is
+  // the fallback for records without one.
+  if (const auto lifted = f.batch->key(record)) return *lifted;
+  if (!key_per_record_) return f.key;
+  scratch = config_.key.render(f.batch->source(), f.batch->record(record));
+  return scratch;
 }
 
 bool KafkaOutput::produce(InFlight& f, size_t record, bool broker_time) {
@@ -255,11 +264,7 @@ bool KafkaOutput::produce(InFlight& f, size_t record, bool broker_time) {
     handle_failure(f, record, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, /*reported_by_broker=*/false);
     return true;
   }
-  std::string_view key = f.key;
-  if (key_per_record_) {
-    record_key_ = config_.key.render(f.batch->source(), value);
-    key = record_key_;
-  }
+  const std::string_view key = key_of(f, record, record_key_);
 // librdkafka's RD_KAFKA_V_* macros are C casts.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
@@ -268,7 +273,7 @@ bool KafkaOutput::produce(InFlight& f, size_t record, bool broker_time) {
   const void* key_data = key.empty() ? nullptr : key.data();
   const int32_t partition = config_.partition.value_or(RD_KAFKA_PARTITION_UA);
   rd_kafka_headers_t* headers = headers_for(f, record, broker_time);
-  const int64_t timestamp = broker_time ? 0 : f.batch->timestamp_ms();  // 0: librdkafka's "now"
+  const int64_t timestamp = broker_time ? 0 : f.batch->timestamp_ms(record);  // 0: "now"
   rd_kafka_resp_err_t error;
   if (headers == nullptr) {
     error = rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(route.handle),
@@ -458,9 +463,9 @@ void KafkaOutput::write_dead_letters() {
     const std::string_view record = f.batch->record(pending.record);
     // DeadLetter holds views: what is rendered here must outlive append().
     const std::string topic = config_.topic.render(f.batch->source(), record);
-    const std::string key = key_per_record_ ? config_.key.render(f.batch->source(), record) : f.key;
+    std::string key_scratch;
     letter.topic = topic;
-    letter.key = key;
+    letter.key = key_of(f, pending.record, key_scratch);
     if (f.headers != nullptr) {
       const char* name = nullptr;
       const void* value = nullptr;
@@ -607,7 +612,7 @@ std::vector<BatchPtr> KafkaOutput::take_unfinished() {
   for (InFlight& f : in_flight_) {  // in the order they were taken from the queue
     auto rest = std::make_shared<Batch>(f.batch->source_ptr(), f.batch->timestamp_ms());
     for (size_t i = 0; i < f.batch->record_count(); ++i) {
-      if (!f.settled[i]) rest->add_record(f.batch->record(i), f.batch->position(i));
+      if (!f.settled[i]) rest->add_record_from(*f.batch, i);
     }
     rest->set_ack(f.batch->ack_group());  // safe once saved: delivered records need no re-send
     unfinished.push_back(std::move(rest));

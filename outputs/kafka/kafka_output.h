@@ -60,6 +60,8 @@ class KafkaOutput final : public Output {
   /// With `broker_time`, the record is stamped "now" and keeps its own time in a header.
   bool produce(InFlight& batch, size_t record, bool broker_time = false);
   rd_kafka_headers_t* headers_for(const InFlight& batch, size_t record, bool broker_time);
+  /// The record's key: its own, else the output's template; `scratch` holds a rendered one.
+  std::string_view key_of(const InFlight& batch, size_t record, std::string& scratch) const;
   /// Re-sends what routes hold, in read order, once they may; false while the queue is full.
   bool release_held_records();
   /// The route no longer sends straight to librdkafka: serve it in release_held_records().

@@ -40,8 +40,10 @@ class FileToKafkaTest : public ::testing::Test {
     kafka.create_topic("itest", kPartitions);
   }
 
-  std::string config(bool with_stdout = false, const std::string& kafka_extra = "") const {
-    std::string text = fmt::format(R"([agent]
+  std::string config(bool with_stdout = false, const std::string& kafka_extra = "",
+                     const std::string& input_extra = "") const {
+    std::string text =
+        fmt::format(R"([agent]
 data_dir = "{0}/data"
 shutdown_timeout = "2s"
 admin_address = "127.0.0.1:0"
@@ -54,6 +56,7 @@ codec = "raw"
 poll_interval = "10ms"
 rescan_interval = "100ms"
 checkpoint_interval = "20ms"
+{3}
 
 [outputs.kafka]
 type = "kafka"
@@ -64,7 +67,7 @@ key = "{{path}}"
 linger = "5ms"
 {2}
 )",
-                                   dir.path().string(), kafka.bootstrap(), kafka_extra);
+                    dir.path().string(), kafka.bootstrap(), kafka_extra, input_extra);
     if (with_stdout) text += "\n[outputs.console]\ntype = \"stdout\"\ninputs = [\"app\"]\n";
     const auto path = dir / "drover.toml";
     testing::write_file(path, text);
@@ -72,9 +75,10 @@ linger = "5ms"
   }
 
   std::unique_ptr<DroverProcess> start_drover(bool with_stdout = false,
-                                              const std::string& kafka_extra = "") {
+                                              const std::string& kafka_extra = "",
+                                              const std::string& input_extra = "") {
     return std::make_unique<DroverProcess>(
-        std::vector<std::string>{"run", "--config", config(with_stdout, kafka_extra)},
+        std::vector<std::string>{"run", "--config", config(with_stdout, kafka_extra, input_extra)},
         dir / "stdout.txt", dir / fmt::format("drover-{}.log", runs_++));
   }
 
@@ -220,6 +224,73 @@ TEST_F(FileToKafkaTest, StopDuringAnOutageSavesTheRestToDiskAndTheNextStartSends
   const auto [code_after, report_after] =
       testing::run_drover({"queue", "verify", (dir / "data" / "queue" / "kafka").string()});
   EXPECT_NE(report_after.find("0 segment(s)"), std::string::npos) << report_after;
+}
+
+TEST_F(FileToKafkaTest, JsonLinesCarryTheirKeyAndTimeThroughTheDiskQueueAndBrokenOnesStillShip) {
+  const std::string json_input =
+      "parser = \"json\"\ntimestamp_field = \"time\"\nkey_field = \"user.id\"\n";
+  const auto log = dir / "logs" / "a.log";
+  const std::string lines[] = {
+      R"({"time":"2026-11-23T09:56:56.123Z","user":{"id":"u1"},"n":0})",
+      R"(not JSON at all, n 1)",
+      R"({"time":1795427817,"user":{"id":42},"n":2})",
+      R"({"user":{"id":"u3"},"n":3})",
+      R"({"time":"2026-11-23T09:56:58Z","n":4})",
+  };
+  // Kafka is away: the records are saved to the disk queue at stop and sent by the next start,
+  // so what the JSON lines lifted must survive the disk.
+  kafka.set_all_brokers_down();
+  auto drover = start_drover(/*with_stdout=*/true, "", json_input);
+  for (const auto& line : lines) append_file(log, line + "\n");
+  ASSERT_TRUE(wait_until([&] {
+    return testing::read_file(dir / "stdout.txt").find("\"n\":4}") != std::string::npos;
+  })) << drover->log();
+  std::string admin = testing::read_file(dir / "data" / "admin.address");
+  admin.pop_back();
+  const std::string metrics = testing::http_get(admin, "/metrics").second;
+  for (const char* counter :
+       {"drover_input_json_invalid_total", "drover_input_json_timestamp_invalid_total",
+        "drover_input_json_key_missing_total"}) {
+    EXPECT_NE(metrics.find(fmt::format("{}{{input=\"app\"}} 1\n", counter)), std::string::npos)
+        << counter << "\n"
+        << metrics;
+  }
+  EXPECT_NE(drover->log().find("a.log at offset 61: Problem while parsing an atom"),
+            std::string::npos)
+      << drover->log();
+  EXPECT_NE(drover->log().find("a.log at offset 125: no field \"time\"; shipped with the time it "
+                               "was read"),
+            std::string::npos)
+      << drover->log();
+  stop(*drover);
+  EXPECT_NE(drover->log().find("saved 1 batch(es) to its disk queue"), std::string::npos)
+      << drover->log();
+
+  kafka.set_all_brokers_up();
+  const int64_t restarted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+  drover = start_drover(false, "", json_input);
+  TopicReader reader(kafka.bootstrap(), "itest", kPartitions);
+  ASSERT_TRUE(wait_until([&] { return reader.poll().size() >= 5; })) << drover->log();
+  stop(*drover);
+  ASSERT_EQ(reader.total_records(kPartitions), 5);
+  std::map<std::string, testing::ConsumedRecord> by_value;
+  for (const auto& r : reader.records()) by_value[r.value] = r;
+  const std::string path = (dir / "logs" / "a.log").string();
+  // Shipped as written (codec raw); the key and time of the line where it has them, else the
+  // output's key ({path}) and the time drover read the line (before this restart).
+  EXPECT_EQ(by_value[lines[0]].key, "u1");
+  EXPECT_EQ(by_value[lines[0]].timestamp_ms, 1795427816123);
+  EXPECT_EQ(by_value[lines[1]].key, path);
+  EXPECT_LT(by_value[lines[1]].timestamp_ms, restarted_ms);
+  EXPECT_GT(by_value[lines[1]].timestamp_ms, restarted_ms - 120'000);
+  EXPECT_EQ(by_value[lines[2]].key, "42");
+  EXPECT_EQ(by_value[lines[2]].timestamp_ms, 1795427817000);
+  EXPECT_EQ(by_value[lines[3]].key, "u3");
+  EXPECT_LT(by_value[lines[3]].timestamp_ms, restarted_ms);
+  EXPECT_EQ(by_value[lines[4]].key, path);
+  EXPECT_EQ(by_value[lines[4]].timestamp_ms, 1795427818000);
 }
 
 }  // namespace

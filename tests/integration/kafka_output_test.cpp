@@ -518,5 +518,35 @@ TEST_F(KafkaOutputTest, TopicKeyAndHeadersComeFromTheRecordsJsonFields) {
   expect_every_record_accounted_for();
 }
 
+TEST_F(KafkaOutputTest, RecordsOwnKeyAndTimestampWinOverTheOutputsKey) {
+  auto c = config();
+  c.key = *RecordTemplate::parse("{input}");  // for records that bring no key
+  c.record_id_header.clear();
+  start(c);
+  auto batch = std::make_shared<Batch>(source, 1'700'000'000'000);
+  batch->add_record("own key and time", 0);
+  batch->set_record_key("user-7");
+  batch->set_record_timestamp(1'600'000'000'123);
+  batch->add_record("nothing of its own", 100);
+  batch->add_record("own key only", 200);
+  batch->set_record_key("user-8");
+  batch->set_ack(std::make_shared<AckGroup>(acks, 0));
+  ASSERT_TRUE(queue.push(std::move(batch), std::stop_token()));
+  ASSERT_TRUE(wait_until([&] { return acks->count() == 1; }));
+
+  TopicReader reader(kafka.bootstrap(), "t", kPartitions);
+  ASSERT_TRUE(wait_until([&] { return reader.poll().size() >= 3; }));
+  using KeyAndTime = std::pair<std::string, int64_t>;
+  std::map<std::string, KeyAndTime> by_value;
+  for (const auto& r : reader.records()) {
+    EXPECT_EQ(r.timestamp_type, RD_KAFKA_TIMESTAMP_CREATE_TIME);
+    by_value[r.value] = {r.key, r.timestamp_ms};
+  }
+  EXPECT_EQ(by_value["own key and time"], KeyAndTime("user-7", 1'600'000'000'123));
+  EXPECT_EQ(by_value["nothing of its own"], KeyAndTime("app", 1'700'000'000'000));
+  EXPECT_EQ(by_value["own key only"], KeyAndTime("user-8", 1'700'000'000'000));
+  EXPECT_EQ(reader.total_records(kPartitions), 3);
+}
+
 }  // namespace
 }  // namespace drover::outputs

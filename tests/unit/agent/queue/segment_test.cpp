@@ -55,6 +55,47 @@ TEST(BatchCodecTest, RoundTripsEverythingAnOutputNeeds) {
   }
 }
 
+// Keys and timestamps lifted from the records themselves (the JSON parser) survive the disk.
+Batch batch_with_record_fields() {
+  Batch batch = sample_batch(0, 4);
+  Batch with(batch.source_ptr(), batch.timestamp_ms());
+  for (size_t i = 0; i < batch.record_count(); ++i) {
+    with.add_record(batch.record(i), batch.position(i));
+    if (i == 1) with.set_record_key("");  // an empty key is a key, unlike none
+    if (i == 2) {
+      with.set_record_key("user-42");
+      with.set_record_timestamp(1'600'000'000'000);
+    }
+  }
+  return with;
+}
+
+TEST(BatchCodecTest, RoundTripsKeysAndTimestampsOfTheirOwn) {
+  const Batch batch = batch_with_record_fields();
+  std::string bytes;
+  encode_batch(batch, bytes);
+  auto decoded = decode_batch(bytes);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  const Batch& b = **decoded;
+  ASSERT_EQ(b.record_count(), 4U);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(b.record(i), batch.record(i));
+    EXPECT_EQ(b.position(i), batch.position(i));
+  }
+  EXPECT_EQ(b.key(0), std::nullopt);
+  EXPECT_EQ(b.key(1), std::optional<std::string_view>(""));
+  EXPECT_EQ(b.key(2), std::optional<std::string_view>("user-42"));
+  EXPECT_EQ(b.key(3), std::nullopt);  // after the last record that had one
+  EXPECT_EQ(b.timestamp_ms(0), 1'700'000'000'123);
+  EXPECT_EQ(b.timestamp_ms(2), 1'600'000'000'000);
+  EXPECT_EQ(b.timestamp_ms(3), 1'700'000'000'123);
+  // A batch without them keeps the version-1 encoding an older drover reads.
+  std::string plain;
+  encode_batch(sample_batch(0, 4), plain);
+  EXPECT_EQ(plain[0], 1);
+  EXPECT_EQ(bytes[0], 2);
+}
+
 TEST(BatchCodecTest, RecordsWithBytesBetweenThemKeepOnlyTheirOwnBytes) {
   Batch batch(std::make_shared<SourceInfo>(), 0);
   batch.add_record("first", 0);
@@ -80,6 +121,11 @@ TEST(BatchCodecTest, EveryTruncationIsAnErrorNotACrash) {
   }
   bytes[12] = '\x7f';  // the input name's length (bytes 9-12): now far beyond the payload
   EXPECT_FALSE(decode_batch(bytes).has_value());
+  std::string with_keys;
+  encode_batch(batch_with_record_fields(), with_keys);
+  for (size_t size = 0; size < with_keys.size(); ++size) {
+    EXPECT_FALSE(decode_batch(std::string_view(with_keys).substr(0, size)).has_value()) << size;
+  }
 }
 
 class SegmentTest : public ::testing::Test {

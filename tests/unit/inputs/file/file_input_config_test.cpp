@@ -42,6 +42,34 @@ TEST(FileInputConfigTest, ListsEveryProblemAtOnce) {
   EXPECT_EQ(problems.size(), 4U) << ::testing::PrintToString(problems);
 }
 
+TEST(FileInputConfigTest, JsonParserSettings) {
+  FileInputConfig parsed;
+  EXPECT_TRUE(problems_of("include = [\"/l/*.log\"]\nparser = \"json\"\n"
+                          "timestamp_field = \"meta.time\"\ntimestamp_format = \"unix_ms\"\n"
+                          "key_field = \"user.id\"\n",
+                          &parsed)
+                  .empty());
+  EXPECT_EQ(parsed.parser, Parser::kJson);
+  EXPECT_EQ(parsed.json.timestamp_field, "meta.time");
+  EXPECT_EQ(parsed.json.timestamp_format, TimestampFormat::kUnixMillis);
+  EXPECT_EQ(parsed.json.key_field, "user.id");
+
+  EXPECT_EQ(problems_of("include = [\"/l/*.log\"]\n", &parsed).size(), 0U);
+  EXPECT_EQ(parsed.parser, Parser::kRaw);
+  const auto problems = problems_of(
+      "include = [\"/l/*.log\"]\ntimestamp_field = \"ts\"\nkey_field = \"a..b\"\n"
+      "timestamp_format = \"iso\"\n");
+  EXPECT_EQ(problems,
+            (std::vector<std::string>{
+                "drover.toml:2: inputs.app.timestamp_field: needs parser = \"json\"",
+                "drover.toml:3: inputs.app.key_field: needs parser = \"json\"",
+                "drover.toml:3: inputs.app.key_field: \"a..b\" has an empty name between its dots",
+                "drover.toml:4: inputs.app.timestamp_format: 'iso' is not one of: auto, rfc3339, "
+                "unix_s, unix_ms, unix_us, unix_ns",
+                "drover.toml:4: inputs.app.timestamp_format: needs parser = \"json\""}))
+      << ::testing::PrintToString(problems);
+}
+
 TEST(FileInputConfigTest, MultilineNeedsExactlyOneValidPattern) {
   const auto both = problems_of(
       "include = [\"/l/*.log\"]\n[multiline]\nstart_pattern = \"^a\"\n"
