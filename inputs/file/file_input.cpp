@@ -196,6 +196,10 @@ FileInput::CopyVerdict FileInput::judge_copy(const std::string& path, int fd, ui
       return CopyVerdict::kCopy;
     }
   }
+  std::string start(std::min<uint64_t>(size, Tailer::kStartBytes), '\0');
+  if (::pread(fd, start.data(), start.size(), 0) != static_cast<ssize_t>(start.size())) {
+    start.clear();
+  }
   for (const auto& [key, tailer] : tailers_) {
     if (!tailer->is_open() || tailer->orphaned) continue;
     const uint64_t read_to = tailer->read_offset();
@@ -205,6 +209,8 @@ FileInput::CopyVerdict FileInput::judge_copy(const std::string& path, int fd, ui
                          bytes_before(tailer->fd(), read_to) != tailer->tail())) {
       return CopyVerdict::kWaitForTruncation;  // being truncated as we look: wait for the verdict
     }
+    // Thousands of followed files: rule most out from memory before reading any of them.
+    if (!waits_for_it && !tailer->may_start_with(start)) continue;
     if (!same_start(fd, size, tailer->fd())) continue;
     std::optional<uint64_t> all_read;
     if (size <= read_to) {
@@ -310,7 +316,10 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
     }
     waiting_copies_.erase(path);
   }
-  if (has_checkpoint) known_.erase(checkpoint);
+  if (has_checkpoint) {
+    known_.erase(checkpoint);
+    known_changed_ = true;
+  }
   auto tailer = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_,
                                          multiline_pattern_, commits_);
   if (too_old) {
@@ -425,43 +434,59 @@ void FileInput::finish_rotated_while_stopped() {
     tailers_[key] = std::move(tailer);
     mark_ready(key);
     it = known_.erase(it);
+    known_changed_ = true;
   }
 }
 
 FileInput::Opened FileInput::ensure_open(Tailer& tailer) {
   if (tailer.is_open()) return Opened::kYes;
-  if (open_files_ >= config_.max_open_files) {
-    // Free the descriptor of the file idle longest, if one is idle at all.
-    Tailer* idlest = nullptr;
-    for (auto& [key, other] : tailers_) {
-      if (!other->is_open() || other->orphaned || other->has_pending() ||
-          ready_set_.contains(key)) {
-        continue;
-      }
-      if (idlest == nullptr || other->last_growth() < idlest->last_growth()) idlest = other.get();
-    }
-    if (idlest == nullptr) {
-      tailer.waited_for_descriptor = true;
-      return Opened::kNoDescriptorFree;  // every open file has reading to do: wait a turn
-    }
-    idlest->close();
-    --open_files_;
+  if (open_files_ >= config_.max_open_files && !free_idle_descriptors()) {
+    tailer.waited_for_descriptor = true;
+    return Opened::kNoDescriptorFree;  // every open file has reading to do: wait a turn
   }
-  std::vector<std::string> paths;
-  for (const auto& [path, key] : key_by_path_) {
-    if (key == tailer.key()) paths.push_back(path);
-  }
-  paths.push_back(tailer.path());
-  for (const auto& path : paths) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Its own path first; other names of the same file (hard links) only if that one is gone.
+  std::vector<std::string> paths{tailer.path()};
+  const auto other_paths = [&] {
+    for (const auto& [path, key] : key_by_path_) {
+      if (key == tailer.key() && path != tailer.path()) paths.push_back(path);
+    }
+  };
+  for (size_t i = 0; i < paths.size(); ++i) {
+    UniqueFd fd(::open(paths[i].c_str(), O_RDONLY | O_CLOEXEC));
     struct stat st {};
-    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || key_of(st) != tailer.key()) continue;
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || key_of(st) != tailer.key()) {
+      if (i == 0) other_paths();
+      continue;
+    }
     if (!tailer.reopen(std::move(fd))) return Opened::kGone;  // the inode holds another file
     ++open_files_;
     counters_.files_opened->add();
     return Opened::kYes;
   }
   return Opened::kGone;
+}
+
+bool FileInput::free_idle_descriptors() {
+  // The files idle longest give back their descriptors, a sixteenth of the cap at a time: one
+  // walk over thousands of files then serves many opens, not one.
+  std::vector<Tailer*> idle;
+  for (auto& [key, other] : tailers_) {
+    if (!other->is_open() || other->orphaned || other->has_pending() || ready_set_.contains(key)) {
+      continue;
+    }
+    idle.push_back(other.get());
+  }
+  if (idle.empty()) return false;
+  const size_t count =
+      std::min<size_t>(idle.size(), std::max<uint64_t>(1, config_.max_open_files / 16));
+  std::nth_element(
+      idle.begin(), idle.begin() + static_cast<ptrdiff_t>(count - 1), idle.end(),
+      [](const Tailer* a, const Tailer* b) { return a->last_growth() < b->last_growth(); });
+  for (size_t i = 0; i < count; ++i) {
+    idle[i]->close();
+    --open_files_;
+  }
+  return true;
 }
 
 bool FileInput::read_ready_files(BatchSink& out, std::stop_token stop, Clock::time_point now) {
@@ -490,6 +515,7 @@ bool FileInput::read_ready_files(BatchSink& out, std::stop_token stop, Clock::ti
           spdlog::info("input {}: {} is gone; stopped following it", context_.name, tailer.path());
         }
         known_[key] = tailer.checkpoint(unix_ms_now());
+        known_changed_ = true;
         forget_path(tailer);
         tailers_.erase(it);
         continue;
@@ -536,7 +562,10 @@ void FileInput::settle_retired_files() {
   std::erase_if(closing_, [&](const std::unique_ptr<Tailer>& tailer) {
     if (!tailer->settled()) return false;
     // Kept, so that finding it again under a name `include` matches does not re-send it.
-    if (!tailers_.contains(tailer->key())) known_[tailer->key()] = tailer->checkpoint(now);
+    if (!tailers_.contains(tailer->key())) {
+      known_[tailer->key()] = tailer->checkpoint(now);
+      known_changed_ = true;
+    }
     return true;
   });
 }
@@ -572,34 +601,76 @@ Checkpoints FileInput::snapshot() {
 }
 
 void FileInput::save_if_changed(bool force) {
+  const int64_t now = unix_ms_now();
   const int64_t forget_before =
-      unix_ms_now() -
+      now -
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.checkpoint_retention).count();
-  std::erase_if(known_,
-                [&](const auto& entry) { return entry.second.seen_unix_ms < forget_before; });
-  // Building the table costs a walk over every followed file: skip it when no position moved
-  // and no file came or went (thousands of idle files).
+  if (std::erase_if(known_, [&](const auto& entry) {
+        return entry.second.seen_unix_ms < forget_before;
+      }) != 0) {
+    known_changed_ = true;
+  }
+  // Thousands of idle files: nothing to do unless a position moved or a file came or went.
   const std::array<uint64_t, 4> signature{tailers_.size(), known_.size(), closing_.size(),
                                           commits_->load(std::memory_order_relaxed)};
-  if (!force && signature == last_signature_) return;
+  const bool files_changed =
+      known_changed_ || save_failed_ || force ||
+      !std::equal(signature.begin(), signature.begin() + 3, last_signature_.begin());
+  if (!files_changed && signature == last_signature_) return;
   last_signature_ = signature;
-  Checkpoints current = snapshot();
-  // `seen` alone moving is not worth a write; it is saved with the next real change.
-  const bool same = current.size() == last_saved_.size() &&
-                    std::equal(current.begin(), current.end(), last_saved_.begin(),
-                               [](const auto& a, const auto& b) {
-                                 return a.first == b.first && a.second.offset == b.second.offset &&
-                                        a.second.path == b.second.path &&
-                                        a.second.head_hash == b.second.head_hash &&
-                                        a.second.tail_hash == b.second.tail_hash;
-                               });
-  if (same) return;
-  if (Status status = store_.save(current); !status) {
+  known_changed_ = false;
+
+  Checkpoints changed;
+  std::vector<std::string> forgotten;
+  const auto moved = [](const Checkpoint& a, const Checkpoint& b) {
+    // `seen` alone moving is not worth a write; it is saved with the next real change.
+    return a.offset != b.offset || a.path != b.path || a.head_hash != b.head_hash ||
+           a.head_bytes != b.head_bytes || a.tail_hash != b.tail_hash;
+  };
+  if (files_changed) {
+    // Files came or went: compare every entry (rare).
+    const Checkpoints current = snapshot();
+    for (const auto& [key, checkpoint] : current) {
+      const auto saved = last_saved_.find(key);
+      if (saved == last_saved_.end() || moved(saved->second, checkpoint)) {
+        changed.emplace(key, checkpoint);
+      }
+    }
+    for (const auto& [key, checkpoint] : last_saved_) {
+      if (!current.contains(key)) forgotten.push_back(key);
+    }
+  } else {
+    // Only positions moved: ask each followed file, without building the table.
+    const auto collect = [&](Tailer& tailer) {
+      if (auto checkpoint = tailer.checkpoint_if_moved(now)) {
+        const auto saved = last_saved_.find(tailer.key());
+        if (saved == last_saved_.end() || moved(saved->second, *checkpoint)) {
+          changed.emplace(tailer.key(), std::move(*checkpoint));
+        }
+      }
+    };
+    for (const auto& [key, tailer] : tailers_) collect(*tailer);
+    for (const auto& tailer : closing_) {
+      if (!tailers_.contains(tailer->key())) collect(*tailer);
+    }
+  }
+  if (changed.empty() && forgotten.empty()) return;
+  for (const auto& key : forgotten) last_saved_.erase(key);
+  for (const auto& [key, checkpoint] : changed) last_saved_[key] = checkpoint;
+  if (Status status = store_.save_changes(changed, forgotten, last_saved_); !status) {
+    // Unknown what reached the disk: the next save compares against nothing, so it writes
+    // every entry (as a whole new snapshot).
+    last_saved_.clear();
+    save_failed_ = true;
     checkpoint_errors_->add();
-    spdlog::error("input {}: cannot save checkpoints: {}", context_.name, status.error().message);
+    if (auto suppressed = checkpoint_error_log_.allow()) {
+      spdlog::error("input {}: cannot save checkpoints: {}{}", context_.name,
+                    status.error().message,
+                    *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
+    }
     return;
   }
-  last_saved_ = std::move(current);
+  save_failed_ = false;
 }
 
 void FileInput::absorb(const DirectoryWatcher::Events& events) {

@@ -56,6 +56,8 @@ class FileInput final : public Input {
   enum class Opened { kYes, kNoDescriptorFree, kGone };
   /// Opens a waiting file's descriptor, closing an idle one if the cap is reached.
   Opened ensure_open(Tailer& tailer);
+  /// Closes the files idle longest; false if every open file has reading to do.
+  bool free_idle_descriptors();
   TailContext tail_context() {
     return {config_,           context_.name,      counters_, read_buffer_, json_parser_.get(),
             json_invalid_log_, json_timestamp_log_};
@@ -82,7 +84,10 @@ class FileInput final : public Input {
   CheckpointStore store_;
   DirectoryWatcher watcher_;
   Checkpoints known_;  // files not followed now: kept to resume or to tell apart, until retention
-  Checkpoints last_saved_;
+  Checkpoints last_saved_;      // what the store holds (its `seen` times may be older)
+  bool known_changed_ = false;  // known_ gained or lost an entry since the last save
+  bool save_failed_ = false;
+  LogLimiter checkpoint_error_log_;  // the last save failed: the next one compares every entry
   std::map<std::string, std::unique_ptr<Tailer>> tailers_;  // by key ("dev:inode")
   std::map<std::string, std::string> key_by_path_;          // paths events name, to keys
   std::deque<std::string> ready_;                           // keys to read, in turn order

@@ -25,6 +25,7 @@ Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, Unique
   uint64_t tail_hash = 0;
   if (is_open()) {
     if (auto head = read_head(fd_.get())) head_ = *head;
+    remember_start();
     if (auto tail = bytes_before(fd_.get(), offset)) {
       tail_ = std::move(*tail);
       tail_known_ = true;
@@ -48,6 +49,17 @@ bool Tailer::reopen(UniqueFd fd) {
 
 Checkpoint Tailer::checkpoint(int64_t seen_unix_ms) const {
   const PositionTracker::Position committed = positions_->committed_position();
+  return Checkpoint{source_->path, committed.offset,    head_.length,
+                    head_.hash,    committed.tail_hash, seen_unix_ms};
+}
+
+std::optional<Checkpoint> Tailer::checkpoint_if_moved(int64_t seen_unix_ms) {
+  const PositionTracker::Position committed = positions_->committed_position();
+  if (reported_ && reported_->first.offset == committed.offset &&
+      reported_->first.tail_hash == committed.tail_hash && reported_->second == head_) {
+    return std::nullopt;
+  }
+  reported_.emplace(committed, head_);
   return Checkpoint{source_->path, committed.offset,    head_.length,
                     head_.hash,    committed.tail_hash, seen_unix_ms};
 }
@@ -86,6 +98,12 @@ uint64_t Tailer::tail_hash_at(uint64_t end_offset, std::string_view chunk,
 void Tailer::update_head() {
   if (head_.length >= kHeadBytes || read_offset_ <= head_.length) return;
   if (auto head = read_head(fd_.get())) head_ = *head;
+  if (start_length_ < kStartBytes) remember_start();
+}
+
+void Tailer::remember_start() {
+  const ssize_t n = ::pread(fd_.get(), start_.data(), start_.size(), 0);
+  start_length_ = n > 0 ? static_cast<uint8_t>(n) : 0;
 }
 
 bool Tailer::push(const TailContext& context, BatchSink& out, std::stop_token stop) {
@@ -268,6 +286,7 @@ void Tailer::start_over(const TailContext& context, std::string_view why) {
   tail_.clear();
   tail_known_ = true;
   head_ = {};
+  start_length_ = 0;
 }
 
 }  // namespace drover::inputs

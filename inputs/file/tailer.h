@@ -18,6 +18,7 @@
 #include "inputs/file/position_tracker.h"
 #include "inputs/file/record_encoder.h"
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -104,11 +105,22 @@ class Tailer {
   };
   std::optional<Rewrite> take_rewrite() { return std::exchange(rewrite_, std::nullopt); }
   const HeadFingerprint& head() const { return head_; }
+  /// False when the file cannot start with `prefix` (at most kStartBytes): judged from memory,
+  /// as last read, so comparing a new file with thousands of followed ones costs no reads.
+  /// True when unsure (the file was shorter then, or is being read again from 0).
+  bool may_start_with(std::string_view prefix) const {
+    const size_t known = std::min(prefix.size(), static_cast<size_t>(start_length_));
+    return std::string_view(start_.data(), known) == prefix.substr(0, known);
+  }
+  static constexpr size_t kStartBytes = 32;
   /// The bytes just before read_offset(), as read.
   const std::string& tail() const { return tail_; }
 
   /// What a restart needs to resume after the last acknowledged line, and to verify the file.
   Checkpoint checkpoint(int64_t seen_unix_ms) const;
+  /// The same, but only when it differs from the one this returned last: what a journal of
+  /// changes needs, found without a table lookup per file.
+  std::optional<Checkpoint> checkpoint_if_moved(int64_t seen_unix_ms);
 
   bool orphaned = false;  // its path names another file now, or nothing: drain, then close
   bool waited_for_descriptor = false;  // max_open_files kept it from being read at once
@@ -126,6 +138,7 @@ class Tailer {
   void remember_tail(std::string_view chunk);
   uint64_t tail_hash_at(uint64_t end_offset, std::string_view chunk, uint64_t chunk_start) const;
   void update_head();
+  void remember_start();
 
   std::string key_;
   std::shared_ptr<const SourceInfo> source_;
@@ -136,6 +149,8 @@ class Tailer {
   std::optional<MultilineJoiner> multiline_;
   std::shared_ptr<PositionTracker> positions_;
   HeadFingerprint head_;
+  std::array<char, kStartBytes> start_{};  // the file's first bytes (see may_start_with)
+  uint8_t start_length_ = 0;
   std::string tail_;  // the bytes just before read_offset_ (at most kTailBytes)
   bool tail_known_ = false;
   std::shared_ptr<Batch> batch_;  // being filled
@@ -144,6 +159,7 @@ class Tailer {
   uint64_t reserve_hint_ = 4096;  // bytes a new batch reserves: what the last read brought
   Clock::time_point last_growth_ = Clock::now();
   std::optional<Rewrite> rewrite_;
+  std::optional<std::pair<PositionTracker::Position, HeadFingerprint>> reported_;
 };
 
 }  // namespace drover::inputs
