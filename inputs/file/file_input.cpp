@@ -521,6 +521,7 @@ bool FileInput::read_ready_files(BatchSink& out, std::stop_token stop, Clock::ti
         continue;
     }
     const Tailer::Turn turn = tailer.read(context, out, stop);
+    active_.insert(key);
     if (auto rewrite = tailer.take_rewrite()) {
       on_rewrite(tailer, std::move(*rewrite));
     } else if (!waiting_copies_.empty()) {
@@ -572,22 +573,36 @@ void FileInput::settle_retired_files() {
 
 bool FileInput::flush_stale_records(BatchSink& out, std::stop_token stop, Clock::time_point now) {
   const TailContext context = tail_context();
-  for (auto& [key, tailer] : tailers_) {
-    if (tailer->has_pending() && !tailer->flush_stale(context, out, stop, now)) return false;
+  for (const auto& key : active_) {  // a file not read since it was quiet has nothing pending
+    const auto it = tailers_.find(key);
+    if (it == tailers_.end()) continue;
+    Tailer& tailer = *it->second;
+    if (tailer.has_pending() && !tailer.flush_stale(context, out, stop, now)) return false;
   }
   return true;
 }
 
+void FileInput::forget_quiet_files() {
+  std::erase_if(active_, [&](const std::string& key) {
+    const auto it = tailers_.find(key);
+    return it == tailers_.end() || it->second->quiet();
+  });
+}
+
 void FileInput::close_idle_files(Clock::time_point now) {
+  // One walk for both: it is the once-a-second cost of thousands of files.
+  size_t rotated = waiting_copies_.size();
   for (auto& [key, tailer] : tailers_) {
+    rotated += tailer->orphaned ? 1U : 0U;
     if (!tailer->is_open() || tailer->orphaned || tailer->has_pending() ||
-        ready_set_.contains(key) || now - tailer->last_growth() < config_.close_idle_after) {
+        now - tailer->last_growth() < config_.close_idle_after || ready_set_.contains(key)) {
       continue;
     }
     tailer->close();
     --open_files_;
     files_closed_idle_->add();
   }
+  rotated_files_gauge_->set(rotated);
 }
 
 Checkpoints FileInput::snapshot() {
@@ -639,6 +654,11 @@ void FileInput::save_if_changed(bool force) {
     for (const auto& [key, checkpoint] : last_saved_) {
       if (!current.contains(key)) forgotten.push_back(key);
     }
+    for (const auto& key : active_) {  // saved above: what they report next is news
+      if (const auto it = tailers_.find(key); it != tailers_.end()) {
+        (void)it->second->checkpoint_if_moved(now);
+      }
+    }
   } else {
     // Only positions moved: ask each followed file, without building the table.
     const auto collect = [&](Tailer& tailer) {
@@ -649,7 +669,9 @@ void FileInput::save_if_changed(bool force) {
         }
       }
     };
-    for (const auto& [key, tailer] : tailers_) collect(*tailer);
+    for (const auto& key : active_) {
+      if (const auto it = tailers_.find(key); it != tailers_.end()) collect(*it->second);
+    }
     for (const auto& tailer : closing_) {
       if (!tailers_.contains(tailer->key())) collect(*tailer);
     }
@@ -728,11 +750,11 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
     if (now >= next_housekeeping) {
       // Once a second at most: each of these looks at every followed file.
       if (!flush_stale_records(out, stop, now)) return Status::ok();
-      close_idle_files(now);
+      close_idle_files(now);  // counts rotated files too
       settle_retired_files();
       open_files_gauge_->set(open_files_);
-      count_rotated_files();
       save_if_changed();
+      forget_quiet_files();
       next_housekeeping = now + config_.checkpoint_interval;
     }
     if (!ready_.empty()) {

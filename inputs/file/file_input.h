@@ -58,6 +58,8 @@ class FileInput final : public Input {
   Opened ensure_open(Tailer& tailer);
   /// Closes the files idle longest; false if every open file has reading to do.
   bool free_idle_descriptors();
+  /// Drops from active_ the files with nothing left to ship or to checkpoint.
+  void forget_quiet_files();
   TailContext tail_context() {
     return {config_,           context_.name,      counters_, read_buffer_, json_parser_.get(),
             json_invalid_log_, json_timestamp_log_};
@@ -87,6 +89,9 @@ class FileInput final : public Input {
   Checkpoints last_saved_;      // what the store holds (its `seen` times may be older)
   bool known_changed_ = false;  // known_ gained or lost an entry since the last save
   bool save_failed_ = false;
+  // Files read since they were last quiet (Tailer::quiet): the only ones whose position or
+  // unfinished line can change, so the once-a-second work skips the thousands of idle ones.
+  std::set<std::string> active_;
   LogLimiter checkpoint_error_log_;  // the last save failed: the next one compares every entry
   std::map<std::string, std::unique_ptr<Tailer>> tailers_;  // by key ("dev:inode")
   std::map<std::string, std::string> key_by_path_;          // paths events name, to keys

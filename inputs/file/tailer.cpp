@@ -64,6 +64,13 @@ std::optional<Checkpoint> Tailer::checkpoint_if_moved(int64_t seen_unix_ms) {
                     head_.hash,    committed.tail_hash, seen_unix_ms};
 }
 
+bool Tailer::quiet() const {
+  if (has_pending() || !positions_->settled() || !reported_) return false;
+  const PositionTracker::Position committed = positions_->committed_position();
+  return reported_->first.offset == committed.offset &&
+         reported_->first.tail_hash == committed.tail_hash && reported_->second == head_;
+}
+
 void Tailer::remember_tail(std::string_view chunk) {
   if (chunk.size() >= kTailBytes) {
     tail_.assign(chunk.substr(chunk.size() - kTailBytes));

@@ -121,6 +121,9 @@ class Tailer {
   /// The same, but only when it differs from the one this returned last: what a journal of
   /// changes needs, found without a table lookup per file.
   std::optional<Checkpoint> checkpoint_if_moved(int64_t seen_unix_ms);
+  /// Nothing left that could move its checkpoint: no batch waits for its ack, no line for its
+  /// end, and checkpoint_if_moved() has returned the final position.
+  bool quiet() const;
 
   bool orphaned = false;  // its path names another file now, or nothing: drain, then close
   bool waited_for_descriptor = false;  // max_open_files kept it from being read at once

@@ -17,6 +17,11 @@ namespace {
 
 constexpr int kPollBusyMs = 5;  // delivery-report latency while records are in flight
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
+// Nothing to send, records in flight: wait for the next batch (a push wakes us at once) and
+// serve delivery reports at least this often. A report then waits up to this long, which only
+// delays an acknowledgement; polling every kPollBusyMs instead woke the thread 200 times a
+// second for a trickle of records.
+constexpr auto kReportWait = std::chrono::milliseconds(50);
 // Carries a record's own time when Kafka refused it as a timestamp (INVALID_TIMESTAMP).
 constexpr std::string_view kOriginalTimestampHeader = "drover-original-timestamp";
 
@@ -686,18 +691,23 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
     }
     if (!resend_alone_.empty() && current_ == nullptr) resend_alone(stop);
     bool blocked = !waiting_routes_.empty() && !release_held_records();
+    bool waited = false;
     if (current_ == nullptr && !fatal_ && !blocked) {
       const bool idle = unsettled_records_ == 0;
       // Batches held for delivery count against the memory budget (I4): past it, the queue
       // fills and pushes back on the inputs instead of this list growing without bound.
       const bool room = in_flight_bytes_ < max_in_flight_bytes_ || in_flight_.empty();
+      // Held records and lone re-sends have their own deadlines: keep the short poll for them.
+      const bool only_reports = waiting_routes_.empty() && resend_alone_.empty();
       if (room) {
-        if (auto batch = idle ? queue.pop_for(kIdleWait) : queue.try_pop())
+        waited = idle || only_reports;
+        if (auto batch = waited ? queue.pop_for(idle ? kIdleWait : kReportWait) : queue.try_pop())
           start(std::move(*batch));
       }
     }
     if (current_ != nullptr && !fatal_ && !blocked) blocked = !produce_current();
-    rd_kafka_poll(producer_->get(), blocked || unsettled_records_ > 0 ? kPollBusyMs : 0);
+    rd_kafka_poll(producer_->get(),
+                  blocked || (unsettled_records_ > 0 && !waited) ? kPollBusyMs : 0);
     write_dead_letters();
     update_gauges();
     if (current_ == nullptr && unsettled_records_ == 0 && queue.closed_and_empty()) {
