@@ -643,7 +643,13 @@ void FileInput::save_if_changed(bool force) {
            a.head_bytes != b.head_bytes || a.tail_hash != b.tail_hash;
   };
   if (files_changed) {
-    // Files came or went: compare every entry (rare).
+    // Files came or went: compare every entry (rare). The active files mark what they report
+    // first: an ack landing between the two then makes them report again, never not at all.
+    for (const auto& key : active_) {
+      if (const auto it = tailers_.find(key); it != tailers_.end()) {
+        (void)it->second->checkpoint_if_moved(now);
+      }
+    }
     const Checkpoints current = snapshot();
     for (const auto& [key, checkpoint] : current) {
       const auto saved = last_saved_.find(key);
@@ -653,11 +659,6 @@ void FileInput::save_if_changed(bool force) {
     }
     for (const auto& [key, checkpoint] : last_saved_) {
       if (!current.contains(key)) forgotten.push_back(key);
-    }
-    for (const auto& key : active_) {  // saved above: what they report next is news
-      if (const auto it = tailers_.find(key); it != tailers_.end()) {
-        (void)it->second->checkpoint_if_moved(now);
-      }
     }
   } else {
     // Only positions moved: ask each followed file, without building the table.
