@@ -18,6 +18,8 @@ class PositionTracker final : public AckReceiver {
   struct Position {
     uint64_t offset = 0;
     uint64_t tail_hash = 0;  // of the bytes just before `offset` (see fingerprint.h)
+
+    bool operator==(const Position&) const = default;
   };
 
   /// `commits`, when given, counts every advance: what tells the input its checkpoints changed.

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <ctime>
+#include <iterator>
 
 namespace drover::inputs {
 namespace {
@@ -104,7 +105,7 @@ void RecordEncoder::encode_object(Batch& batch, const Line& line, std::string_vi
     separate();
     out += "\"@timestamp\":\"";
     if (json.timestamp_ms) {
-      out += format_timestamp(*json.timestamp_ms);
+      append_timestamp(out, *json.timestamp_ms);  // in place: no string per record
     } else {
       out += timestamp;
     }
@@ -131,13 +132,19 @@ int64_t unix_ms_now() {
       .count();
 }
 
-std::string format_timestamp(int64_t unix_ms) {
+void append_timestamp(std::string& out, int64_t unix_ms) {
   const time_t seconds = static_cast<time_t>(unix_ms / 1000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                     unix_ms % 1000);
+  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                 utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                 utc.tm_sec, unix_ms % 1000);
+}
+
+std::string format_timestamp(int64_t unix_ms) {
+  std::string text;
+  append_timestamp(text, unix_ms);
+  return text;
 }
 
 }  // namespace drover::inputs

@@ -43,6 +43,7 @@ class RecordEncoder {
 
 /// "2026-11-23T09:56:56.123Z"
 std::string format_timestamp(int64_t unix_ms);
+void append_timestamp(std::string& out, int64_t unix_ms);
 
 /// Wall-clock time in milliseconds since the epoch.
 int64_t unix_ms_now();

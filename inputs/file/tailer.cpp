@@ -48,27 +48,28 @@ bool Tailer::reopen(UniqueFd fd) {
 }
 
 Checkpoint Tailer::checkpoint(int64_t seen_unix_ms) const {
-  const PositionTracker::Position committed = positions_->committed_position();
+  return checkpoint_at(positions_->committed_position(), seen_unix_ms);
+}
+
+Checkpoint Tailer::checkpoint_at(const PositionTracker::Position& committed,
+                                 int64_t seen_unix_ms) const {
   return Checkpoint{source_->path, committed.offset,    head_.length,
                     head_.hash,    committed.tail_hash, seen_unix_ms};
+}
+
+bool Tailer::reported(const PositionTracker::Position& committed) const {
+  return reported_ && reported_->first == committed && reported_->second == head_;
 }
 
 std::optional<Checkpoint> Tailer::checkpoint_if_moved(int64_t seen_unix_ms) {
   const PositionTracker::Position committed = positions_->committed_position();
-  if (reported_ && reported_->first.offset == committed.offset &&
-      reported_->first.tail_hash == committed.tail_hash && reported_->second == head_) {
-    return std::nullopt;
-  }
+  if (reported(committed)) return std::nullopt;
   reported_.emplace(committed, head_);
-  return Checkpoint{source_->path, committed.offset,    head_.length,
-                    head_.hash,    committed.tail_hash, seen_unix_ms};
+  return checkpoint_at(committed, seen_unix_ms);
 }
 
 bool Tailer::quiet() const {
-  if (has_pending() || !positions_->settled() || !reported_) return false;
-  const PositionTracker::Position committed = positions_->committed_position();
-  return reported_->first.offset == committed.offset &&
-         reported_->first.tail_hash == committed.tail_hash && reported_->second == head_;
+  return !has_pending() && positions_->settled() && reported(positions_->committed_position());
 }
 
 void Tailer::remember_tail(std::string_view chunk) {

@@ -142,6 +142,9 @@ class Tailer {
   uint64_t tail_hash_at(uint64_t end_offset, std::string_view chunk, uint64_t chunk_start) const;
   void update_head();
   void remember_start();
+  Checkpoint checkpoint_at(const PositionTracker::Position& committed, int64_t seen_unix_ms) const;
+  /// checkpoint_if_moved() last returned this position, with the current head.
+  bool reported(const PositionTracker::Position& committed) const;
 
   std::string key_;
   std::shared_ptr<const SourceInfo> source_;
