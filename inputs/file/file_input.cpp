@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
@@ -324,9 +325,8 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
                                          multiline_pattern_, commits_);
   if (too_old) {
     tailer->close();  // idle: it gets a descriptor when it grows
-  } else if (open_files_ < config_.max_open_files) {
-    ++open_files_;
-    counters_.files_opened->add();
+  } else if (open_.size() < config_.max_open_files) {
+    took_descriptor(*tailer);
   } else {
     tailer->close();  // read once a descriptor frees up
     tailer->waited_for_descriptor = true;
@@ -345,16 +345,33 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
 void FileInput::scan(bool at_startup) {
   GlobMatches matches;
   for (const auto& pattern : config_.include) expand_glob(pattern, matches);
-  std::vector<std::pair<std::string, struct stat>> found;
-  std::set<std::string> seen;
-  for (const auto& [path, st] : matches.files) {
-    if (excluded(path)) continue;
-    seen.insert(key_of(st));
-    found.emplace_back(path, st);
+  if (at_startup) {
+    // Files are first followed, and logged, in the order of their paths.
+    std::sort(matches.files.begin(), matches.files.end(),
+              [](const MatchedFile& a, const MatchedFile& b) { return a.path < b.path; });
+  }
+  struct Found {
+    const MatchedFile& file;
+    std::string key;
+    Tailer* tailer;  // followed already; otherwise looked up again after each new file
+  };
+  std::vector<Found> found;
+  found.reserve(matches.files.size());
+  ++scans_;
+  for (const MatchedFile& file : matches.files) {
+    if (excluded(file.path)) continue;
+    std::string key = key_of(file.st);
+    const auto it = tailers_.find(key);
+    Tailer* tailer = it == tailers_.end() ? nullptr : it->second.get();
+    if (tailer != nullptr) tailer->found_by_scan = scans_;
+    found.push_back({file, std::move(key), tailer});
   }
   // Rotated files first: a file created by the rotation must not be judged against them.
+  size_t orphaned = 0;  // after this scan: the files it did not find
   for (auto& [key, tailer] : tailers_) {
-    if (seen.contains(key) || tailer->orphaned) continue;
+    if (tailer->found_by_scan == scans_) continue;
+    ++orphaned;
+    if (tailer->orphaned) continue;
     tailer->orphaned = true;
     forget_path(*tailer);
     if (!tailer->is_open()) {
@@ -363,25 +380,31 @@ void FileInput::scan(bool at_startup) {
     }
     mark_ready(key);
   }
-  for (const auto& [path, st] : found) {
-    const std::string key = key_of(st);
-    if (matches.links.contains(path)) {
+  for (const auto& [file, key, followed] : found) {
+    const std::string& path = file.path;
+    if (file.link) {
       // Appends to a link's target are reported in the target's directory.
       if (auto target = real_path(path)) {
         matches.directories.insert(directory_of(*target));
         key_by_path_[*target] = key;
       }
     }
-    auto it = tailers_.find(key);
-    if (it == tailers_.end()) {
-      follow(path, st, at_startup);
-      continue;
+    Tailer* tailer = followed;
+    if (tailer == nullptr) {  // two paths may name one new file (a link and its target)
+      const auto it = tailers_.find(key);
+      if (it == tailers_.end()) {
+        follow(path, file.st, at_startup);
+        continue;
+      }
+      tailer = it->second.get();
     }
-    Tailer& tailer = *it->second;
-    tailer.orphaned = false;
-    key_by_path_[path] = key;
+    tailer->orphaned = false;
+    // Assigned only when it changed: thousands of paths, every scan.
+    if (const auto [entry, added] = key_by_path_.try_emplace(path, key); !added) {
+      if (entry->second != key) entry->second = key;
+    }
     // Reconciles what events may have missed; when polling, this is how appends are found.
-    if (static_cast<uint64_t>(st.st_size) != tailer.read_offset()) mark_ready(key);
+    if (static_cast<uint64_t>(file.st.st_size) != tailer->read_offset()) mark_ready(key);
   }
   watcher_.watch(matches.directories);
   if (watcher_.polling() && !told_polling_ && config_.use_inotify) {
@@ -390,13 +413,14 @@ void FileInput::scan(bool at_startup) {
                  watcher_.why_polling(), config_.poll_interval.count());
   }
   followed_files_gauge_->set(tailers_.size());
-  count_rotated_files();
+  orphaned_files_ = orphaned;  // the files it followed just now are not
+  rotated_files_gauge_->set(rotated_files());
 }
 
-void FileInput::count_rotated_files() {
-  size_t rotated = waiting_copies_.size();
-  for (const auto& [key, tailer] : tailers_) rotated += tailer->orphaned ? 1U : 0U;
-  rotated_files_gauge_->set(rotated);
+void FileInput::count_orphaned_files() {
+  orphaned_files_ = 0;
+  for (const auto& [key, tailer] : tailers_) orphaned_files_ += tailer->orphaned ? 1U : 0U;
+  rotated_files_gauge_->set(rotated_files());
 }
 
 void FileInput::finish_rotated_while_stopped() {
@@ -428,19 +452,29 @@ void FileInput::finish_rotated_while_stopped() {
     auto tailer = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_,
                                            multiline_pattern_, commits_);
     tailer->orphaned = true;
-    ++open_files_;
-    counters_.files_opened->add();
+    took_descriptor(*tailer);
     key_by_path_[*moved] = key;
     tailers_[key] = std::move(tailer);
     mark_ready(key);
     it = known_.erase(it);
     known_changed_ = true;
   }
+  count_orphaned_files();
+}
+
+void FileInput::took_descriptor(Tailer& tailer) {
+  open_.insert(&tailer);
+  counters_.files_opened->add();
+}
+
+void FileInput::give_back_descriptor(Tailer& tailer) {
+  tailer.close();
+  open_.erase(&tailer);
 }
 
 FileInput::Opened FileInput::ensure_open(Tailer& tailer) {
   if (tailer.is_open()) return Opened::kYes;
-  if (open_files_ >= config_.max_open_files && !free_idle_descriptors()) {
+  if (open_.size() >= config_.max_open_files && !free_idle_descriptors()) {
     tailer.waited_for_descriptor = true;
     return Opened::kNoDescriptorFree;  // every open file has reading to do: wait a turn
   }
@@ -459,8 +493,7 @@ FileInput::Opened FileInput::ensure_open(Tailer& tailer) {
       continue;
     }
     if (!tailer.reopen(std::move(fd))) return Opened::kGone;  // the inode holds another file
-    ++open_files_;
-    counters_.files_opened->add();
+    took_descriptor(tailer);
     return Opened::kYes;
   }
   return Opened::kGone;
@@ -470,11 +503,9 @@ bool FileInput::free_idle_descriptors() {
   // The files idle longest give back their descriptors, a sixteenth of the cap at a time: one
   // walk over thousands of files then serves many opens, not one.
   std::vector<Tailer*> idle;
-  for (auto& [key, other] : tailers_) {
-    if (!other->is_open() || other->orphaned || other->has_pending() || ready_set_.contains(key)) {
-      continue;
-    }
-    idle.push_back(other.get());
+  for (Tailer* other : open_) {
+    if (other->orphaned || other->has_pending() || ready_set_.contains(other->key())) continue;
+    idle.push_back(other);
   }
   if (idle.empty()) return false;
   const size_t count =
@@ -482,10 +513,7 @@ bool FileInput::free_idle_descriptors() {
   std::nth_element(
       idle.begin(), idle.begin() + static_cast<ptrdiff_t>(count - 1), idle.end(),
       [](const Tailer* a, const Tailer* b) { return a->last_growth() < b->last_growth(); });
-  for (size_t i = 0; i < count; ++i) {
-    idle[i]->close();
-    --open_files_;
-  }
+  for (size_t i = 0; i < count; ++i) give_back_descriptor(*idle[i]);
   return true;
 }
 
@@ -517,7 +545,9 @@ bool FileInput::read_ready_files(BatchSink& out, std::stop_token stop, Clock::ti
         known_[key] = tailer.checkpoint(unix_ms_now());
         known_changed_ = true;
         forget_path(tailer);
+        give_back_descriptor(tailer);  // holds none; never leave a pointer to a freed file
         tailers_.erase(it);
+        count_orphaned_files();
         continue;
     }
     const Tailer::Turn turn = tailer.read(context, out, stop);
@@ -550,12 +580,12 @@ void FileInput::retire(std::map<std::string, std::unique_ptr<Tailer>>::iterator 
   Tailer& tailer = *it->second;
   spdlog::info("input {}: closing {}: it was rotated or deleted and is read to its end",
                context_.name, tailer.path());
-  if (tailer.is_open()) --open_files_;
-  tailer.close();
+  give_back_descriptor(tailer);
   files_finished_->add();
   forget_path(tailer);
   closing_.push_back(std::move(it->second));
   tailers_.erase(it);
+  count_orphaned_files();
 }
 
 void FileInput::settle_retired_files() {
@@ -590,19 +620,19 @@ void FileInput::forget_quiet_files() {
 }
 
 void FileInput::close_idle_files(Clock::time_point now) {
-  // One walk for both: it is the once-a-second cost of thousands of files.
-  size_t rotated = waiting_copies_.size();
-  for (auto& [key, tailer] : tailers_) {
-    rotated += tailer->orphaned ? 1U : 0U;
-    if (!tailer->is_open() || tailer->orphaned || tailer->has_pending() ||
-        now - tailer->last_growth() < config_.close_idle_after || ready_set_.contains(key)) {
+  // Only the files holding a descriptor: at most max_open_files, not the thousands followed.
+  for (auto it = open_.begin(); it != open_.end();) {
+    Tailer& tailer = **it;
+    if (tailer.orphaned || tailer.has_pending() ||
+        now - tailer.last_growth() < config_.close_idle_after ||
+        ready_set_.contains(tailer.key())) {
+      ++it;
       continue;
     }
-    tailer->close();
-    --open_files_;
+    tailer.close();
+    it = open_.erase(it);
     files_closed_idle_->add();
   }
-  rotated_files_gauge_->set(rotated);
 }
 
 Checkpoints FileInput::snapshot() {
@@ -733,7 +763,7 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
       next_scan = now + config_.rescan_interval;
     }
     // Rotated files are polled until they retire: events name them by paths we may not know.
-    const bool polling = watcher_.polling() || rotated_files_gauge_->value() != 0;
+    const bool polling = watcher_.polling() || rotated_files() != 0;
     if (polling && now >= next_poll) {
       for (const auto& [key, tailer] : tailers_) {
         if (tailer->orphaned || (watcher_.polling() && tailer->is_open())) mark_ready(key);
@@ -751,9 +781,10 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
     if (now >= next_housekeeping) {
       // Once a second at most: each of these looks at every followed file.
       if (!flush_stale_records(out, stop, now)) return Status::ok();
-      close_idle_files(now);  // counts rotated files too
+      close_idle_files(now);
       settle_retired_files();
-      open_files_gauge_->set(open_files_);
+      open_files_gauge_->set(open_.size());
+      rotated_files_gauge_->set(rotated_files());
       save_if_changed();
       forget_quiet_files();
       next_housekeeping = now + config_.checkpoint_interval;

@@ -22,6 +22,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 struct stat;
@@ -76,8 +78,13 @@ class FileInput final : public Input {
   /// Retires a rotated or deleted file read to its end: it leaves once its acks are in.
   void retire(std::map<std::string, std::unique_ptr<Tailer>>::iterator it);
   void settle_retired_files();
-  /// Sets the rotated-files gauge, which also tells the loop whether to poll rotated files.
-  void count_rotated_files();
+  /// Counts orphaned files after a change among them (rare: a walk over every file).
+  void count_orphaned_files();
+  /// Rotated files still read, and files waiting to be judged copies: while there are any, the
+  /// loop polls (events name them by paths it may not know).
+  size_t rotated_files() const { return orphaned_files_ + waiting_copies_.size(); }
+  void took_descriptor(Tailer& tailer);
+  void give_back_descriptor(Tailer& tailer);
   Checkpoints snapshot();
   void save_if_changed(bool force = false);
 
@@ -93,9 +100,9 @@ class FileInput final : public Input {
   // unfinished line can change, so the once-a-second work skips the thousands of idle ones.
   std::set<std::string> active_;
   LogLimiter checkpoint_error_log_;  // the last save failed: the next one compares every entry
-  std::map<std::string, std::unique_ptr<Tailer>> tailers_;  // by key ("dev:inode")
-  std::map<std::string, std::string> key_by_path_;          // paths events name, to keys
-  std::deque<std::string> ready_;                           // keys to read, in turn order
+  std::map<std::string, std::unique_ptr<Tailer>> tailers_;    // by key ("dev:inode")
+  std::unordered_map<std::string, std::string> key_by_path_;  // paths events name, to keys
+  std::deque<std::string> ready_;                             // keys to read, in turn order
   std::set<std::string> ready_set_;
   struct RecentRewrite {
     std::string original_key;
@@ -121,7 +128,9 @@ class FileInput final : public Input {
   std::shared_ptr<std::atomic<uint64_t>> commits_ = std::make_shared<std::atomic<uint64_t>>(0);
   std::array<uint64_t, 4> last_signature_{};
   std::set<std::string> unopenable_;  // paths whose open failed, so it is logged once
-  size_t open_files_ = 0;
+  std::unordered_set<Tailer*> open_;  // followed files holding a descriptor (max_open_files)
+  size_t orphaned_files_ = 0;
+  uint64_t scans_ = 0;
   bool told_polling_ = false;
   bool scan_soon_ = false;
   size_t startup_resumed_ = 0;  // files the start-up scan found, for its summary line

@@ -1,6 +1,7 @@
 #include "inputs/file/path_glob.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
 #include <vector>
@@ -32,15 +33,17 @@ std::string join(const std::string& directory, std::string_view name) {
   return path;
 }
 
-/// Adds `path` when it is a regular file or a link to one.
-void add_if_regular_file(const std::string& path, GlobMatches& out) {
+/// Adds `path` when it is a regular file or a link to one. `directory_fd` and `name` name the
+/// same file: stat(2) by a name relative to its open directory resolves one path component, not
+/// the whole path, which is most of a scan's cost with thousands of files.
+void add_if_regular_file(int directory_fd, const char* name, const std::string& path,
+                         GlobMatches& out) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return;
+  if (::fstatat(directory_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
   const bool link = S_ISLNK(st.st_mode);
-  if (link && ::stat(path.c_str(), &st) != 0) return;
+  if (link && ::fstatat(directory_fd, name, &st, 0) != 0) return;
   if (!S_ISREG(st.st_mode)) return;
-  out.files[path] = st;
-  if (link) out.links.insert(path);
+  out.files.push_back({path, st, link});
 }
 
 bool is_directory(const std::string& path) {
@@ -53,23 +56,36 @@ struct Entry {
   bool real_directory;  // a directory, not a link to one
 };
 
-std::vector<Entry> list(const std::string& directory) {
-  std::vector<Entry> entries;
-  DIR* dir = ::opendir(directory.c_str());
-  if (dir == nullptr) return entries;
-  while (const dirent* entry = ::readdir(dir)) {
-    const std::string_view name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    bool real_directory = entry->d_type == DT_DIR;
-    if (entry->d_type == DT_UNKNOWN) {
-      struct stat st {};
-      real_directory = ::lstat(join(directory, name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+/// An open directory and its entries, read once.
+class Listing {
+ public:
+  explicit Listing(const std::string& directory) : dir_(::opendir(directory.c_str())) {
+    if (dir_ == nullptr) return;
+    while (const dirent* entry = ::readdir(dir_)) {
+      const std::string_view name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      bool real_directory = entry->d_type == DT_DIR;
+      if (entry->d_type == DT_UNKNOWN) {
+        struct stat st {};
+        real_directory =
+            ::fstatat(fd(), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+      }
+      entries_.push_back({std::string(name), real_directory});
     }
-    entries.push_back({std::string(name), real_directory});
   }
-  ::closedir(dir);
-  return entries;
-}
+  ~Listing() {
+    if (dir_ != nullptr) ::closedir(dir_);
+  }
+  Listing(const Listing&) = delete;
+  Listing& operator=(const Listing&) = delete;
+
+  int fd() const { return ::dirfd(dir_); }
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  DIR* dir_;
+  std::vector<Entry> entries_;
+};
 
 class Walker {
  public:
@@ -83,7 +99,9 @@ class Walker {
     if (component == "**") {
       walk(directory, index + 1);
       out_.directories.insert(directory);
-      for (const Entry& entry : list(directory)) {
+      // Closed before descending: a deep tree must not hold a descriptor per level.
+      const std::vector<Entry> entries = Listing(directory).entries();
+      for (const Entry& entry : entries) {
         if (entry.real_directory && entry.name.front() != '.')
           walk(join(directory, entry.name), index);
       }
@@ -93,18 +111,20 @@ class Walker {
       const std::string path = join(directory, component);
       if (last) {
         out_.directories.insert(directory);  // a rotation re-creates the file here
-        add_if_regular_file(path, out_);
+        add_if_regular_file(AT_FDCWD, path.c_str(), path, out_);
       } else if (is_directory(path)) {
         walk(path, index + 1);
       }
       return;
     }
     out_.directories.insert(directory);
-    for (const Entry& entry : list(directory)) {
+    const Listing listing(directory);
+    for (const Entry& entry : listing.entries()) {
       if (::fnmatch(component.c_str(), entry.name.c_str(), FNM_PERIOD) != 0) continue;
+      if (last && entry.real_directory) continue;  // not a file; skips a stat
       const std::string path = join(directory, entry.name);
       if (last) {
-        add_if_regular_file(path, out_);
+        add_if_regular_file(listing.fd(), entry.name.c_str(), path, out_);
       } else if (is_directory(path)) {
         walk(path, index + 1);
       }

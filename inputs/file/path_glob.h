@@ -3,19 +3,25 @@
 // reports every directory whose entries decide the result, so they can be watched.
 #pragma once
 
-#include <map>
 #include <set>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
+#include <vector>
 
 namespace drover::inputs {
 
+struct MatchedFile {
+  std::string path;
+  struct stat st;  // of the file, through a link (the one system call a scan makes per file)
+  bool link;       // `path` is a symbolic link to it
+};
+
 struct GlobMatches {
-  // Regular files, or symbolic links to them, with what stat(2) says of the file (the one
-  // system call a scan makes per file).
-  std::map<std::string, struct stat> files;
-  std::set<std::string> links;        // those of `files` that are symbolic links
+  // Regular files, or symbolic links to them, in directory order: a list, not a sorted map,
+  // because thousands of paths sharing a long prefix make every comparison costly. Patterns
+  // that overlap list a path once each.
+  std::vector<MatchedFile> files;
   std::set<std::string> directories;  // where a new match could appear
 };
 

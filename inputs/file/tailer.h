@@ -127,6 +127,7 @@ class Tailer {
 
   bool orphaned = false;  // its path names another file now, or nothing: drain, then close
   bool waited_for_descriptor = false;  // max_open_files kept it from being read at once
+  uint64_t found_by_scan = 0;          // the last scan that found it at a path (FileInput)
 
  private:
   bool push(const TailContext& context, BatchSink& out, std::stop_token stop);

@@ -18,8 +18,8 @@ class PathGlobTest : public ::testing::Test {
     GlobMatches matches;
     expand_glob((dir.path() / pattern).string(), matches);
     std::set<std::string> relative;
-    for (const auto& [file, st] : matches.files) {
-      relative.insert(std::filesystem::relative(file, dir.path()).string());
+    for (const auto& file : matches.files) {
+      relative.insert(std::filesystem::relative(file.path, dir.path()).string());
     }
     return relative;
   }
