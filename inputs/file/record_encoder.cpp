@@ -132,13 +132,60 @@ int64_t unix_ms_now() {
       .count();
 }
 
+namespace {
+
+void put_digits(char* at, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    at[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+}  // namespace
+
 void append_timestamp(std::string& out, int64_t unix_ms) {
-  const time_t seconds = static_cast<time_t>(unix_ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                 utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                 utc.tm_sec, unix_ms % 1000);
+  int64_t seconds = unix_ms / 1000;
+  int64_t millis = unix_ms % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    --seconds;
+  }
+  int64_t days = seconds / 86400;
+  int64_t second_of_day = seconds % 86400;
+  if (second_of_day < 0) {
+    second_of_day += 86400;
+    --days;
+  }
+  // The civil date of a day number (Howard Hinnant's days-to-civil), not gmtime_r, which takes
+  // the time-zone lock, and no format string to parse: this runs once per read, and once per
+  // record whose time is lifted from it.
+  const int64_t shifted = days + 719468;  // from 0000-03-01
+  const int64_t era = (shifted >= 0 ? shifted : shifted - 146096) / 146097;
+  const auto day_of_era = static_cast<unsigned>(shifted - era * 146097);
+  const unsigned year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  const unsigned day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const unsigned month_from_march = (5 * day_of_year + 2) / 153;
+  const unsigned day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+  const unsigned month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
+  const int64_t year = static_cast<int64_t>(year_of_era) + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) {
+    // Beyond four digits: RFC 3339 has no form for it; shown as is rather than wrapped.
+    fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year,
+                   month, day, second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60,
+                   millis);
+    return;
+  }
+  char text[] = "0000-00-00T00:00:00.000Z";
+  put_digits(text, static_cast<unsigned>(year), 4);
+  put_digits(text + 5, month, 2);
+  put_digits(text + 8, day, 2);
+  put_digits(text + 11, static_cast<unsigned>(second_of_day / 3600), 2);
+  put_digits(text + 14, static_cast<unsigned>(second_of_day / 60 % 60), 2);
+  put_digits(text + 17, static_cast<unsigned>(second_of_day % 60), 2);
+  put_digits(text + 20, static_cast<unsigned>(millis), 3);
+  out.append(text, sizeof(text) - 1);
 }
 
 std::string format_timestamp(int64_t unix_ms) {

@@ -1,7 +1,10 @@
 #include "inputs/file/record_encoder.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
+
+#include <ctime>
 
 namespace drover::inputs {
 namespace {
@@ -142,6 +145,24 @@ TEST(RecordEncoderTest, RawCodecShipsJsonLinesAsWrittenWithTheirKeyAndTime) {
 TEST(RecordEncoderTest, FormatsTimestampsInUtcWithMilliseconds) {
   EXPECT_EQ(format_timestamp(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(format_timestamp(1795427816123), "2026-11-23T09:56:56.123Z");
+  EXPECT_EQ(format_timestamp(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_timestamp(951782400000), "2000-02-29T00:00:00.000Z");
+  EXPECT_EQ(format_timestamp(253402300799999), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_timestamp(-62167219200000), "0000-01-01T00:00:00.000Z");
+}
+
+TEST(RecordEncoderTest, TimestampsAgreeWithGmtimeAcrossCenturiesAndLeapDays) {
+  // From 1900 to 2200 in steps of about 8.9 days that are no whole number of seconds, so the
+  // time of day, the day of the month and the milliseconds all vary: against the C library.
+  for (int64_t ms = -2208988800000; ms < 7258118400000; ms += 7919113LL * 97) {
+    const time_t seconds = static_cast<time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+    std::tm utc{};
+    ASSERT_NE(gmtime_r(&seconds, &utc), nullptr);
+    const std::string expected = fmt::format(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+        utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ((ms % 1000) + 1000) % 1000);
+    ASSERT_EQ(format_timestamp(ms), expected) << "at " << ms;
+  }
 }
 
 }  // namespace
