@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -74,6 +75,9 @@ void DirectoryWatcher::read_events(Events& events) {
   for (;;) {
     const ssize_t n = ::read(inotify_fd_, buffer, sizeof buffer);
     if (n <= 0) return;  // EAGAIN: drained
+    // Room left for the longest event: the queue was drained, no need to ask again.
+    const bool drained =
+        static_cast<size_t>(n) + sizeof(inotify_event) + NAME_MAX + 1 <= sizeof buffer;
     for (ssize_t at = 0; at < n;) {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
       at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
@@ -101,6 +105,7 @@ void DirectoryWatcher::read_events(Events& events) {
         events.changed_files.insert(std::move(path));
       }
     }
+    if (drained) return;
   }
 }
 

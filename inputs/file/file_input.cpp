@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace drover::inputs {
@@ -23,6 +24,9 @@ namespace {
 constexpr size_t kReadChunk = 256 << 10;
 // Directory events come in bursts (a rotation is a rename and a create): one scan per burst.
 constexpr auto kEventScanGap = std::chrono::milliseconds(100);
+// How long a file that grew waits for others to grow too, when the input was idle: a few
+// milliseconds of latency for one wake-up per burst of appends instead of one per append.
+constexpr auto kGatherAppends = std::chrono::milliseconds(5);
 
 std::string key_of(const struct stat& st) { return fmt::format("{}:{}", st.st_dev, st.st_ino); }
 
@@ -344,7 +348,9 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
 
 void FileInput::scan(bool at_startup) {
   GlobMatches matches;
+  matches.files.reserve(last_scan_matches_);  // thousands of entries: not copied as it grows
   for (const auto& pattern : config_.include) expand_glob(pattern, matches);
+  last_scan_matches_ = matches.files.size();
   if (at_startup) {
     // Files are first followed, and logged, in the order of their paths.
     std::sort(matches.files.begin(), matches.files.end(),
@@ -576,7 +582,7 @@ bool FileInput::read_ready_files(BatchSink& out, std::stop_token stop, Clock::ti
   return true;
 }
 
-void FileInput::retire(std::map<std::string, std::unique_ptr<Tailer>>::iterator it) {
+void FileInput::retire(Tailers::iterator it) {
   Tailer& tailer = *it->second;
   spdlog::info("input {}: closing {}: it was rotated or deleted and is read to its end",
                context_.name, tailer.path());
@@ -798,7 +804,17 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
     if (polling) wake_at = std::min(wake_at, next_poll);
     if (scan_soon_) wake_at = std::min(wake_at, last_event_scan + kEventScanGap);
     const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(wake_at - Clock::now());
-    absorb(watcher_.wait(std::max(timeout, std::chrono::milliseconds(0))));
+    DirectoryWatcher::Events events =
+        watcher_.wait(std::max(timeout, std::chrono::milliseconds(0)));
+    const bool woken_by_appends = !events.changed_files.empty();
+    absorb(events);
+    if (woken_by_appends && !stop.stop_requested()) {
+      // Writers append to many files at once (a request logged by several services, every
+      // file at a flush): waking for each append costs this thread, the output's and the
+      // Kafka client's a wake-up per line. A moment's wait reads them all in one turn.
+      std::this_thread::sleep_for(kGatherAppends);
+      absorb(watcher_.wait(std::chrono::milliseconds(0)));
+    }
   }
   return Status::ok();
 }

@@ -76,7 +76,8 @@ class FileInput final : public Input {
   bool flush_stale_records(BatchSink& out, std::stop_token stop, Clock::time_point now);
   void close_idle_files(Clock::time_point now);
   /// Retires a rotated or deleted file read to its end: it leaves once its acks are in.
-  void retire(std::map<std::string, std::unique_ptr<Tailer>>::iterator it);
+  using Tailers = std::unordered_map<std::string, std::unique_ptr<Tailer>>;
+  void retire(Tailers::iterator it);
   void settle_retired_files();
   /// Counts orphaned files after a change among them (rare: a walk over every file).
   void count_orphaned_files();
@@ -100,10 +101,10 @@ class FileInput final : public Input {
   // unfinished line can change, so the once-a-second work skips the thousands of idle ones.
   std::set<std::string> active_;
   LogLimiter checkpoint_error_log_;  // the last save failed: the next one compares every entry
-  std::map<std::string, std::unique_ptr<Tailer>> tailers_;    // by key ("dev:inode")
+  Tailers tailers_;                  // by key ("dev:inode"); hashed: looked up for every line read
   std::unordered_map<std::string, std::string> key_by_path_;  // paths events name, to keys
   std::deque<std::string> ready_;                             // keys to read, in turn order
-  std::set<std::string> ready_set_;
+  std::unordered_set<std::string> ready_set_;
   struct RecentRewrite {
     std::string original_key;
     Tailer::Rewrite rewrite;
@@ -131,6 +132,7 @@ class FileInput final : public Input {
   std::unordered_set<Tailer*> open_;  // followed files holding a descriptor (max_open_files)
   size_t orphaned_files_ = 0;
   uint64_t scans_ = 0;
+  size_t last_scan_matches_ = 0;
   bool told_polling_ = false;
   bool scan_soon_ = false;
   size_t startup_resumed_ = 0;  // files the start-up scan found, for its summary line

@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+struct stat;
+
 namespace drover::inputs {
 
 struct FileInputCounters {
@@ -139,6 +141,9 @@ class Tailer {
   void flush_partial_line(const TailContext& context);
   void flush_joined_record(const TailContext& context);
   void start_over(const TailContext& context, std::string_view why);
+  std::string shrank_why(const struct stat& st) const;
+  /// Why the bytes before the offset no longer match; `maybe_shorter`: fewer came back.
+  std::string changed_why(bool maybe_shorter) const;
   void remember_tail(std::string_view chunk);
   uint64_t tail_hash_at(uint64_t end_offset, std::string_view chunk, uint64_t chunk_start) const;
   void update_head();
