@@ -28,6 +28,7 @@ struct InFlightBatch {
   std::vector<bool> settled;  // per record: what is left to save at stop
   uint64_t sequence = 0;      // read order across batches: held records are re-sent in this order
   uint64_t held_bytes = 0;    // counted against the memory budget while in flight
+  size_t next_report = 0;     // the record whose delivery report most likely comes next
   std::list<InFlightBatch>::iterator self;
 
   Route& route_of(size_t record) const {

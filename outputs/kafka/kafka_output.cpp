@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <iterator>
 #include <mutex>
@@ -241,7 +242,9 @@ rd_kafka_headers_t* KafkaOutput::headers_for(const InFlight& f, size_t record, b
   if (!config_.record_id_header.empty()) {
     // Stable across re-sends, so consumers can drop at-least-once duplicates.
     record_id_.assign(f.record_id_prefix);
-    fmt::format_to(std::back_inserter(record_id_), "{}", f.batch->position(record));
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, f.batch->position(record)).ptr;
+    record_id_.append(digits, end);
     add(config_.record_id_header, record_id_);
   }
   if (broker_time) add(kOriginalTimestampHeader, std::to_string(f.batch->timestamp_ms(record)));
@@ -375,7 +378,14 @@ void KafkaOutput::hold(Route& route, const HeldRecord& record, bool refused, boo
 
 void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
   auto& f = *static_cast<InFlight*>(message._private);
-  const size_t record = f.batch->index_of(static_cast<const char*>(message.payload));
+  // Reports mostly come in the order records were produced (per partition, and a partition
+  // sticks for a while): try the one after the last before searching the batch.
+  const auto* payload = static_cast<const char*>(message.payload);
+  size_t record = f.next_report;
+  if (record >= f.batch->record_count() || f.batch->record(record).data() != payload) {
+    record = f.batch->index_of(payload);
+  }
+  f.next_report = record + 1;
   Route& route = f.route_of(record);
   --route.outstanding;
   if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
