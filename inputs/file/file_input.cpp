@@ -552,8 +552,8 @@ bool FileInput::read_ready_files(BatchSink& out, std::stop_token stop, Clock::ti
         known_changed_ = true;
         forget_path(tailer);
         give_back_descriptor(tailer);  // holds none; never leave a pointer to a freed file
+        if (tailer.orphaned) --orphaned_files_;
         tailers_.erase(it);
-        count_orphaned_files();
         continue;
     }
     const Tailer::Turn turn = tailer.read(context, out, stop);
@@ -589,9 +589,9 @@ void FileInput::retire(Tailers::iterator it) {
   give_back_descriptor(tailer);
   files_finished_->add();
   forget_path(tailer);
+  if (tailer.orphaned) --orphaned_files_;  // a walk per rotated file would cost thousands
   closing_.push_back(std::move(it->second));
   tailers_.erase(it);
-  count_orphaned_files();
 }
 
 void FileInput::settle_retired_files() {

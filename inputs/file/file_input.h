@@ -79,7 +79,8 @@ class FileInput final : public Input {
   using Tailers = std::unordered_map<std::string, std::unique_ptr<Tailer>>;
   void retire(Tailers::iterator it);
   void settle_retired_files();
-  /// Counts orphaned files after a change among them (rare: a walk over every file).
+  /// Counts orphaned files after files were orphaned outside a scan (a walk over every file);
+  /// a file leaving tailers_ takes itself off the count.
   void count_orphaned_files();
   /// Rotated files still read, and files waiting to be judged copies: while there are any, the
   /// loop polls (events name them by paths it may not know).
