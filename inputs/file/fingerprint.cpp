@@ -21,8 +21,7 @@ bool read_exactly(int fd, char* out, size_t size, uint64_t offset) {
 
 }  // namespace
 
-uint64_t fnv1a64(std::string_view bytes) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
+uint64_t fnv1a64(std::string_view bytes, uint64_t hash) {
   for (const char c : bytes) {
     hash ^= static_cast<unsigned char>(c);
     hash *= 0x100000001b3ULL;
@@ -30,12 +29,12 @@ uint64_t fnv1a64(std::string_view bytes) {
   return hash;
 }
 
-std::optional<HeadFingerprint> read_head(int fd) {
+std::optional<HeadFingerprint> read_head(int fd, uint64_t limit) {
   char buffer[kHeadBytes];
+  const auto wanted = static_cast<size_t>(std::min<uint64_t>(sizeof buffer, limit));
   size_t length = 0;
-  while (length < sizeof buffer) {
-    const ssize_t n =
-        ::pread(fd, buffer + length, sizeof buffer - length, static_cast<off_t>(length));
+  while (length < wanted) {
+    const ssize_t n = ::pread(fd, buffer + length, wanted - length, static_cast<off_t>(length));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return std::nullopt;
     if (n == 0) break;

@@ -22,10 +22,12 @@ struct HeadFingerprint {
 };
 
 /// FNV-1a: stable across builds and releases, which checkpoints on disk need.
-uint64_t fnv1a64(std::string_view bytes);
+constexpr uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ULL;
+/// FNV-1a; `hash` continues the hash of the bytes before these (it has no final step).
+uint64_t fnv1a64(std::string_view bytes, uint64_t hash = kFnvOffsetBasis);
 
-/// The fingerprint of the first min(size, kHeadBytes) bytes; nullopt when the read fails.
-std::optional<HeadFingerprint> read_head(int fd);
+/// The fingerprint of the first min(size, kHeadBytes, limit) bytes; nullopt when the read fails.
+std::optional<HeadFingerprint> read_head(int fd, uint64_t limit = kHeadBytes);
 
 /// True when the file still starts with the bytes `fingerprint` was taken of.
 bool head_matches(int fd, const HeadFingerprint& fingerprint);

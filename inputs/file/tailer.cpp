@@ -25,8 +25,10 @@ Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, Unique
   }
   uint64_t tail_hash = 0;
   if (is_open()) {
-    if (auto head = read_head(fd_.get())) head_ = *head;
-    remember_start();
+    // Only what lies before the offset: bytes beyond it may be cut and rewritten before they
+    // are read, and the head must describe what was shipped (learn_head adds the rest).
+    if (auto head = read_head(fd_.get(), offset)) head_ = *head;
+    remember_start(offset);
     if (auto tail = bytes_before(fd_.get(), offset)) {
       tail_ = std::move(*tail);
       tail_known_ = true;
@@ -104,14 +106,28 @@ uint64_t Tailer::tail_hash_at(uint64_t end_offset, std::string_view chunk,
   return hash_before(fd_.get(), end_offset).value_or(0);
 }
 
-void Tailer::update_head() {
-  if (head_.length >= kHeadBytes || read_offset_ <= head_.length) return;
-  if (auto head = read_head(fd_.get())) head_ = *head;
-  if (start_length_ < kStartBytes) remember_start();
+void Tailer::learn_head(std::string_view chunk, uint64_t chunk_start) {
+  // From the bytes this read brought, not from reading the file's start again: the file may
+  // have been cut in between (copytruncate), and a head taken of the new content would not
+  // match the copy made of the old one.
+  const uint64_t chunk_end = chunk_start + chunk.size();
+  if (head_.length < kHeadBytes && chunk_start <= head_.length && chunk_end > head_.length) {
+    const uint64_t end = std::min<uint64_t>(chunk_end, kHeadBytes);
+    const auto from = static_cast<size_t>(head_.length - chunk_start);
+    const uint64_t so_far = head_.length == 0 ? kFnvOffsetBasis : head_.hash;
+    head_.hash = fnv1a64(chunk.substr(from, static_cast<size_t>(end - head_.length)), so_far);
+    head_.length = static_cast<uint32_t>(end);
+  }
+  if (start_length_ < kStartBytes && chunk_start <= start_length_ && chunk_end > start_length_) {
+    const uint64_t end = std::min<uint64_t>(chunk_end, kStartBytes);
+    chunk.copy(start_.data() + start_length_, static_cast<size_t>(end - start_length_),
+               static_cast<size_t>(start_length_ - chunk_start));
+    start_length_ = static_cast<uint8_t>(end);
+  }
 }
 
-void Tailer::remember_start() {
-  const ssize_t n = ::pread(fd_.get(), start_.data(), start_.size(), 0);
+void Tailer::remember_start(uint64_t limit) {
+  const ssize_t n = ::pread(fd_.get(), start_.data(), std::min<uint64_t>(start_.size(), limit), 0);
   start_length_ = n > 0 ? static_cast<uint8_t>(n) : 0;
 }
 
@@ -178,6 +194,7 @@ Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_
     // The JSON envelope roughly doubles short lines.
     reserve_hint_ = chunk.size() * (context.config.codec == Codec::kJson ? 2 : 1) + 512;
     splitter_.feed(chunk, on_line);
+    learn_head(chunk, chunk_start);
     read_offset_ += chunk.size();
     read_this_turn += chunk.size();
     context.counters.bytes->add(chunk.size());
@@ -190,7 +207,6 @@ Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_
     // Short: the end of the file. What is appended later brings an event (or the next poll).
     if (got < want) break;
   }
-  if (read_this_turn > 0) update_head();
   if (batch_) batch_tail_hash_ = tail_hash_at(batch_end_offset_, {}, read_offset_);
   if (!push(context, out, stop)) return Turn::kStopped;
   return read_this_turn >= config.batch_bytes ? Turn::kMore : Turn::kCaughtUp;

@@ -146,8 +146,9 @@ class Tailer {
   std::string changed_why(bool maybe_shorter) const;
   void remember_tail(std::string_view chunk);
   uint64_t tail_hash_at(uint64_t end_offset, std::string_view chunk, uint64_t chunk_start) const;
-  void update_head();
-  void remember_start();
+  /// Extends the head fingerprint and the first bytes with what a read brought.
+  void learn_head(std::string_view chunk, uint64_t chunk_start);
+  void remember_start(uint64_t limit);
   Checkpoint checkpoint_at(const PositionTracker::Position& committed, int64_t seen_unix_ms) const;
   /// checkpoint_if_moved() last returned this position, with the current head.
   bool reported(const PositionTracker::Position& committed) const;
