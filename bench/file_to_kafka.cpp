@@ -52,7 +52,9 @@ Measurement measure(KafkaSink& sink, const Tool& tool, const std::filesystem::pa
         write_drover_config(dir, {.include = file.string(),
                                   .codec = tool.kind == Tool::Kind::kDroverJson ? "json" : "raw",
                                   .bootstrap = sink.bootstrap(),
-                                  .topic = topic});
+                                  .topic = topic,
+                                  .output_extra = options.output_settings,
+                                  .input_extra = options.input_settings});
     argv = {options.drover.string(), "run", "--config", config.string()};
   }
 

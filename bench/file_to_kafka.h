@@ -17,7 +17,9 @@ struct FileToKafkaOptions {
   int runs = 5;
   std::filesystem::path drover;  // the binary
   std::filesystem::path work_dir;
-  bool census = true;  // read each tool's topic back once: exact count, no duplicates
+  std::string input_settings;   // more TOML lines for drover's input (A/B runs)
+  std::string output_settings;  // and for its output
+  bool census = true;           // read each tool's topic back once: exact count, no duplicates
 };
 
 void file_to_kafka(KafkaSink& sink, const FileToKafkaOptions& options, Report& report);

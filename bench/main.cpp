@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <set>
@@ -34,6 +35,9 @@ scenarios: file spill outage idle all
   --outage-rate N       outage scenario: lines per second meanwhile (default 10000)
   --idle-seconds N      idle scenario: measured period (default 60)
   --many-files N        idle scenario: matched files in the many-files case (default 10000)
+  --output-setting TOML file scenario: one more line for drover's [outputs.kafka], e.g.
+                        'record_id_header = ""' (repeatable; for A/B runs that isolate a cost)
+  --input-setting TOML  file scenario: the same for drover's [inputs.bench]
 )";
 
 std::vector<std::string> split(const std::string& list) {
@@ -62,6 +66,8 @@ int main(int argc, char** argv) {
   uint64_t spill_mib = 512;
   OutageOptions outage;
   IdleOptions idle;
+  std::string output_settings;
+  std::string input_settings;
   std::set<std::string> scenarios;
   try {
     for (int i = 1; i < argc; ++i) {
@@ -97,6 +103,10 @@ int main(int argc, char** argv) {
         idle.duration = std::chrono::seconds(std::stoll(value()));
       else if (arg == "--many-files")
         idle.many_files = std::stoi(value());
+      else if (arg == "--output-setting")
+        output_settings += value() + "\n";
+      else if (arg == "--input-setting")
+        input_settings += value() + "\n";
       else if (arg == "all")
         scenarios.insert({"file", "spill", "outage", "idle"});
       else if (arg == "file" || arg == "spill" || arg == "outage" || arg == "idle")
@@ -123,12 +133,22 @@ int main(int argc, char** argv) {
   if (scenarios.count("file")) {
     settings +=
         fmt::format("; file: lines={}, sinks={}", fmt::join(lines, ","), fmt::join(sinks, ","));
+    for (const auto* extra : {&input_settings, &output_settings}) {
+      if (extra->empty()) continue;
+      std::string shown = *extra;
+      shown.pop_back();
+      std::replace(shown.begin(), shown.end(), '\n', ';');
+      settings +=
+          fmt::format("; drover {}: `{}`", extra == &input_settings ? "input" : "output", shown);
+    }
   }
   Report report(settings);
   int status = 0;
   try {
     if (scenarios.count("file")) {
       FileToKafkaOptions options{lines, runs, drover, scratch};
+      options.input_settings = input_settings;
+      options.output_settings = output_settings;
       for (const auto& name : sinks) {
         auto sink = name == "mock" ? KafkaSink::mock() : KafkaSink::real();
         file_to_kafka(*sink, options, report);
