@@ -88,12 +88,22 @@ void BatchQueue::set_held_by_output(size_t bytes) {
     std::lock_guard lock(mutex_);
     freed = bytes < held_by_output_;
     held_by_output_ = bytes;
-    if (freed) ++room_changes_;
+    if (freed) note_room_locked();
   }
   if (freed) not_full_.notify_all();
 }
 
+void BatchQueue::note_room_locked() {
+  ++room_changes_;
+  last_room_ = std::chrono::steady_clock::now();
+}
+
 bool BatchQueue::disk_in_use_locked() const { return disk_ && disk_->has_unread(); }
+
+bool BatchQueue::output_draining_locked(std::chrono::steady_clock::time_point now) const {
+  return disk_ && options_.when_full == QueueOptions::WhenFull::kBlock &&
+         now < last_room_ + options_.spill_after;
+}
 
 bool BatchQueue::spill_locked(const BatchPtr& batch, SafeAcks& safe) {
   if (!disk_ || std::chrono::steady_clock::now() < disk_retry_at_ ||
@@ -186,10 +196,19 @@ bool BatchQueue::push(BatchPtr batch, std::stop_token stop) {
     std::unique_lock lock(mutex_);
     while (true) {
       if (closed_) return false;
-      if (!disk_in_use_locked() && memory_has_room_locked(size)) {
+      const bool disk_in_use = disk_in_use_locked();
+      if (!disk_in_use && memory_has_room_locked(size)) {
         bytes_ += size;
         batches_.push_back(std::move(batch));
         break;
+      }
+      if (const auto now = std::chrono::steady_clock::now();
+          !disk_in_use && output_draining_locked(now)) {
+        const uint64_t seen = room_changes_;
+        not_full_.wait_until(lock, stop, last_room_ + options_.spill_after,
+                             [&] { return room_changes_ != seen; });
+        if (stop.stop_requested()) return false;
+        continue;
       }
       if (spill_locked(batch, safe)) break;
       if (options_.when_full != QueueOptions::WhenFull::kBlock) {
@@ -255,7 +274,7 @@ std::optional<BatchPtr> BatchQueue::pop_for(std::chrono::milliseconds timeout) {
     not_empty_.wait_for(lock, timeout,
                         [&] { return closed_ || !batches_.empty() || disk_in_use_locked(); });
     batch = take_locked();
-    if (batch) ++room_changes_;
+    if (batch) note_room_locked();
     sync_if_due_locked(safe);  // an idle output still makes interval-synced batches safe
   }
   complete_all(safe);
@@ -269,7 +288,7 @@ std::optional<BatchPtr> BatchQueue::try_pop() {
   {
     std::lock_guard lock(mutex_);
     batch = take_locked();
-    if (batch) ++room_changes_;
+    if (batch) note_room_locked();
     sync_if_due_locked(safe);
   }
   complete_all(safe);

@@ -2,10 +2,12 @@
 // on disk, one FIFO across both. Many producers (the router, on input threads), one consumer
 // (the output's sender thread).
 //
-// Nothing touches the disk while the output keeps up. When the memory part is full, batches go
-// to disk; once anything is on disk, new batches go behind it until the output has taken all of
-// it. A batch synced into a segment is safe: its source position may commit (I1). When memory
-// and disk are both full, `when_full` decides: block the inputs (default) or drop, counted.
+// Nothing touches the disk while the output keeps up, nor while it is merely slower than the
+// inputs: a full memory part makes them wait for the output. Once the output has taken nothing
+// for `spill_after`, batches go to disk; once anything is on disk, new batches go behind it until
+// the output has taken all of it. A batch synced into a segment is safe: its source position may
+// commit (I1). When memory and disk are both full, `when_full` decides: block the inputs (default)
+// or drop, counted.
 #pragma once
 
 #include "agent/batch.h"
@@ -41,6 +43,11 @@ struct QueueOptions {
   // fsync_interval later. never: safe only once delivered (the disk only relieves memory).
   Fsync fsync = Fsync::kEveryBatch;
   std::chrono::milliseconds fsync_interval{1000};
+  // Memory full while the output still takes batches: the inputs wait, since writing to disk
+  // what the output will take in a moment only costs both of them the disk's time (and a file
+  // input's data is on disk already). Batches go to disk once the output has taken nothing for
+  // this long (Kafka away or slow) — and at once with 0, or when `when_full` drops.
+  std::chrono::milliseconds spill_after{1000};
   uint64_t segment_bytes = 64ULL << 20;
 };
 
@@ -102,6 +109,9 @@ class BatchQueue {
   explicit BatchQueue(const QueueOptions& options);
   bool memory_has_room_locked(size_t size) const;
   bool disk_in_use_locked() const;
+  /// Memory is full, yet the output took a batch or freed memory less than spill_after ago.
+  bool output_draining_locked(std::chrono::steady_clock::time_point now) const;
+  void note_room_locked();
   /// Writes the batch to disk; false if the disk is full or failing (logged, counted).
   bool spill_locked(const BatchPtr& batch, SafeAcks& safe);
   void sync_if_due_locked(SafeAcks& safe);
@@ -121,6 +131,7 @@ class BatchQueue {
   size_t bytes_ = 0;
   size_t held_by_output_ = 0;
   uint64_t room_changes_ = 0;  // pops, memory freed by the output, close: what a full push awaits
+  std::chrono::steady_clock::time_point last_room_{};  // the output's last pop or freeing
   bool closed_ = false;
 
   std::unique_ptr<DiskQueue> disk_;

@@ -96,6 +96,7 @@ void parse_queue(TomlReader& table, QueueOptions& queue) {
   queue.when_full = when_full == "drop_newest"   ? QueueOptions::WhenFull::kDropNewest
                     : when_full == "drop_oldest" ? QueueOptions::WhenFull::kDropOldest
                                                  : QueueOptions::WhenFull::kBlock;
+  queue.spill_after = table.duration("spill_after", queue.spill_after);
   const std::string fsync = table.string("fsync", "every_batch");
   if (fsync == "every_batch") {
     queue.fsync = QueueOptions::Fsync::kEveryBatch;

@@ -231,6 +231,57 @@ TEST_F(HybridQueueTest, SpillsInOrderAndSpilledBatchesAreSafeOnceSynced) {
   EXPECT_EQ(queue->disk_bytes(), 0U) << "delivered: the segments are gone";
 }
 
+TEST_F(HybridQueueTest, WhileTheOutputTakesBatchesAFullMemoryMakesThePushWaitNotSpill) {
+  auto queue = open();  // memory for two
+  push(*queue, 0, 2);
+  ASSERT_EQ(number_of(*queue->try_pop()), 0);  // the output is taking batches
+  push(*queue, 2, 3);                          // memory is full again
+  // A push that has to wait gives up at once when asked to stop: it neither spilled nor queued.
+  std::stop_source stopped;
+  stopped.request_stop();
+  EXPECT_FALSE(queue->push(numbered(3), stopped.get_token()));
+  EXPECT_EQ(counter("drover_queue_spilled_batches_total"), 0U);
+
+  // Woken by the output's next pop, it goes to memory.
+  std::jthread pusher([&] { push(*queue, 3, 4); });
+  ASSERT_EQ(number_of(*queue->try_pop()), 1);
+  pusher.join();
+  EXPECT_EQ(counter("drover_queue_spilled_batches_total"), 0U);
+  EXPECT_EQ(pop_all(*queue), (std::vector<int>{2, 3}));
+  EXPECT_EQ(queue->disk_bytes(), 0U);
+}
+
+TEST_F(HybridQueueTest, OnceTheOutputTakesNothingForSpillAfterBatchesGoToDisk) {
+  QueueOptions options;
+  options.spill_after = std::chrono::milliseconds(50);
+  auto queue = open(options);
+  push(*queue, 0, 2);
+  ASSERT_EQ(number_of(*queue->try_pop()), 0);
+  push(*queue, 2, 4);  // 2 fits; 3 waits for the output, which takes nothing: to disk
+  EXPECT_EQ(counter("drover_queue_spilled_batches_total"), 1U);
+  EXPECT_EQ(pop_all(*queue), range(1, 4));
+}
+
+TEST_F(HybridQueueTest, WithSpillAfterZeroOrWhenFullDroppingAFullMemorySpillsAtOnce) {
+  std::stop_source stopped;  // a push that waited would give up, not spill
+  stopped.request_stop();
+  for (const auto when_full :
+       {QueueOptions::WhenFull::kBlock, QueueOptions::WhenFull::kDropNewest}) {
+    std::filesystem::remove_all(dir / "queue" / "out");  // the previous round's queue
+    QueueOptions options;
+    options.when_full = when_full;
+    if (when_full == QueueOptions::WhenFull::kBlock) options.spill_after = {};
+    auto queue = open(options);
+    push(*queue, 0, 2);
+    ASSERT_EQ(number_of(*queue->try_pop()), 0);
+    push(*queue, 2, 3);
+    const uint64_t spilled = counter("drover_queue_spilled_batches_total");
+    EXPECT_TRUE(queue->push(numbered(3), stopped.get_token()));
+    EXPECT_EQ(counter("drover_queue_spilled_batches_total"), spilled + 1);
+    EXPECT_EQ(pop_all(*queue), range(1, 4));
+  }
+}
+
 TEST_F(HybridQueueTest, SpillsWhenWhatTheOutputHoldsFillsTheBudget) {
   auto queue = open();  // memory for two batches
   queue->set_held_by_output(numbered(0)->memory_bytes());

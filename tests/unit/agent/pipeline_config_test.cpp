@@ -56,7 +56,7 @@ topic = "logs.{input}"
 compression = "zstd"
 linger = "20ms"
 batch_bytes = "512KiB"
-queue = { memory_bytes = "16MiB", disk_bytes = "2GiB", when_full = "drop_oldest", fsync = "500ms" }
+queue = { memory_bytes = "16MiB", disk_bytes = "2GiB", when_full = "drop_oldest", fsync = "500ms", spill_after = "250ms" }
 
 [outputs.kafka.librdkafka]
 "socket.keepalive.enable" = true
@@ -76,6 +76,7 @@ TEST(PipelineConfigTest, ValidConfigBuildsSpecs) {
   EXPECT_EQ(queue.when_full, QueueOptions::WhenFull::kDropOldest);
   EXPECT_EQ(queue.fsync, QueueOptions::Fsync::kInterval);
   EXPECT_EQ(queue.fsync_interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(queue.spill_after, std::chrono::milliseconds(250));
 }
 
 TEST(PipelineConfigTest, QueueDefaultsAndMistakes) {
@@ -92,6 +93,7 @@ inputs = ["app"]
   EXPECT_EQ(queue.disk_bytes, 1ULL << 30);
   EXPECT_EQ(queue.when_full, QueueOptions::WhenFull::kBlock);
   EXPECT_EQ(queue.fsync, QueueOptions::Fsync::kEveryBatch);
+  EXPECT_EQ(queue.spill_after, std::chrono::seconds(1));
 
   const auto problems = problems_of(R"([inputs.app]
 type = "file"
@@ -99,12 +101,13 @@ include = ["/var/log/*.log"]
 [outputs.out]
 type = "stdout"
 inputs = ["app"]
-queue = { disk_bytes = "10KiB", when_full = "spill", fsync = "sometimes" }
+queue = { disk_bytes = "10KiB", when_full = "spill", fsync = "sometimes", spill_after = "soon" }
 )");
-  ASSERT_EQ(problems.size(), 3U) << ::testing::PrintToString(problems);
+  ASSERT_EQ(problems.size(), 4U) << ::testing::PrintToString(problems);
   EXPECT_NE(problems[0].find("outputs.out.queue.disk_bytes: must be 0"), std::string::npos);
   EXPECT_NE(problems[1].find("outputs.out.queue.when_full"), std::string::npos);
-  EXPECT_NE(problems[2].find("outputs.out.queue.fsync: 'sometimes'"), std::string::npos);
+  EXPECT_NE(problems[2].find("outputs.out.queue.spill_after"), std::string::npos);
+  EXPECT_NE(problems[3].find("outputs.out.queue.fsync: 'sometimes'"), std::string::npos);
 }
 
 TEST(PipelineConfigTest, ReportsEveryProblemAtOnceWithItsLine) {
