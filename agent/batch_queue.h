@@ -35,7 +35,7 @@ struct QueueOptions {
   enum class WhenFull { kBlock, kDropNewest, kDropOldest };
   enum class Fsync { kEveryBatch, kInterval, kNever };
 
-  size_t memory_bytes = 32 << 20;
+  size_t memory_bytes = 24 << 20;
   uint64_t disk_bytes = 1ULL << 30;  // 0: memory only
   std::filesystem::path dir;         // <data_dir>/queue/<output>
   WhenFull when_full = WhenFull::kBlock;

@@ -1,6 +1,7 @@
 // drover's entry point: parses the command line, loads the config, and owns signals and the
 // orderly start and stop of the agent.
 #include "agent/agent.h"
+#include "agent/allocator.h"
 #include "agent/queue/queue_verify.h"
 #include "config/config_error.h"
 #include "inputs/builtin.h"
@@ -150,7 +151,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cl.command == "--version") {
-    std::printf("drover %s\n", DROVER_VERSION);
+    std::printf("drover %s (allocator: %s)\n", DROVER_VERSION, drover::allocator_in_use().c_str());
     return 0;
   }
   if (cl.command == "queue verify") {

@@ -16,6 +16,12 @@ TEST(CliTest, VersionAndHelp) {
   auto [code, out] = run_drover({"--version"});
   EXPECT_EQ(code, 0);
   EXPECT_EQ(out.rfind("drover ", 0), 0U);
+#ifdef DROVER_WITH_MIMALLOC
+  // Linked and serving every malloc() of the process, librdkafka's included.
+  EXPECT_NE(out.find("(allocator: mimalloc 2."), std::string::npos) << out;
+#else
+  EXPECT_NE(out.find("(allocator: glibc malloc)"), std::string::npos) << out;
+#endif
   std::tie(code, out) = run_drover({"--help"});
   EXPECT_EQ(code, 0);
   EXPECT_NE(out.find("drover check"), std::string::npos);
