@@ -100,9 +100,9 @@ void BatchQueue::note_room_locked() {
 
 bool BatchQueue::disk_in_use_locked() const { return disk_ && disk_->has_unread(); }
 
-bool BatchQueue::output_draining_locked(std::chrono::steady_clock::time_point now) const {
+bool BatchQueue::output_draining_locked() const {
   return disk_ && options_.when_full == QueueOptions::WhenFull::kBlock &&
-         now < last_room_ + options_.spill_after;
+         std::chrono::steady_clock::now() < last_room_ + options_.spill_after;
 }
 
 bool BatchQueue::spill_locked(const BatchPtr& batch, SafeAcks& safe) {
@@ -202,8 +202,7 @@ bool BatchQueue::push(BatchPtr batch, std::stop_token stop) {
         batches_.push_back(std::move(batch));
         break;
       }
-      if (const auto now = std::chrono::steady_clock::now();
-          !disk_in_use && output_draining_locked(now)) {
+      if (!disk_in_use && output_draining_locked()) {
         const uint64_t seen = room_changes_;
         not_full_.wait_until(lock, stop, last_room_ + options_.spill_after,
                              [&] { return room_changes_ != seen; });

@@ -110,7 +110,7 @@ class BatchQueue {
   bool memory_has_room_locked(size_t size) const;
   bool disk_in_use_locked() const;
   /// Memory is full, yet the output took a batch or freed memory less than spill_after ago.
-  bool output_draining_locked(std::chrono::steady_clock::time_point now) const;
+  bool output_draining_locked() const;
   void note_room_locked();
   /// Writes the batch to disk; false if the disk is full or failing (logged, counted).
   bool spill_locked(const BatchPtr& batch, SafeAcks& safe);
