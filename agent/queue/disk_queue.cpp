@@ -95,9 +95,15 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
 
   std::optional<QueueState> state = load_queue_state(options.dir, report.state_problem);
   std::vector<std::pair<uint64_t, std::filesystem::path>> files;
+  // Segments set aside at an earlier start: their loss was reported then; they are no gap.
+  std::set<uint64_t> set_aside;
   for (const auto& entry : std::filesystem::directory_iterator(options.dir, ec)) {
     const int64_t id = segment_id_of(entry.path());
     if (id >= 0) files.emplace_back(static_cast<uint64_t>(id), entry.path());
+    if (entry.path().extension() == ".corrupt") {
+      const int64_t corrupt_id = segment_id_of(entry.path().parent_path() / entry.path().stem());
+      if (corrupt_id >= 0) set_aside.insert(static_cast<uint64_t>(corrupt_id));
+    }
   }
   if (ec) return Error{fmt::format("cannot list {}: {}", options.dir.string(), ec.message())};
   std::sort(files.begin(), files.end());
@@ -126,13 +132,13 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
   queue->next_segment_id_ = std::max(queue->next_segment_id_, state->first_segment);
   uint64_t expected_id = state->first_segment;
   for (const auto& [id, path] : files) {
-    queue->next_segment_id_ = std::max(queue->next_segment_id_, id + 1);
     if (id < state->first_segment) {
       // Acknowledged and recorded as gone; a crash came before the file was removed.
       std::filesystem::remove(path, ec);
       ++report.stale_segments_removed;
       continue;
     }
+    while (set_aside.contains(expected_id)) ++expected_id;
     if (id > expected_id && report.state_problem.empty()) {
       report.missing_segments.emplace_back(expected_id, id - 1);
     }
@@ -150,10 +156,18 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
       if (!report.damage.back().torn_tail) report.lost_bytes += range.end - range.begin;
     }
     if (!scan->header_error.empty()) {
-      // Nothing can be trusted in it; set it aside for a person to look at.
-      std::filesystem::rename(path, path.string() + ".corrupt", ec);
+      if (scan->torn_tail) {
+        // Killed while creating it: no frame was written, so nothing in it was acknowledged.
+        // Its id is used again, or the next start would take it for a lost segment.
+        std::filesystem::remove(path, ec);
+      } else {
+        queue->next_segment_id_ = std::max(queue->next_segment_id_, id + 1);
+        // Nothing can be trusted in it; set it aside for a person to look at.
+        std::filesystem::rename(path, path.string() + ".corrupt", ec);
+      }
       continue;
     }
+    queue->next_segment_id_ = std::max(queue->next_segment_id_, id + 1);
     std::set<uint64_t> acked;
     if (auto it = state->acked.find(id); it != state->acked.end()) acked = it->second;
     uint64_t size = scan->valid_end;

@@ -215,6 +215,39 @@ TEST_F(DiskQueueTest, SegmentWithADamagedHeaderIsSetAsideAndTheOthersServed) {
   const auto replayed = read_all(*queue);
   ASSERT_FALSE(replayed.empty());
   EXPECT_EQ(replayed.back(), 19);
+  append(*queue, 20, 25);
+  queue.reset();
+  RecoveryReport next_start;
+  queue = open(&next_start);
+  EXPECT_TRUE(next_start.missing_segments.empty())
+      << "the loss was reported when the segment was set aside; it is not a gap after that";
+}
+
+// SIGKILL between creating a segment file and writing its header leaves a file shorter than a
+// header, after segments still queued: a false "LOST segment" report once it had been set aside.
+TEST_F(DiskQueueTest, SegmentCutShortInItsHeaderIsRemovedAndLeavesNoGap) {
+  {
+    auto queue = open();
+    append(*queue, 0, 20);
+  }
+  const uint64_t last = kFirstSegmentId + segment_files() - 1;
+  const auto cut = segment_path(dir.path(), last + 1);
+  testing::write_file(cut, "DRVQSEG");
+  {
+    RecoveryReport report;
+    auto queue = open(&report);
+    ASSERT_EQ(report.damage.size(), 1U);
+    EXPECT_TRUE(report.damage[0].torn_tail);
+    EXPECT_EQ(report.lost_bytes, 0U);
+    EXPECT_FALSE(std::filesystem::exists(cut));
+    EXPECT_FALSE(std::filesystem::exists(cut.string() + ".corrupt"));
+    append(*queue, 20, 25);
+  }
+  RecoveryReport report;
+  auto queue = open(&report);
+  EXPECT_TRUE(report.missing_segments.empty());
+  EXPECT_TRUE(report.damage.empty());
+  EXPECT_EQ(read_all(*queue), range(0, 25));
 }
 
 TEST_F(DiskQueueTest, DeletedSegmentIsReportedAndTheOthersServed) {
