@@ -2,6 +2,8 @@
 // completed by output threads; the last completion tells the source its position is safe.
 #pragma once
 
+#include "agent/delivery_receipt.h"
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -23,10 +25,16 @@ class AckGroup {
  public:
   /// The receiver is shared so it outlives every batch still in flight (a file may be closed
   /// while its last batches are being delivered).
-  AckGroup(std::shared_ptr<AckReceiver> receiver, uint64_t ticket)
-      : receiver_(std::move(receiver)), ticket_(ticket) {}
+  AckGroup(std::shared_ptr<AckReceiver> receiver, uint64_t ticket,
+           std::shared_ptr<DeliveryReceipt> receipt = nullptr)
+      : receiver_(std::move(receiver)), ticket_(ticket), receipt_(std::move(receipt)) {}
 
   void expect(int outputs) { pending_.store(outputs, std::memory_order_relaxed); }
+
+  /// Set when the source waits for delivery itself: a copy on disk does not make the batch
+  /// safe, and outputs note each record's outcome here.
+  DeliveryReceipt* receipt() const { return receipt_.get(); }
+  const std::shared_ptr<DeliveryReceipt>& receipt_ptr() const { return receipt_; }
 
   /// One output made the batch safe.
   void complete() {
@@ -38,6 +46,7 @@ class AckGroup {
  private:
   std::shared_ptr<AckReceiver> receiver_;
   uint64_t ticket_;
+  std::shared_ptr<DeliveryReceipt> receipt_;
   std::atomic<int> pending_{1};
 };
 

@@ -118,6 +118,8 @@ class Batch {
     if (ack_) ack_->complete();
   }
   AckGroup* ack() const { return ack_.get(); }
+  /// Where outputs note each record's outcome, when its source waits for delivery.
+  DeliveryReceipt* receipt() const { return ack_ ? ack_->receipt() : nullptr; }
   /// Shared with the other outputs the batch went to; a queue that frees the batch keeps it.
   const std::shared_ptr<AckGroup>& ack_group() const { return ack_; }
 

@@ -132,6 +132,11 @@ bool BatchQueue::spill_locked(const BatchPtr& batch, SafeAcks& safe) {
   counters_.spilled_bytes->add(batch->byte_size());
   counters_.disk_bytes->set(disk_->bytes());
   const auto& ack = batch->ack_group();
+  if (ack && ack->receipt() != nullptr) {
+    // Its producer waits for Kafka itself: the ack follows the copy read back and delivered.
+    unsynced_acks_.emplace(*frame, ack);
+    return true;
+  }
   switch (options_.fsync) {
     case QueueOptions::Fsync::kEveryBatch:
       if (Status s = sync_locked(); !s) {
@@ -190,12 +195,18 @@ void BatchQueue::drop_locked(const BatchPtr& incoming, SafeAcks& safe) {
 }
 
 bool BatchQueue::push(BatchPtr batch, std::stop_token stop) {
+  return push(std::move(batch), stop, std::chrono::steady_clock::time_point::max()) ==
+         PushResult::kQueued;
+}
+
+PushResult BatchQueue::push(BatchPtr batch, std::stop_token stop,
+                            std::chrono::steady_clock::time_point deadline) {
   const size_t size = batch->memory_bytes();
   SafeAcks safe;
   {
     std::unique_lock lock(mutex_);
     while (true) {
-      if (closed_) return false;
+      if (closed_) return PushResult::kStopping;
       const bool disk_in_use = disk_in_use_locked();
       if (!disk_in_use && memory_has_room_locked(size)) {
         bytes_ += size;
@@ -204,9 +215,10 @@ bool BatchQueue::push(BatchPtr batch, std::stop_token stop) {
       }
       if (!disk_in_use && output_draining_locked()) {
         const uint64_t seen = room_changes_;
-        not_full_.wait_until(lock, stop, last_room_ + options_.spill_after,
+        not_full_.wait_until(lock, stop, std::min(deadline, last_room_ + options_.spill_after),
                              [&] { return room_changes_ != seen; });
-        if (stop.stop_requested()) return false;
+        if (stop.stop_requested()) return PushResult::kStopping;
+        if (std::chrono::steady_clock::now() >= deadline) return PushResult::kTimedOut;
         continue;
       }
       if (spill_locked(batch, safe)) break;
@@ -217,14 +229,17 @@ bool BatchQueue::push(BatchPtr batch, std::stop_token stop) {
       // Woken by a pop, by the output freeing memory, by close, by stop; or after a while to
       // try a failing disk again.
       const uint64_t seen = room_changes_;
-      not_full_.wait_for(lock, stop, std::chrono::milliseconds(disk_ ? 200 : 1000),
-                         [&] { return room_changes_ != seen; });
-      if (stop.stop_requested()) return false;
+      const auto retry_at =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(disk_ ? 200 : 1000);
+      not_full_.wait_until(lock, stop, std::min(deadline, retry_at),
+                           [&] { return room_changes_ != seen; });
+      if (stop.stop_requested()) return PushResult::kStopping;
+      if (std::chrono::steady_clock::now() >= deadline) return PushResult::kTimedOut;
     }
   }
   complete_all(safe);
   not_empty_.notify_one();
-  return true;
+  return PushResult::kQueued;
 }
 
 std::optional<BatchPtr> BatchQueue::take_locked() {
@@ -245,8 +260,10 @@ std::optional<BatchPtr> BatchQueue::take_locked() {
     source_ack = std::move(it->second);
     unsynced_acks_.erase(it);
   }
+  // The copy read back fills in the receipt its producer waits on.
+  std::shared_ptr<DeliveryReceipt> receipt = source_ack ? source_ack->receipt_ptr() : nullptr;
   replayed_.emplace(ticket, Replayed{entry->id, std::move(source_ack)});
-  entry->batch->set_ack(std::make_shared<AckGroup>(disk_acks_, ticket));
+  entry->batch->set_ack(std::make_shared<AckGroup>(disk_acks_, ticket, std::move(receipt)));
   counters_.replayed_batches->add();
   return BatchPtr(std::move(entry->batch));
 }

@@ -51,6 +51,8 @@ struct QueueOptions {
   uint64_t segment_bytes = 64ULL << 20;
 };
 
+enum class PushResult { kQueued, kStopping, kTimedOut };
+
 class BatchQueue {
  public:
   /// Memory only.
@@ -66,6 +68,9 @@ class BatchQueue {
   /// (when_full = block), or drops and counts. Returns false, leaving the batch unqueued, only if
   /// `stop` is requested or the queue is closed while blocked.
   bool push(BatchPtr batch, std::stop_token stop);
+  /// push() that gives up, leaving the batch unqueued, when `deadline` passes.
+  PushResult push(BatchPtr batch, std::stop_token stop,
+                  std::chrono::steady_clock::time_point deadline);
 
   /// Waits up to `timeout` for a batch; empty when none came or the queue is closed and drained.
   std::optional<BatchPtr> pop_for(std::chrono::milliseconds timeout);

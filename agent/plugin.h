@@ -23,6 +23,12 @@ class BatchSink {
   /// Routes the batch to every output that reads this input. Blocks while an output queue is
   /// full. Returns false when stopping: the batch was not (fully) accepted and will not be acked.
   virtual bool push(std::shared_ptr<Batch> batch, std::stop_token stop) = 0;
+  /// push() that gives up at `deadline` (an input that can tell its producer to come back
+  /// later). kTimedOut: no output took it; once one has, the others are waited for.
+  virtual PushResult push_until(std::shared_ptr<Batch> batch, std::stop_token stop,
+                                std::chrono::steady_clock::time_point /*deadline*/) {
+    return push(std::move(batch), stop) ? PushResult::kQueued : PushResult::kStopping;
+  }
 };
 
 struct ComponentContext {

@@ -22,6 +22,8 @@ class Router {
   class Route final : public BatchSink {
    public:
     bool push(std::shared_ptr<Batch> batch, std::stop_token stop) override;
+    PushResult push_until(std::shared_ptr<Batch> batch, std::stop_token stop,
+                          std::chrono::steady_clock::time_point deadline) override;
     std::vector<BatchQueue*> queues;
   };
   std::map<std::string, Route> routes_;

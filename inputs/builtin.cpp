@@ -1,5 +1,6 @@
 #include "inputs/builtin.h"
 
+#include "inputs/events/events_input.h"
 #include "inputs/file/file_input.h"
 
 namespace drover::inputs {
@@ -8,6 +9,11 @@ void register_builtin_inputs(Registry& registry) {
   registry.add_input("file", [](config::TomlReader& reader) -> InputBuilder {
     return [config = parse_file_input_config(reader)](const ComponentContext& context) {
       return std::make_unique<FileInput>(config, context);
+    };
+  });
+  registry.add_input("events", [](config::TomlReader& reader) -> InputBuilder {
+    return [config = parse_events_input_config(reader)](const ComponentContext& context) {
+      return std::make_unique<EventsInput>(config, context);
     };
   });
 }

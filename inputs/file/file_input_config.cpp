@@ -2,6 +2,34 @@
 
 namespace drover::inputs {
 
+JsonParserConfig parse_json_parser_config(config::TomlReader& reader, bool lines_are_json) {
+  JsonParserConfig json;
+  json.timestamp_field = reader.string("timestamp_field", "");
+  json.key_field = reader.string("key_field", "");
+  static const std::pair<const char*, TimestampFormat> kFormats[] = {
+      {"auto", TimestampFormat::kAuto},          {"rfc3339", TimestampFormat::kRfc3339},
+      {"unix_s", TimestampFormat::kUnixSeconds}, {"unix_ms", TimestampFormat::kUnixMillis},
+      {"unix_us", TimestampFormat::kUnixMicros}, {"unix_ns", TimestampFormat::kUnixNanos}};
+  const std::string format = reader.one_of(
+      "timestamp_format", "auto", {"auto", "rfc3339", "unix_s", "unix_ms", "unix_us", "unix_ns"});
+  for (const auto& [name, value] : kFormats) {
+    if (format == name) json.timestamp_format = value;
+  }
+  if (!lines_are_json) {
+    for (const char* key : {"timestamp_field", "timestamp_format", "key_field"}) {
+      if (reader.has(key)) reader.error(key, "needs parser = \"json\"");
+    }
+  }
+  for (const auto& [key, field] : {std::pair{"timestamp_field", &json.timestamp_field},
+                                   std::pair{"key_field", &json.key_field}}) {
+    if (!field->empty() &&
+        (field->front() == '.' || field->back() == '.' || field->find("..") != std::string::npos)) {
+      reader.error(key, "\"" + *field + "\" has an empty name between its dots");
+    }
+  }
+  return json;
+}
+
 FileInputConfig parse_file_input_config(config::TomlReader& reader) {
   FileInputConfig config;
   config.include = reader.string_list("include", {});
@@ -30,29 +58,7 @@ FileInputConfig parse_file_input_config(config::TomlReader& reader) {
   }
   config.parser =
       reader.one_of("parser", "raw", {"raw", "json"}) == "json" ? Parser::kJson : Parser::kRaw;
-  config.json.timestamp_field = reader.string("timestamp_field", "");
-  config.json.key_field = reader.string("key_field", "");
-  static const std::pair<const char*, TimestampFormat> kFormats[] = {
-      {"auto", TimestampFormat::kAuto},          {"rfc3339", TimestampFormat::kRfc3339},
-      {"unix_s", TimestampFormat::kUnixSeconds}, {"unix_ms", TimestampFormat::kUnixMillis},
-      {"unix_us", TimestampFormat::kUnixMicros}, {"unix_ns", TimestampFormat::kUnixNanos}};
-  const std::string format = reader.one_of(
-      "timestamp_format", "auto", {"auto", "rfc3339", "unix_s", "unix_ms", "unix_us", "unix_ns"});
-  for (const auto& [name, value] : kFormats) {
-    if (format == name) config.json.timestamp_format = value;
-  }
-  if (config.parser != Parser::kJson) {
-    for (const char* key : {"timestamp_field", "timestamp_format", "key_field"}) {
-      if (reader.has(key)) reader.error(key, "needs parser = \"json\"");
-    }
-  }
-  for (const auto& [key, field] : {std::pair{"timestamp_field", &config.json.timestamp_field},
-                                   std::pair{"key_field", &config.json.key_field}}) {
-    if (!field->empty() &&
-        (field->front() == '.' || field->back() == '.' || field->find("..") != std::string::npos)) {
-      reader.error(key, "\"" + *field + "\" has an empty name between its dots");
-    }
-  }
+  config.json = parse_json_parser_config(reader, config.parser == Parser::kJson);
   config.use_inotify = reader.boolean("use_inotify", config.use_inotify);
   config.poll_interval = reader.duration("poll_interval", config.poll_interval);
   config.rescan_interval = reader.duration("rescan_interval", config.rescan_interval);

@@ -56,5 +56,8 @@ struct FileInputConfig {
 };
 
 FileInputConfig parse_file_input_config(config::TomlReader& reader);
+/// timestamp_field, timestamp_format and key_field, shared by the inputs that read JSON;
+/// `lines_are_json` false: setting them is an error (a file input without parser = "json").
+JsonParserConfig parse_json_parser_config(config::TomlReader& reader, bool lines_are_json = true);
 
 }  // namespace drover::inputs

@@ -20,8 +20,9 @@ void append_offset(std::string& out, uint64_t offset) {
 
 }  // namespace
 
-RecordEncoder::RecordEncoder(Codec codec, const SourceInfo& source, InvalidUtf8 invalid_utf8)
-    : codec_(codec), invalid_utf8_(invalid_utf8) {
+RecordEncoder::RecordEncoder(Codec codec, const SourceInfo& source, InvalidUtf8 invalid_utf8,
+                             bool with_origin)
+    : codec_(codec), invalid_utf8_(invalid_utf8), with_origin_(with_origin) {
   const std::string_view values[] = {source.host, source.input, source.path};
   for (size_t i = 0; i < std::size(values); ++i) {
     std::string& field = source_fields_[i];
@@ -29,8 +30,9 @@ RecordEncoder::RecordEncoder(Codec codec, const SourceInfo& source, InvalidUtf8 
     append_json_escaped(field, values[i]);
     field += '"';
   }
-  after_timestamp_ = fmt::format("\",{},{},{},\"offset\":", source_fields_[0], source_fields_[1],
-                                 source_fields_[2]);
+  after_timestamp_ = with_origin ? fmt::format("\",{},{},{},\"offset\":", source_fields_[0],
+                                               source_fields_[1], source_fields_[2])
+                                 : fmt::format("\",{},{}", source_fields_[0], source_fields_[1]);
 }
 
 RecordEncoder::Outcome RecordEncoder::encode(Batch& batch, const Line& line,
@@ -74,7 +76,7 @@ size_t RecordEncoder::encode_text(Batch& batch, const Line& line, std::string_vi
   out += "{\"@timestamp\":\"";
   out += timestamp;
   out += after_timestamp_;
-  append_offset(out, line.offset);
+  if (with_origin_) append_offset(out, line.offset);
   out += ",\"message\":\"";
   const size_t replaced = append_json_escaped(out, line.text);
   out += '"';
@@ -111,12 +113,13 @@ void RecordEncoder::encode_object(Batch& batch, const Line& line, std::string_vi
     }
     out += '"';
   }
-  for (size_t i = 0; i < std::size(source_fields_); ++i) {
+  const size_t fields = with_origin_ ? std::size(source_fields_) : 2;  // without path
+  for (size_t i = 0; i < fields; ++i) {
     if (has(i + 1)) continue;
     separate();
     out += source_fields_[i];
   }
-  if (!has(4)) {
+  if (with_origin_ && !has(4)) {
     separate();
     out += "\"offset\":";
     append_offset(out, line.offset);

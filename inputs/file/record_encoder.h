@@ -17,8 +17,10 @@ namespace drover::inputs {
 
 class RecordEncoder {
  public:
+  /// `with_origin`: the envelope has the source's path and the record's offset in it (a
+  /// file's lines); without, only @timestamp, host and input (events sent to drover).
   RecordEncoder(Codec codec, const SourceInfo& source,
-                InvalidUtf8 invalid_utf8 = InvalidUtf8::kReplace);
+                InvalidUtf8 invalid_utf8 = InvalidUtf8::kReplace, bool with_origin = true);
 
   struct Outcome {
     size_t replaced_utf8_bytes = 0;        // invalid UTF-8 bytes replaced in the message
@@ -37,6 +39,7 @@ class RecordEncoder {
 
   Codec codec_;
   InvalidUtf8 invalid_utf8_;
+  bool with_origin_;
   std::string after_timestamp_;   // ","host":"…","input":"…","path":"…","offset":
   std::string source_fields_[3];  // "host":"…", "input":"…", "path":"…"
 };

@@ -390,6 +390,9 @@ void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
   --route.outstanding;
   if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     delivered_->add();
+    if (DeliveryReceipt* receipt = f.batch->receipt()) {
+      receipt->delivered(record, context_.name, route.topic(), message.partition, message.offset);
+    }
     if (route.on_delivered()) {
       spdlog::info("output {}: topic {} accepts records again; its {} held record(s) follow",
                    context_.name, route.topic(), route.held_count());
@@ -514,6 +517,12 @@ void KafkaOutput::write_dead_letters() {
   }
   for (const auto& pending : pending_dead_letters_) {
     dead_lettered_->add();
+    if (DeliveryReceipt* receipt = pending.batch->batch->receipt()) {
+      receipt->failed(
+          pending.record, context_.name,
+          fmt::format("{}: {}; in the dead-letter file", rd_kafka_err2name(pending.error),
+                      pending.reason.empty() ? rd_kafka_err2str(pending.error) : pending.reason));
+    }
     if (auto suppressed = rejected_log_.allow()) {
       const Batch& batch = *pending.batch->batch;
       spdlog::error(

@@ -1,0 +1,100 @@
+// `type = "events"`: applications on the host send events to drover. Over HTTP (keep-alive,
+// POST /v1/events, NDJSON bodies) a request is answered once its events are accepted, durable
+// or delivered (`ack`, or `?ack=` per request); a full queue is answered 503 + Retry-After.
+// Over a Unix socket, each connection is an NDJSON stream with no replies: a full queue stops
+// reading it (the sender blocks). Events of one connection keep their order (I5).
+// One thread serves every connection (epoll); acknowledgements from the outputs reach it
+// through an eventfd.
+#pragma once
+
+#include "agent/log_limiter.h"
+#include "agent/plugin.h"
+#include "agent/unique_fd.h"
+#include "inputs/events/events_input_config.h"
+#include "inputs/events/listeners.h"
+#include "inputs/file/json_line.h"
+#include "inputs/file/line_splitter.h"
+#include "inputs/file/record_encoder.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace drover::inputs {
+
+class EventsInput final : public Input {
+ public:
+  /// Opens the listeners: an address in use is a start-up error (ConfigError).
+  EventsInput(EventsInputConfig config, const ComponentContext& context);
+  ~EventsInput() override;
+
+  Status run(BatchSink& out, std::stop_token stop) override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  class AckWaiter;
+  struct Connection;
+  struct Waiting {  // a request answered when its batch is safe
+    uint64_t connection;
+    AckLevel level;
+    size_t events;
+    std::shared_ptr<DeliveryReceipt> receipt;
+    bool keep_alive;
+    Clock::time_point deadline;
+  };
+  struct Counters {
+    Counter* records;
+    Counter* bytes;
+    Counter* invalid;
+    Counter* truncated;
+    Counter* connections;  // gauge
+    Counter* refused_connections;
+  };
+
+  void accept_all(int listener_fd, bool http);
+  void on_readable(Connection& connection);
+  void on_writable(Connection& connection);
+  /// Answers every complete request buffered on the connection, until one must wait.
+  void serve_http(Connection& connection);
+  void serve_events_request(Connection& connection, AckLevel level, std::string_view body,
+                            uint64_t body_position, bool keep_alive);
+  /// Ships what a stream connection sent; false when the queues had no room (retried later).
+  bool push_stream(Connection& connection);
+  void reply(Connection& connection, int status, std::string_view body, bool keep_alive,
+             int retry_after_seconds = 0);
+  void flush_output(Connection& connection);
+  void answer_acknowledged();
+  void answer(uint64_t ticket, Waiting waiting, bool timed_out);
+  void expire_waits(Clock::time_point now);
+  void close_connection(uint64_t id);
+  void watch(Connection& connection);
+  /// Nothing left to read, answer or ship: the connection can be closed.
+  static bool finished(const Connection& connection);
+  Counter& requests_with_status(int status);
+  std::chrono::milliseconds next_wake(Clock::time_point now) const;
+
+  EventsInputConfig config_;
+  ComponentContext context_;
+  Counters counters_{};
+  std::map<int, Counter*> requests_by_status_;
+  std::optional<Listener> http_listener_;
+  std::optional<Listener> socket_listener_;
+  UniqueFd epoll_;
+  std::shared_ptr<AckWaiter> acks_;
+  JsonLineParser parser_;
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::map<uint64_t, Waiting> waiting_;  // by ack ticket
+  uint64_t next_connection_ = 0;
+  uint64_t next_ticket_ = 0;
+  BatchSink* out_ = nullptr;
+  std::stop_token stop_;
+  std::string read_buffer_;
+  LogLimiter invalid_log_;
+  LogLimiter refused_log_;
+};
+
+}  // namespace drover::inputs

@@ -1,0 +1,81 @@
+#include "inputs/events/events_input_config.h"
+
+#include <arpa/inet.h>
+#include <charconv>
+
+namespace drover::inputs {
+
+std::optional<AckLevel> ack_level_named(std::string_view name) {
+  if (name == "accepted") return AckLevel::kAccepted;
+  if (name == "durable") return AckLevel::kDurable;
+  if (name == "delivered") return AckLevel::kDelivered;
+  return std::nullopt;
+}
+
+std::string_view name_of(AckLevel level) {
+  switch (level) {
+    case AckLevel::kAccepted:
+      return "accepted";
+    case AckLevel::kDurable:
+      return "durable";
+    case AckLevel::kDelivered:
+      return "delivered";
+  }
+  return "accepted";
+}
+
+EventsInputConfig parse_events_input_config(config::TomlReader& reader) {
+  EventsInputConfig config;
+  config.listen = reader.string("listen", "");
+  config.socket = reader.string("socket", "");
+  if (config.listen.empty() && config.socket.empty()) {
+    reader.error("listen",
+                 "set listen (HTTP, e.g. \"127.0.0.1:8088\"), socket (a Unix socket path), or "
+                 "both: the input has nothing to listen on");
+  }
+  if (!config.listen.empty()) {
+    const size_t colon = config.listen.rfind(':');
+    int port = -1;
+    in_addr ip{};
+    if (colon != std::string::npos) {
+      std::from_chars(config.listen.data() + colon + 1, config.listen.data() + config.listen.size(),
+                      port);
+    }
+    if (colon == std::string::npos ||
+        ::inet_pton(AF_INET, config.listen.substr(0, colon).c_str(), &ip) != 1 || port < 0 ||
+        port > 65535) {
+      reader.error("listen", "\"" + config.listen + "\" is not an IPv4 address:port");
+    }
+  }
+  if (!config.socket.empty() && config.socket.front() != '/') {
+    reader.error("socket", "must be an absolute path (\"" + config.socket + "\" is not)");
+  } else if (config.socket.size() >= 108) {
+    reader.error("socket", "is longer than a Unix socket path may be (107 bytes)");
+  }
+  const std::string mode = reader.string("socket_mode", "0660");
+  uint32_t parsed_mode = 0;
+  auto [end, ec] = std::from_chars(mode.data(), mode.data() + mode.size(), parsed_mode, 8);
+  if (ec != std::errc() || end != mode.data() + mode.size() || parsed_mode > 0777) {
+    reader.error("socket_mode", "\"" + mode + "\" is not an octal file mode such as \"0660\"");
+  } else {
+    config.socket_mode = parsed_mode;
+  }
+  config.ack =
+      *ack_level_named(reader.one_of("ack", "accepted", {"accepted", "durable", "delivered"}));
+  config.codec =
+      reader.one_of("codec", "json", {"json", "raw"}) == "raw" ? Codec::kRaw : Codec::kJson;
+  config.json = parse_json_parser_config(reader);
+  config.max_request_bytes = reader.size("max_request_bytes", config.max_request_bytes, 1024);
+  config.max_event_bytes = reader.size("max_event_bytes", config.max_event_bytes, 16);
+  config.max_connections = static_cast<uint64_t>(
+      reader.integer("max_connections", static_cast<int64_t>(config.max_connections), 1, 1 << 20));
+  config.busy_timeout = reader.duration("busy_timeout", config.busy_timeout);
+  config.ack_timeout = reader.duration("ack_timeout", config.ack_timeout);
+  for (const auto& [key, value] : {std::pair{"busy_timeout", config.busy_timeout},
+                                   std::pair{"ack_timeout", config.ack_timeout}}) {
+    if (value.count() <= 0) reader.error(key, "must be greater than zero");
+  }
+  return config;
+}
+
+}  // namespace drover::inputs

@@ -1,0 +1,41 @@
+// Settings of one `type = "events"` input, parsed without opening a socket.
+#pragma once
+
+#include "config/toml_reader.h"
+#include "inputs/file/file_input_config.h"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace drover::inputs {
+
+/// When an HTTP request is answered: once its events are queued, once every output has made
+/// them safe (in Kafka, or synced to the disk queue), or once Kafka has them (the reply names
+/// topic, partition and offset of each).
+enum class AckLevel { kAccepted, kDurable, kDelivered };
+
+std::optional<AckLevel> ack_level_named(std::string_view name);
+std::string_view name_of(AckLevel level);
+
+struct EventsInputConfig {
+  std::string listen;  // "address:port" for HTTP; empty: no HTTP
+  std::string socket;  // a Unix socket path taking NDJSON streams; empty: none
+  uint32_t socket_mode = 0660;
+  AckLevel ack = AckLevel::kAccepted;  // a request's `?ack=` chooses its own
+  Codec codec = Codec::kJson;
+  JsonParserConfig json;
+  uint64_t max_request_bytes = 4 << 20;  // a larger HTTP body is refused (413)
+  uint64_t max_event_bytes = 1 << 20;    // a longer line on the socket is cut (counted)
+  uint64_t max_connections = 1024;
+  // How long a request waits for room in the queues before it is answered 503 + Retry-After.
+  std::chrono::milliseconds busy_timeout{5000};
+  // How long a durable/delivered request waits for its acknowledgement before it is answered
+  // 504 (its events stay queued and are delivered).
+  std::chrono::milliseconds ack_timeout{30000};
+};
+
+EventsInputConfig parse_events_input_config(config::TomlReader& reader);
+
+}  // namespace drover::inputs

@@ -1,0 +1,127 @@
+// The events input's pure parts: its settings, HTTP request heads, and NDJSON bodies.
+#include "inputs/events/events_input_config.h"
+#include "inputs/events/http_request.h"
+#include "inputs/events/ndjson_events.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace drover::inputs {
+namespace {
+
+std::vector<std::string> problems_of(const std::string& text, EventsInputConfig* out = nullptr) {
+  std::istringstream in(text);
+  const toml::value doc = toml::parse(in, "drover.toml");
+  config::Diagnostics diagnostics("drover.toml");
+  config::TomlReader reader(doc, "inputs.ev", diagnostics);
+  EventsInputConfig parsed = parse_events_input_config(reader);
+  reader.finish();
+  if (out != nullptr) *out = parsed;
+  return diagnostics.problems();
+}
+
+TEST(EventsInputConfigTest, DefaultsAndEverySetting) {
+  EventsInputConfig config;
+  ASSERT_TRUE(problems_of("listen = \"127.0.0.1:8088\"\nsocket = \"/run/drover/e.sock\"\n"
+                          "socket_mode = \"0600\"\nack = \"delivered\"\ncodec = \"raw\"\n"
+                          "key_field = \"user.id\"\nbusy_timeout = \"1s\"\n",
+                          &config)
+                  .empty());
+  EXPECT_EQ(config.listen, "127.0.0.1:8088");
+  EXPECT_EQ(config.socket_mode, 0600U);
+  EXPECT_EQ(config.ack, AckLevel::kDelivered);
+  EXPECT_EQ(config.codec, Codec::kRaw);
+  EXPECT_EQ(config.json.key_field, "user.id");
+  EXPECT_EQ(config.busy_timeout, std::chrono::seconds(1));
+  EXPECT_EQ(config.ack_timeout, std::chrono::seconds(30));
+}
+
+TEST(EventsInputConfigTest, ListsEveryProblemAtOnce) {
+  EXPECT_EQ(
+      problems_of("ack = \"durable\"\n"),
+      (std::vector<std::string>{
+          "drover.toml:1: inputs.ev.listen: set listen (HTTP, e.g. \"127.0.0.1:8088\"), socket "
+          "(a Unix socket path), or both: the input has nothing to listen on"}));
+  EXPECT_EQ(problems_of("listen = \"localhost\"\nsocket = \"e.sock\"\nsocket_mode = \"rw\"\n"
+                        "ack = \"sure\"\nack_timeout = \"0s\"\nport = 1\n"),
+            (std::vector<std::string>{
+                "drover.toml:1: inputs.ev.listen: \"localhost\" is not an IPv4 address:port",
+                "drover.toml:2: inputs.ev.socket: must be an absolute path (\"e.sock\" is not)",
+                "drover.toml:3: inputs.ev.socket_mode: \"rw\" is not an octal file mode such as "
+                "\"0660\"",
+                "drover.toml:4: inputs.ev.ack: 'sure' is not one of: accepted, durable, delivered",
+                "drover.toml:5: inputs.ev.ack_timeout: must be greater than zero",
+                "drover.toml:6: inputs.ev.port: unknown key"}));
+}
+
+TEST(HttpRequestTest, ReadsAHeadOnceItIsWhole) {
+  const std::string request =
+      "POST /v1/events?ack=durable&x=1 HTTP/1.1\r\nHost: h\r\ncontent-length: 12\r\n"
+      "Expect: 100-continue\r\n\r\n{\"a\":1}\n";
+  EXPECT_EQ(parse_request_head(request.substr(0, 40)).state, HeadParse::State::kIncomplete);
+  const HeadParse parse = parse_request_head(request);
+  ASSERT_EQ(parse.state, HeadParse::State::kComplete) << parse.error;
+  EXPECT_EQ(parse.head.method, "POST");
+  EXPECT_EQ(parse.head.path, "/v1/events");
+  EXPECT_EQ(query_value(parse.head.query, "ack"), "durable");
+  EXPECT_EQ(query_value(parse.head.query, "x"), "1");
+  EXPECT_EQ(query_value(parse.head.query, "y"), "");
+  EXPECT_EQ(parse.head.content_length, 12U);
+  EXPECT_EQ(parse.head.head_bytes, request.find("{"));
+  EXPECT_TRUE(parse.head.keep_alive);
+  EXPECT_TRUE(parse.head.expect_continue);
+}
+
+TEST(HttpRequestTest, KeepAliveFollowsTheVersionAndConnectionHeader) {
+  EXPECT_FALSE(parse_request_head("GET / HTTP/1.0\r\n\r\n").head.keep_alive);
+  EXPECT_TRUE(
+      parse_request_head("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").head.keep_alive);
+  EXPECT_FALSE(parse_request_head("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").head.keep_alive);
+}
+
+TEST(HttpRequestTest, RefusesWhatItDoesNotTakeWithTheRightStatus) {
+  const auto status_of = [](const std::string& head) {
+    const HeadParse parse = parse_request_head(head);
+    EXPECT_EQ(parse.state, HeadParse::State::kBad) << head;
+    return parse.status;
+  };
+  EXPECT_EQ(status_of("POST /v1/events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 411);
+  EXPECT_EQ(status_of("POST /v1/events HTTP/1.1\r\nHost: h\r\n\r\n"), 411);
+  EXPECT_EQ(status_of("POST /v1/events HTTP/1.1\r\nContent-Length: 1x\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("POST /v1/events HTTP/2.0\r\n\r\n"), 505);
+  EXPECT_EQ(status_of("GARBAGE\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nNoColon\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nX: " + std::string(kMaxRequestHeadBytes, 'x')), 431);
+}
+
+TEST(HttpRequestTest, ResponsesCarryLengthAndRetryAfter) {
+  EXPECT_EQ(http_response(503, "{}", false, 1),
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            "Content-Length: 3\r\nConnection: close\r\nRetry-After: 1\r\n\r\n{}\n");
+}
+
+TEST(NdjsonEventsTest, EncodesEachObjectAndNamesTheLinesThatAreNot) {
+  const SourceInfo source{"ev", "host-1", "http:127.0.0.1:1"};
+  const RecordEncoder encoder(Codec::kJson, source, InvalidUtf8::kReplace, false);
+  JsonLineParser parser(JsonParserConfig{"", TimestampFormat::kAuto, "user"});
+  Batch batch(std::make_shared<SourceInfo>(source), 0);
+  const std::string body = "{\"user\":\"a\",\"n\":1}\r\n\n  \n[1,2]\n{\"n\":3}";
+  const NdjsonOutcome outcome = encode_ndjson(body, 100, 1, batch, encoder, parser, "T");
+  EXPECT_EQ(outcome.events, 3U);
+  EXPECT_EQ(outcome.invalid, 1U);
+  ASSERT_EQ(outcome.first_errors.size(), 1U);
+  EXPECT_EQ(outcome.first_errors[0],
+            "line 4 (byte 24): a JSON array, not an object (send one JSON object per line, not an "
+            "array)");
+  ASSERT_EQ(batch.record_count(), 3U);
+  EXPECT_EQ(batch.record(0),
+            "{\"@timestamp\":\"T\",\"host\":\"host-1\",\"input\":\"ev\",\"user\":\"a\",\"n\":1}");
+  EXPECT_EQ(batch.key(0), "a");
+  EXPECT_EQ(batch.position(0), 100U);
+  EXPECT_EQ(batch.record(2), "{\"@timestamp\":\"T\",\"host\":\"host-1\",\"input\":\"ev\",\"n\":3}");
+  EXPECT_EQ(batch.position(2), 100U + body.find("{\"n\":3}"));
+}
+
+}  // namespace
+}  // namespace drover::inputs
