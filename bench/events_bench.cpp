@@ -6,16 +6,16 @@
 #include "tests/support/http_client.h"
 
 #include <fmt/format.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace drover::bench {
@@ -34,7 +34,8 @@ void append_event(std::string& out, uint64_t n) {
                  R"("user":"u{:06}","session":"{:016x}","n":{},"duration_ms":{},"status":{}}})"
                  "\n",
                  n / 60000 % 60, n / 1000 % 60, n % 1000, kServices[n % 5], kActions[n / 5 % 5],
-                 n * 7919 % 1000000, n * 0x9E3779B97F4A7C15ULL, n, n % 997, n % 13 == 0 ? 500 : 200);
+                 n * 7919 % 1000000, n * 0x9E3779B97F4A7C15ULL, n, n % 997,
+                 n % 13 == 0 ? 500 : 200);
 }
 
 struct Drover {
@@ -71,8 +72,8 @@ batch_bytes = "1MB"
 acks = "all"
 idempotence = true
 )",
-                                       (dir / "data").string(), drover.http,
-                                       drover.socket.string(), sink.bootstrap(), topic);
+                                       (dir / "data").string(), drover.http, drover.socket.string(),
+                                       sink.bootstrap(), topic);
   drover.process = std::make_unique<ChildProcess>(
       std::vector<std::string>{options.drover.string(), "run", "--config", config.string()},
       dir / "drover.log");
@@ -197,8 +198,8 @@ std::vector<Latency> latencies(const EventsOptions& options, KafkaSink& sink,
       const auto response = connection.post(target, body);
       const auto elapsed = Clock::now() - start;
       if (response.status != 200) {
-        throw std::runtime_error(fmt::format("ack={}: {} {}", levels[level], response.status,
-                                             response.body));
+        throw std::runtime_error(
+            fmt::format("ack={}: {} {}", levels[level], response.status, response.body));
       }
       by_level[level].milliseconds.push_back(
           std::chrono::duration<double, std::milli>(elapsed).count());
@@ -211,7 +212,8 @@ std::vector<Latency> latencies(const EventsOptions& options, KafkaSink& sink,
 
 double percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
-  const size_t at = std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
+  const size_t at =
+      std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
   return values[at];
 }
 
@@ -236,8 +238,8 @@ void events_to_kafka(const EventsOptions& options, Report& report) {
   throughput.title = fmt::format(
       "events → Kafka (mock sink): {} events of ~200 B over {} connections, medians of {} runs",
       options.events, options.connections, options.runs);
-  throughput.columns = {"transport", "events/s", "target", "drover CPU s", "CPU µs per event",
-                        "peak RSS MiB"};
+  throughput.columns = {"transport",    "events/s",         "target",
+                        "drover CPU s", "CPU µs per event", "peak RSS MiB"};
   for (const auto& [label, runs, target] :
        {std::tuple{"HTTP, requests of 100 events, ack=accepted", &http_runs, 200'000.0},
         std::tuple{"Unix socket, NDJSON streams", &unix_runs, 500'000.0}}) {
@@ -249,8 +251,7 @@ void events_to_kafka(const EventsOptions& options, Report& report) {
     }
     throughput.rows.push_back(
         {label, fixed(median(rate), 0), fmt::format("≥ {:.0f}", target), fixed(median(cpu), 2),
-         fixed(median(cpu) * 1e6 / static_cast<double>(options.events), 2),
-         fixed(median(rss), 1)});
+         fixed(median(cpu) * 1e6 / static_cast<double>(options.events), 2), fixed(median(rss), 1)});
   }
   throughput.notes.push_back(
       "Wall time from the first byte sent until the topic's high watermarks add up to every "

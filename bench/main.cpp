@@ -1,5 +1,6 @@
 // drover's bench harness: `bench/run` builds drover and this program, then runs it. Each scenario
 // prints its table as soon as it has it; all of them are appended to bench/RESULTS.md.
+#include "bench/events_bench.h"
 #include "bench/file_to_kafka.h"
 #include "bench/idle_cost.h"
 #include "bench/kafka_sink.h"
@@ -23,13 +24,15 @@
 namespace {
 
 constexpr const char* kUsage = R"(usage: drover_bench [options] SCENARIO...
-scenarios: file spill outage idle all
+scenarios: file events spill outage idle all
   --drover PATH         the drover binary to measure (default: build/bench/drover)
   --work DIR            scratch space, removed at the end (default: $TMPDIR)
   --results FILE        append the tables here (default: none, print only)
   --runs N              runs per measurement, medians reported (default 5)
   --lines N[,N...]      file scenario: line counts (default 1000000,5000000)
   --sinks S[,S...]      file scenario: mock, kafka (default both; kafka needs DROVER_KAFKA_LIBS)
+  --events N            events scenario: events per transport and run (default 1000000)
+  --connections N       events scenario: client connections (default 4)
   --spill-mib N         spill scenario: MiB per run (default 512)
   --outage-seconds N    outage scenario: how long the brokers stay down (default 180)
   --outage-rate N       outage scenario: lines per second meanwhile (default 10000)
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
   uint64_t spill_mib = 512;
   OutageOptions outage;
   IdleOptions idle;
+  EventsOptions events;
   std::string output_settings;
   std::string input_settings;
   std::set<std::string> scenarios;
@@ -93,6 +97,10 @@ int main(int argc, char** argv) {
         for (const auto& n : split(value())) lines.push_back(std::stoull(n));
       } else if (arg == "--sinks")
         sinks = split(value());
+      else if (arg == "--events")
+        events.events = std::stoull(value());
+      else if (arg == "--connections")
+        events.connections = std::stoi(value());
       else if (arg == "--spill-mib")
         spill_mib = std::stoull(value());
       else if (arg == "--outage-seconds")
@@ -108,8 +116,9 @@ int main(int argc, char** argv) {
       else if (arg == "--input-setting")
         input_settings += value() + "\n";
       else if (arg == "all")
-        scenarios.insert({"file", "spill", "outage", "idle"});
-      else if (arg == "file" || arg == "spill" || arg == "outage" || arg == "idle")
+        scenarios.insert({"file", "events", "spill", "outage", "idle"});
+      else if (arg == "file" || arg == "events" || arg == "spill" || arg == "outage" ||
+               arg == "idle")
         scenarios.insert(arg);
       else
         throw std::invalid_argument("unknown argument " + arg);
@@ -153,6 +162,12 @@ int main(int argc, char** argv) {
         auto sink = name == "mock" ? KafkaSink::mock() : KafkaSink::real();
         file_to_kafka(*sink, options, report);
       }
+    }
+    if (scenarios.count("events")) {
+      events.runs = runs;
+      events.drover = drover;
+      events.work_dir = scratch;
+      events_to_kafka(events, report);
     }
     if (scenarios.count("spill")) spill({spill_mib << 20, runs, scratch}, report);
     if (scenarios.count("outage")) {
