@@ -287,8 +287,10 @@ std::optional<BatchPtr> BatchQueue::pop_for(std::chrono::milliseconds timeout) {
   SafeAcks safe;
   {
     std::unique_lock lock(mutex_);
-    not_empty_.wait_for(lock, timeout,
-                        [&] { return closed_ || !batches_.empty() || disk_in_use_locked(); });
+    not_empty_.wait_for(lock, timeout, [&] {
+      return closed_ || !batches_.empty() || disk_in_use_locked() || consumer_woken_;
+    });
+    consumer_woken_ = false;
     batch = take_locked();
     if (batch) note_room_locked();
     sync_if_due_locked(safe);  // an idle output still makes interval-synced batches safe
@@ -296,6 +298,14 @@ std::optional<BatchPtr> BatchQueue::pop_for(std::chrono::milliseconds timeout) {
   complete_all(safe);
   if (batch) not_full_.notify_all();
   return batch;
+}
+
+void BatchQueue::wake_consumer() {
+  {
+    std::lock_guard lock(mutex_);
+    consumer_woken_ = true;
+  }
+  not_empty_.notify_one();
 }
 
 std::optional<BatchPtr> BatchQueue::try_pop() {

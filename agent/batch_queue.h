@@ -75,6 +75,9 @@ class BatchQueue {
   /// Waits up to `timeout` for a batch; empty when none came or the queue is closed and drained.
   std::optional<BatchPtr> pop_for(std::chrono::milliseconds timeout);
   std::optional<BatchPtr> try_pop();
+  /// Ends the consumer's pop_for() wait early, batch or not: it has other work (delivery
+  /// reports to serve). Any thread.
+  void wake_consumer();
 
   /// No more pushes; pop() drains what is there.
   void close();
@@ -138,6 +141,7 @@ class BatchQueue {
   uint64_t room_changes_ = 0;  // pops, memory freed by the output, close: what a full push awaits
   std::chrono::steady_clock::time_point last_room_{};  // the output's last pop or freeing
   bool closed_ = false;
+  bool consumer_woken_ = false;
 
   std::unique_ptr<DiskQueue> disk_;
   std::shared_ptr<DiskAcks> disk_acks_;

@@ -18,10 +18,9 @@ namespace {
 
 constexpr int kPollBusyMs = 5;  // delivery-report latency while records are in flight
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
-// Nothing to send, records in flight: wait for the next batch (a push wakes us at once) and
-// serve delivery reports at least this often. A report then waits up to this long, which only
-// delays an acknowledgement; polling every kPollBusyMs instead woke the thread 200 times a
-// second for a trickle of records.
+// Nothing to send, records in flight: wait for the next batch or for delivery reports (either
+// wakes us at once), and look at held records at least this often. Polling every kPollBusyMs
+// instead woke the thread 200 times a second for a trickle of records.
 constexpr auto kReportWait = std::chrono::milliseconds(50);
 // Carries a record's own time when Kafka refused it as a timestamp (INVALID_TIMESTAMP).
 constexpr std::string_view kOriginalTimestampHeader = "drover-original-timestamp";
@@ -605,7 +604,9 @@ void KafkaOutput::recover_from_fatal_error() {
   if (Status s = create_producer(); !s) {
     spdlog::error("output {}: cannot recreate the producer: {}", context_.name, s.error().message);
     fatal_ = true;
+    return;
   }
+  wake_on_reports(queue_);
 }
 
 void KafkaOutput::update_gauges() {
@@ -691,8 +692,25 @@ void KafkaOutput::ensure_topic() {
   }
 }
 
+void KafkaOutput::on_reports_ready(rd_kafka_t*, void* opaque) {
+  static_cast<BatchQueue*>(opaque)->wake_consumer();
+}
+
+void KafkaOutput::wake_on_reports(BatchQueue* queue) {
+  if (!producer_) return;
+  // librdkafka calls back, from its own thread, when its report queue stops being empty: a
+  // delivery report then waits for nobody (a producer waiting on ack = "delivered" does). Set and
+  // cleared under that queue's lock, so no call is still running once cleared.
+  rd_kafka_queue_t* reports = rd_kafka_queue_get_main(producer_->get());
+  rd_kafka_queue_cb_event_enable(
+      reports, queue != nullptr ? &KafkaOutput::on_reports_ready : nullptr, queue);
+  rd_kafka_queue_destroy(reports);
+}
+
 Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
   queue_ = &queue;
+  wake_on_reports(&queue);
+  const auto stop_waking = [&] { wake_on_reports(nullptr); };
   if (config_.create_topic) ensure_topic();
   auto next_recovery = Clock::now();
   auto recovery_delay = std::chrono::milliseconds(500);
@@ -730,9 +748,11 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
     write_dead_letters();
     update_gauges();
     if (current_ == nullptr && unsettled_records_ == 0 && queue.closed_and_empty()) {
+      stop_waking();
       return Status::ok();
     }
   }
+  stop_waking();
   abandon();
   return Status::ok();
 }

@@ -51,6 +51,10 @@ class KafkaOutput final : public Output {
   /// wait (their positions uncommitted) until the topic exists.
   void ensure_topic();
   Status create_producer();
+  /// Has librdkafka wake `queue`'s consumer (this output's pop_for) when delivery reports are
+  /// ready; nullptr stops it.
+  void wake_on_reports(BatchQueue* queue);
+  static void on_reports_ready(rd_kafka_t* rk, void* opaque);
   Route& route(const std::string& topic);
   void start(BatchPtr batch);
   /// Hands the current batch's remaining records to librdkafka (or to their route's held
