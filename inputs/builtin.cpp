@@ -2,6 +2,7 @@
 
 #include "inputs/events/events_input.h"
 #include "inputs/file/file_input.h"
+#include "inputs/host_metrics/host_metrics_input.h"
 
 namespace drover::inputs {
 
@@ -14,6 +15,11 @@ void register_builtin_inputs(Registry& registry) {
   registry.add_input("events", [](config::TomlReader& reader) -> InputBuilder {
     return [config = parse_events_input_config(reader)](const ComponentContext& context) {
       return std::make_unique<EventsInput>(config, context);
+    };
+  });
+  registry.add_input("host_metrics", [](config::TomlReader& reader) -> InputBuilder {
+    return [config = parse_host_metrics_config(reader)](const ComponentContext& context) {
+      return std::make_unique<HostMetricsInput>(config, context);
     };
   });
 }

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace drover {
 namespace {
 
@@ -46,6 +48,39 @@ inputs = ["app"]
   auto [code, out] = run_drover({"check", "--config", (dir / "ok.toml").string()});
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("configuration is valid"), std::string::npos);
+}
+
+TEST(CliTest, HostMetricsAreRecordsOfTheHostEveryInterval) {
+  TempDir dir;
+  testing::write_file(dir / "metrics.toml", fmt::format(R"([agent]
+data_dir = "{}/data"
+admin_address = ""
+
+[inputs.host]
+type = "host_metrics"
+interval = "100ms"
+
+[outputs.out]
+type = "stdout"
+inputs = ["host"]
+)",
+                                                        dir.path().string()));
+  testing::DroverProcess drover({"run", "--config", (dir / "metrics.toml").string()}, dir / "out",
+                                dir / "err");
+  const auto records = [&] {
+    const std::string out = testing::read_file(dir / "out");
+    return std::count(out.begin(), out.end(), '\n');
+  };
+  ASSERT_TRUE(testing::wait_until([&] { return records() >= 2; })) << drover.log();
+  drover.signal(SIGTERM);
+  ASSERT_EQ(drover.wait_exit(), 0) << drover.log();
+  const std::string out = testing::read_file(dir / "out");
+  const std::string first = out.substr(0, out.find('\n'));
+  for (const char* member :
+       {"\"input\":\"host\"", "\"interval_s\":0.1", "\"cpu\":{\"cores\":", "\"user_pct\":",
+        "\"memory\":{\"total_bytes\":", "\"load\":{\"1m\":"}) {
+    EXPECT_NE(first.find(member), std::string::npos) << member << " in " << first;
+  }
 }
 
 TEST(CliTest, CheckListsThreeDifferentMistakesEachWithItsLine) {

@@ -1,0 +1,43 @@
+#include "inputs/host_metrics/host_metrics_config.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace drover::inputs {
+
+HostMetricsConfig parse_host_metrics_config(config::TomlReader& reader) {
+  HostMetricsConfig config;
+  config.interval = reader.duration("interval", config.interval);
+  if (config.interval < std::chrono::milliseconds(100)) {
+    reader.error("interval", "must be at least 100ms");
+  }
+  const auto collectors = reader.string_list(
+      "collectors", std::vector<std::string>(std::begin(kCollectors), std::end(kCollectors)));
+  config.collectors.clear();
+  for (const auto& name : collectors) {
+    if (std::find(std::begin(kCollectors), std::end(kCollectors), name) == std::end(kCollectors)) {
+      reader.error("collectors",
+                   fmt::format("'{}' is not one of: {}", name,
+                               fmt::join(std::begin(kCollectors), std::end(kCollectors), ", ")));
+    }
+    config.collectors.insert(name);
+  }
+  if (config.collectors.empty()) reader.error("collectors", "name at least one collector");
+  config.interfaces_exclude = reader.string_list("interfaces_exclude", config.interfaces_exclude);
+  config.filesystems = reader.string_list("filesystems", {});
+  for (const auto& path : config.filesystems) {
+    if (path.empty() || path.front() != '/') {
+      reader.error("filesystems", "lists mount points, absolute paths ('" + path + "' is not)");
+    }
+  }
+  config.max_pending_samples = static_cast<uint64_t>(reader.integer(
+      "max_pending_samples", static_cast<int64_t>(config.max_pending_samples), 1, 100000));
+  config.proc_dir = reader.string("proc_dir", config.proc_dir);
+  if (config.proc_dir.empty() || config.proc_dir.front() != '/') {
+    reader.error("proc_dir", "must be an absolute path");
+  }
+  return config;
+}
+
+}  // namespace drover::inputs

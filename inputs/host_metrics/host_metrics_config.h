@@ -1,0 +1,29 @@
+// Settings of one `type = "host_metrics"` input, parsed without reading /proc.
+#pragma once
+
+#include "config/toml_reader.h"
+
+#include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace drover::inputs {
+
+inline constexpr const char* kCollectors[] = {"cpu",     "memory", "load",
+                                              "network", "disk",   "filesystem"};
+
+struct HostMetricsConfig {
+  std::chrono::milliseconds interval{10000};
+  std::set<std::string> collectors{std::begin(kCollectors), std::end(kCollectors)};
+  std::vector<std::string> interfaces_exclude{"lo"};
+  std::vector<std::string> filesystems;  // mount points; empty: every local disk filesystem
+  // Samples kept while the queues have no room; beyond, the oldest is dropped (counted).
+  uint64_t max_pending_samples = 60;
+  std::string proc_dir = "/proc";  // the host's /proc mounted elsewhere (a container)
+};
+
+HostMetricsConfig parse_host_metrics_config(config::TomlReader& reader);
+
+}  // namespace drover::inputs

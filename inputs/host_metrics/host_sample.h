@@ -1,0 +1,43 @@
+// One reading of the host's counters, and the record two readings make: gauges as read, rates
+// (CPU %, bytes/s, busy %) from the difference with the reading before.
+#pragma once
+
+#include "inputs/host_metrics/host_metrics_config.h"
+#include "inputs/host_metrics/proc_stats.h"
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace drover::inputs {
+
+struct FilesystemUsage {
+  std::string path, type;
+  uint64_t total_bytes = 0, free_bytes = 0, available_bytes = 0;
+  uint64_t inodes = 0, inodes_free = 0;
+};
+
+struct HostSample {
+  std::chrono::steady_clock::time_point taken;
+  std::optional<CpuStat> cpu;
+  std::optional<MemoryStat> memory;
+  std::optional<LoadStat> load;
+  std::map<std::string, NetCounters> network;
+  std::map<std::string, DiskCounters> disks;
+  std::vector<FilesystemUsage> filesystems;
+  std::vector<std::string> errors;  // what could not be read, for the log
+};
+
+/// Reads what the config's collectors name.
+HostSample read_host_sample(const HostMetricsConfig& config);
+
+/// Whole disks among /proc/diskstats' devices: partitions (vda1, nvme0n1p2) and loop, ram and
+/// zram devices are left out.
+bool is_whole_disk(const std::string& name, const std::map<std::string, DiskCounters>& all);
+
+/// Appends the members after the envelope: "cpu":{...},"memory":{...},... (no braces around).
+void append_host_metrics(std::string& out, const HostSample& now, const HostSample& before);
+
+}  // namespace drover::inputs
