@@ -34,6 +34,18 @@ double seconds(const timeval& t) {
 
 }  // namespace
 
+double runtime_seconds_of(pid_t pid) {
+  uint64_t nanoseconds = 0;
+  std::error_code error;
+  for (const auto& task :
+       std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), error)) {
+    std::ifstream in(task.path() / "schedstat");
+    uint64_t on_cpu = 0;
+    if (in >> on_cpu) nanoseconds += on_cpu;
+  }
+  return static_cast<double>(nanoseconds) / 1e9;
+}
+
 double cpu_seconds_of(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string stat;

@@ -48,5 +48,9 @@ class ChildProcess {
 
 /// User + system CPU seconds a running process has used so far (its threads included).
 double cpu_seconds_of(pid_t pid);
+/// The time its threads now alive have spent on a CPU, from the scheduler (/proc/<pid>/task/*/
+/// schedstat, nanoseconds): exact where utime+stime is sampled per clock tick, which is coarse
+/// for a process that wakes briefly a few times a second.
+double runtime_seconds_of(pid_t pid);
 
 }  // namespace drover::bench

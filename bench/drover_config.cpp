@@ -9,7 +9,8 @@ namespace drover::bench {
 std::filesystem::path write_drover_config(const std::filesystem::path& dir,
                                           const DroverConfig& config) {
   const auto path = dir / "drover.toml";
-  std::ofstream(path) << fmt::format(R"([agent]
+  std::ofstream(path) << fmt::format(
+      R"([agent]
 data_dir = "{}"
 admin_address = "127.0.0.1:0"
 
@@ -18,9 +19,10 @@ type = "file"
 include = ["{}"]
 codec = "{}"
 {}
+{}
 [outputs.kafka]
 type = "kafka"
-inputs = ["bench"]
+inputs = ["bench"{}]
 brokers = ["{}"]
 topic = "{}"
 compression = "lz4"
@@ -30,9 +32,9 @@ acks = "all"
 idempotence = true
 {}
 )",
-                                     (dir / "data").string(), config.include, config.codec,
-                                     config.input_extra, config.bootstrap, config.topic,
-                                     config.output_extra);
+      (dir / "data").string(), config.include, config.codec, config.input_extra,
+      config.host_metrics ? "[inputs.host]\ntype = \"host_metrics\"\ninterval = \"10s\"\n" : "",
+      config.host_metrics ? ", \"host\"" : "", config.bootstrap, config.topic, config.output_extra);
   return path;
 }
 

@@ -12,8 +12,9 @@ struct DroverConfig {
   std::string codec = "json";
   std::string bootstrap;
   std::string topic;
-  std::string output_extra;  // more TOML lines for [outputs.kafka]
-  std::string input_extra;   // more TOML lines for [inputs.bench]
+  std::string output_extra;   // more TOML lines for [outputs.kafka]
+  std::string input_extra;    // more TOML lines for [inputs.bench]
+  bool host_metrics = false;  // and a host_metrics input (every 10 s) to the same output
 };
 
 /// Writes <dir>/drover.toml (data under <dir>/data) and returns its path.
