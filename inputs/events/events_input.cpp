@@ -38,6 +38,16 @@ std::string error_body(std::string_view error) {
   return fmt::format("{{\"accepted\":0,\"error\":{}}}", json_string(error));
 }
 
+/// The sending process of a Unix socket connection, for the records' origin and the logs.
+std::string unix_peer_of(int fd, uint64_t connection) {
+  ucred credentials{};
+  socklen_t length = sizeof credentials;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) {
+    return fmt::format("unix:#{}", connection);
+  }
+  return fmt::format("unix:pid {} uid {} #{}", credentials.pid, credentials.uid, connection);
+}
+
 std::string peer_of(int fd) {
   sockaddr_in address{};
   socklen_t length = sizeof address;
@@ -278,7 +288,7 @@ void EventsInput::accept_all(int listener_fd, bool http) {
     }
     connection->source = std::make_shared<SourceInfo>(
         SourceInfo{context_.name, context_.host,
-                   http ? "http:" + peer_of(fd.get()) : fmt::format("unix:#{}", connection->id)});
+                   http ? "http:" + peer_of(fd.get()) : unix_peer_of(fd.get(), connection->id)});
     connection->encoder = std::make_unique<RecordEncoder>(config_.codec, *connection->source,
                                                           InvalidUtf8::kReplace, false);
     if (!http) connection->splitter = std::make_unique<LineSplitter>(0, config_.max_event_bytes);
