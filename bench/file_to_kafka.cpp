@@ -173,8 +173,8 @@ void file_to_kafka(KafkaSink& sink, const FileToKafkaOptions& options, Report& r
         "Wall time runs from the start of the process until the topic's high watermarks add up to "
         "the file's lines; CPU is user + system of the shipper alone (the broker runs beside it on "
         "the same cores). Producer settings for all: lz4, linger 50 ms, 10,000 messages / 1 MB "
-        "batches, acks=all, idempotence on; drover with its defaults otherwise (24 MiB queue "
-        "memory, the `drover-id` header on every record).");
+        "batches, acks=all, idempotence on; drover with its defaults otherwise (22 MiB queue "
+        "memory, the `drover-id` header on every record) unless the settings above name others.");
     report.add(std::move(table));
     std::filesystem::remove(file);
   }
