@@ -25,16 +25,12 @@ type = "kafka"
 inputs = ["bench"{}]
 brokers = ["{}"]
 topic = "{}"
-compression = "lz4"
-linger = "50ms"
-batch_bytes = "1MB"
-acks = "all"
-idempotence = true
-{}
+{}{}
 )",
       (dir / "data").string(), config.include, config.codec, config.input_extra,
       config.host_metrics ? "[inputs.host]\ntype = \"host_metrics\"\ninterval = \"10s\"\n" : "",
-      config.host_metrics ? ", \"host\"" : "", config.bootstrap, config.topic, config.output_extra);
+      config.host_metrics ? ", \"host\"" : "", config.bootstrap, config.topic, kProducerSettings,
+      config.output_extra);
   return path;
 }
 

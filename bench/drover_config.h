@@ -4,8 +4,15 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace drover::bench {
+
+/// The producer settings every bench scenario gives drover's Kafka output (and kcat): what
+/// issue 7 compares at.
+inline constexpr std::string_view kProducerSettings =
+    "compression = \"lz4\"\nlinger = \"50ms\"\nbatch_bytes = \"1MB\"\nacks = \"all\"\n"
+    "idempotence = true\n";
 
 struct DroverConfig {
   std::string include;  // a glob

@@ -1,6 +1,7 @@
 #include "bench/events_bench.h"
 
 #include "bench/child_process.h"
+#include "bench/drover_config.h"
 #include "bench/kafka_sink.h"
 #include "tests/support/free_port.h"
 #include "tests/support/http_client.h"
@@ -66,14 +67,9 @@ type = "kafka"
 inputs = ["bench"]
 brokers = ["{}"]
 topic = "{}"
-compression = "lz4"
-linger = "50ms"
-batch_bytes = "1MB"
-acks = "all"
-idempotence = true
-)",
+{})",
                                        (dir / "data").string(), drover.http, drover.socket.string(),
-                                       sink.bootstrap(), topic);
+                                       sink.bootstrap(), topic, kProducerSettings);
   drover.process = std::make_unique<ChildProcess>(
       std::vector<std::string>{options.drover.string(), "run", "--config", config.string()},
       dir / "drover.log");
