@@ -38,37 +38,14 @@ void respond(int fd, int status, std::string_view reason, std::string_view conte
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& listen,
                                                         Handlers handlers) {
-  const size_t colon = listen.rfind(':');
-  in_addr ip{};
-  int port = -1;
-  if (colon != std::string::npos) {
-    std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
-  }
-  if (colon == std::string::npos ||
-      ::inet_pton(AF_INET, listen.substr(0, colon).c_str(), &ip) != 1 || port < 0 || port > 65535) {
-    return Error{fmt::format("'{}' is not an IPv4 address:port", listen)};
-  }
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr = ip;
-  socklen_t size = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(fd, 64) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-    const int error = errno;
-    if (fd >= 0) ::close(fd);
-    return Error{fmt::format("cannot listen on {}: {}", listen, std::strerror(error))};
-  }
-  const std::string bound = fmt::format("{}:{}", listen.substr(0, colon), ntohs(address.sin_port));
-  return std::unique_ptr<AdminServer>(new AdminServer(fd, bound, std::move(handlers)));
+  auto listener = listen_tcp(listen);
+  if (!listener) return listener.error();
+  return std::unique_ptr<AdminServer>(
+      new AdminServer(std::move(listener->fd), std::move(listener->address), std::move(handlers)));
 }
 
-AdminServer::AdminServer(int fd, std::string address, Handlers handlers)
-    : fd_(fd),
+AdminServer::AdminServer(UniqueFd fd, std::string address, Handlers handlers)
+    : fd_(std::move(fd)),
       address_(std::move(address)),
       handlers_(std::move(handlers)),
       thread_([this](std::stop_token stop) { run(stop); }) {}
@@ -76,14 +53,13 @@ AdminServer::AdminServer(int fd, std::string address, Handlers handlers)
 AdminServer::~AdminServer() {
   thread_.request_stop();
   thread_.join();
-  ::close(fd_);
 }
 
 void AdminServer::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    pollfd listener{fd_, POLLIN, 0};
+    pollfd listener{fd_.get(), POLLIN, 0};
     if (::poll(&listener, 1, 100) <= 0) continue;  // wakes to notice stop
-    const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int client = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
     try {
       serve(client);

@@ -3,6 +3,7 @@
 // One thread of its own; plain HTTP/1.1, one request per connection, loopback by default.
 #pragma once
 
+#include "agent/listener.h"
 #include "agent/status.h"
 
 #include <atomic>
@@ -31,11 +32,11 @@ class AdminServer {
   const std::string& address() const { return address_; }
 
  private:
-  AdminServer(int fd, std::string address, Handlers handlers);
+  AdminServer(UniqueFd fd, std::string address, Handlers handlers);
   void run(std::stop_token stop);
   void serve(int client);
 
-  int fd_;
+  UniqueFd fd_;
   std::string address_;
   Handlers handlers_;
   std::jthread thread_;

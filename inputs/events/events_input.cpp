@@ -148,7 +148,9 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
                &m.counter("drover_input_json_invalid_total", labels),
                &m.counter("drover_input_truncated_lines_total", labels),
                &m.counter("drover_events_connections", labels),
-               &m.counter("drover_events_refused_connections_total", labels)};
+               &m.counter("drover_events_refused_connections_total", labels),
+               &m.counter("drover_input_dropped_records_total",
+                          {{"input", context_.name}, {"reason", "stopping"}})};
   read_buffer_.resize(kReadBytes);
   spdlog::info("input {}: events on {}{}{} (ack = {})", context_.name,
                http_listener_ ? fmt::format("http://{}{}", http_listener_->address, kEndpoint)
@@ -190,7 +192,7 @@ Status EventsInput::run(BatchSink& out, std::stop_token stop) {
                    id == kHttpListener);
       } else if (auto it = connections_.find(id); it != connections_.end()) {
         Connection& connection = *it->second;
-        if ((events[i].events & EPOLLOUT) != 0) on_writable(connection);
+        if ((events[i].events & EPOLLOUT) != 0) flush_output(connection);
         if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !connection.broken) {
           on_readable(connection);
         }
@@ -226,6 +228,7 @@ Status EventsInput::run(BatchSink& out, std::stop_token stop) {
     }
   }
   if (unqueued > 0) {
+    counters_.dropped_at_stop->add(unqueued);
     spdlog::warn(
         "input {}: stopping with no room in the queues for {} event(s) read from the "
         "Unix socket; they are not shipped",
@@ -336,8 +339,6 @@ void EventsInput::close_connection(uint64_t id) {
   connections_.erase(it);
   counters_.connections->set(connections_.size());
 }
-
-void EventsInput::on_writable(Connection& connection) { flush_output(connection); }
 
 void EventsInput::flush_output(Connection& connection) {
   while (!connection.out.empty() && !connection.broken) {

@@ -53,11 +53,11 @@ class EventsInput final : public Input {
     Counter* truncated;
     Counter* connections;  // gauge
     Counter* refused_connections;
+    Counter* dropped_at_stop;  // read from a stream, no room to queue them when stopping
   };
 
   void accept_all(int listener_fd, bool http);
   void on_readable(Connection& connection);
-  void on_writable(Connection& connection);
   /// Answers every complete request buffered on the connection, until one must wait.
   void serve_http(Connection& connection);
   void serve_events_request(Connection& connection, AckLevel level, std::string_view body,

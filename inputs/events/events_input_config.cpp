@@ -1,6 +1,7 @@
 #include "inputs/events/events_input_config.h"
 
-#include <arpa/inet.h>
+#include "agent/listener.h"
+
 #include <charconv>
 
 namespace drover::inputs {
@@ -33,19 +34,8 @@ EventsInputConfig parse_events_input_config(config::TomlReader& reader) {
                  "set listen (HTTP, e.g. \"127.0.0.1:8088\"), socket (a Unix socket path), or "
                  "both: the input has nothing to listen on");
   }
-  if (!config.listen.empty()) {
-    const size_t colon = config.listen.rfind(':');
-    int port = -1;
-    in_addr ip{};
-    if (colon != std::string::npos) {
-      std::from_chars(config.listen.data() + colon + 1, config.listen.data() + config.listen.size(),
-                      port);
-    }
-    if (colon == std::string::npos ||
-        ::inet_pton(AF_INET, config.listen.substr(0, colon).c_str(), &ip) != 1 || port < 0 ||
-        port > 65535) {
-      reader.error("listen", "\"" + config.listen + "\" is not an IPv4 address:port");
-    }
+  if (!config.listen.empty() && !parse_ipv4_address(config.listen)) {
+    reader.error("listen", "\"" + config.listen + "\" is not an IPv4 address:port");
   }
   if (!config.socket.empty() && config.socket.front() != '/') {
     reader.error("socket", "must be an absolute path (\"" + config.socket + "\" is not)");

@@ -1,9 +1,6 @@
 #include "inputs/events/listeners.h"
 
-#include <arpa/inet.h>
-#include <charconv>
 #include <cstring>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,40 +8,13 @@
 namespace drover::inputs {
 namespace {
 
-constexpr int kBacklog = 1024;
+constexpr int kBacklog = 1024;  // connections waiting for accept()
 
 Error socket_error(std::string_view what, const std::string& where) {
   return Error{fmt::format("cannot {} {}: {}", what, where, std::strerror(errno))};
 }
 
 }  // namespace
-
-Result<Listener> listen_tcp(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  int port = -1;
-  sockaddr_in socket_address{};
-  socket_address.sin_family = AF_INET;
-  if (colon != std::string::npos) {
-    std::from_chars(address.data() + colon + 1, address.data() + address.size(), port);
-  }
-  if (colon == std::string::npos || port < 0 || port > 65535 ||
-      ::inet_pton(AF_INET, address.substr(0, colon).c_str(), &socket_address.sin_addr) != 1) {
-    return Error{fmt::format("'{}' is not an IPv4 address:port", address)};
-  }
-  socket_address.sin_port = htons(static_cast<uint16_t>(port));
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return socket_error("open a socket for", address);
-  const int on = 1;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&socket_address), sizeof socket_address) != 0 ||
-      ::listen(fd.get(), kBacklog) != 0) {
-    return socket_error("listen on", address);
-  }
-  socklen_t length = sizeof socket_address;
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&socket_address), &length);
-  return Listener{std::move(fd),
-                  fmt::format("{}:{}", address.substr(0, colon), ntohs(socket_address.sin_port))};
-}
 
 Result<Listener> listen_unix(const std::string& path, uint32_t mode) {
   sockaddr_un socket_address{};
