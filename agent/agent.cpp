@@ -1,67 +1,108 @@
 #include "agent/agent.h"
 
 #include "agent/checkpoint_store.h"
+#include "agent/logging.h"
 #include "config/config_error.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <mutex>
+#include <algorithm>
 
 namespace drover {
 
-struct Agent::RunningOutput {
-  std::string name;
-  std::unique_ptr<Output> output;
-  std::unique_ptr<BatchQueue> queue;
-  std::jthread thread;
-  std::mutex mutex;
-  std::condition_variable finished_cv;
-  bool finished = false;
-};
-
 Agent::Agent(PipelineConfig config) : config_(std::move(config)) {
   std::vector<std::string> problems;
-  const auto context = [&](const std::string& name, uint64_t memory_bytes = 0) {
-    return ComponentContext{name,      config_.agent.host, config_.agent.data_dir,
-                            &metrics_, memory_bytes,       &health_};
-  };
-  for (auto& spec : config_.outputs) {
-    auto running = std::make_unique<RunningOutput>();
-    running->name = spec.name;
-    QueueOptions queue_options = spec.queue;
-    queue_options.dir = config_.agent.data_dir / "queue" / spec.name;
-    auto queue = BatchQueue::open(queue_options, metrics_, spec.name);
-    if (!queue) {
-      problems.push_back(fmt::format("outputs.{}.queue: {}", spec.name, queue.error().message));
-      continue;
-    }
-    running->queue = std::move(*queue);
+  for (const auto& spec : config_.outputs) {
     try {
-      running->output = spec.build(context(spec.name, spec.queue.memory_bytes));
+      outputs_[spec.name] = build_output(spec);
     } catch (const ConfigError& e) {
       for (const auto& p : e.problems()) problems.push_back(p);
-      continue;
     }
-    for (const auto& input : spec.inputs) router_.connect(input, running->queue.get());
-    outputs_.push_back(std::move(running));
   }
-  for (auto& spec : config_.inputs) {
+  for (const auto& spec : config_.inputs) {
     try {
-      inputs_.push_back(spec.build(context(spec.name)));
+      auto running = std::make_unique<RunningInput>();
+      running->spec = spec;
+      running->input = spec.build(context(spec.name));
+      inputs_[spec.name] = std::move(running);
     } catch (const ConfigError& e) {
       for (const auto& p : e.problems()) problems.push_back(p);
     }
   }
   if (!problems.empty()) throw ConfigError(std::move(problems));
+  route_inputs();
 }
 
 Agent::~Agent() { stop(); }
 
+ComponentContext Agent::context(const std::string& name, uint64_t memory_bytes) {
+  return {name, config_.agent.host, config_.agent.data_dir, &metrics_, memory_bytes, &health_};
+}
+
+std::unique_ptr<Agent::RunningOutput> Agent::build_output(const OutputSpec& spec) {
+  auto running = std::make_unique<RunningOutput>();
+  running->spec = spec;
+  QueueOptions queue_options = spec.queue;
+  queue_options.dir = config_.agent.data_dir / "queue" / spec.name;
+  auto queue = BatchQueue::open(queue_options, metrics_, spec.name);
+  if (!queue) {
+    throw ConfigError({fmt::format("outputs.{}.queue: {}", spec.name, queue.error().message)});
+  }
+  running->queue = std::move(*queue);
+  running->output = spec.build(context(spec.name, spec.queue.memory_bytes));
+  return running;
+}
+
+void Agent::route_inputs() {
+  for (const auto& [input, running] : inputs_) {
+    std::vector<BatchQueue*> queues;
+    for (const auto& [name, output] : outputs_) {
+      const auto& reads = output->spec.inputs;
+      if (std::find(reads.begin(), reads.end(), input) != reads.end()) {
+        queues.push_back(output->queue.get());
+      }
+    }
+    router_.set_queues(input, std::move(queues));
+  }
+}
+
 void Agent::mark_failed(const std::string& component, const std::string& reason) {
   if (!running_) return;  // ending during stop() is the plan, not a failure
   health_.raise(component, "stopped", reason);
+}
+
+void Agent::start_output(RunningOutput& r) {
+  r.finished = false;
+  r.retiring = false;
+  r.thread = std::jthread([this, &r](std::stop_token stop) {
+    std::string why = "stopped unexpectedly";
+    try {
+      if (Status status = r.output->run(*r.queue, stop); !status) {
+        why = status.error().message;
+        spdlog::error("output {} stopped: {}", r.spec.name, why);
+      }
+    } catch (const std::exception& e) {
+      why = e.what();
+      spdlog::critical("output {} failed: {}", r.spec.name, why);
+    }
+    if (!r.retiring) mark_failed("output " + r.spec.name, why);
+    std::lock_guard lock(r.mutex);
+    r.finished = true;
+    r.finished_cv.notify_all();
+  });
+}
+
+void Agent::start_input(RunningInput& r) {
+  r.thread = std::jthread([&r, &sink = router_.sink_for(r.spec.name)](std::stop_token stop) {
+    try {
+      if (Status status = r.input->run(sink, stop); !status) {
+        spdlog::error("input {} stopped: {}", r.spec.name, status.error().message);
+      }
+    } catch (const std::exception& e) {
+      spdlog::critical("input {} failed: {}", r.spec.name, e.what());
+    }
+  });
 }
 
 void Agent::start() {
@@ -81,39 +122,44 @@ void Agent::start() {
   }
   started_ = true;
   running_ = true;
-  for (auto& running : outputs_) {
-    running->thread = std::jthread([this, r = running.get()](std::stop_token stop) {
-      std::string why = "stopped unexpectedly";
-      try {
-        if (Status status = r->output->run(*r->queue, stop); !status) {
-          why = status.error().message;
-          spdlog::error("output {} stopped: {}", r->name, why);
-        }
-      } catch (const std::exception& e) {
-        why = e.what();
-        spdlog::critical("output {} failed: {}", r->name, why);
-      }
-      mark_failed("output " + r->name, why);
-      std::lock_guard lock(r->mutex);
-      r->finished = true;
-      r->finished_cv.notify_all();
-    });
-  }
-  for (size_t i = 0; i < inputs_.size(); ++i) {
-    const std::string& name = config_.inputs[i].name;
-    input_threads_.emplace_back([this, input = inputs_[i].get(), name,
-                                 &sink = router_.sink_for(name)](std::stop_token stop) {
-      try {
-        if (Status status = input->run(sink, stop); !status) {
-          spdlog::error("input {} stopped: {}", name, status.error().message);
-        }
-      } catch (const std::exception& e) {
-        spdlog::critical("input {} failed: {}", name, e.what());
-      }
-    });
-  }
+  for (auto& [name, output] : outputs_) start_output(*output);
+  for (auto& [name, input] : inputs_) start_input(*input);
   spdlog::info("drover {} started: {} input(s), {} output(s), data in {}", DROVER_VERSION,
                inputs_.size(), outputs_.size(), config_.agent.data_dir.string());
+}
+
+void Agent::finish_output(RunningOutput& r, Clock::time_point deadline) {
+  {
+    std::unique_lock lock(r.mutex);
+    if (!r.finished_cv.wait_until(lock, deadline, [&] { return r.finished; })) {
+      spdlog::warn(
+          "output {} did not finish within shutdown_timeout; abandoning what is in "
+          "flight (its source positions stay uncommitted and will be re-read)",
+          r.spec.name);
+    }
+  }
+  r.thread.request_stop();
+  if (r.thread.joinable()) r.thread.join();
+}
+
+void Agent::stop_input(RunningInput& r, Clock::time_point deadline) {
+  r.thread.request_stop();
+  if (r.thread.joinable()) r.thread.join();
+  // What it read is in the outputs' queues; once it is safe, the positions saved are where a
+  // successor starts, so nothing is read twice. Acks arrive on output threads.
+  while (!r.input->settled() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!r.input->settled()) {
+    spdlog::warn(
+        "input {}: what it read was not all delivered within shutdown_timeout; its successor "
+        "reads the rest again from the last saved positions",
+        r.spec.name);
+  }
+  if (Status status = r.input->save_positions(); !status) {
+    spdlog::error("input {}: could not save positions: {}", r.spec.name,
+                  status.error().message);
+  }
 }
 
 void Agent::stop() {
@@ -122,37 +168,31 @@ void Agent::stop() {
   running_ = false;
   spdlog::info("stopping: inputs first, then outputs flush for up to {} ms",
                config_.agent.shutdown_timeout.count());
-  for (auto& thread : input_threads_) thread.request_stop();
-  input_threads_.clear();  // joins
-  for (auto& running : outputs_) running->queue->close();
+  for (auto& [name, input] : inputs_) input->thread.request_stop();
+  for (auto& [name, input] : inputs_) {
+    if (input->thread.joinable()) input->thread.join();
+  }
+  for (auto& [name, output] : outputs_) output->queue->close();
 
-  const auto deadline = std::chrono::steady_clock::now() + config_.agent.shutdown_timeout;
-  for (auto& running : outputs_) {
-    std::unique_lock lock(running->mutex);
-    if (!running->finished_cv.wait_until(lock, deadline, [&] { return running->finished; })) {
-      spdlog::warn(
-          "output {} did not finish within shutdown_timeout; abandoning what is in "
-          "flight (its source positions stay uncommitted and will be re-read)",
-          running->name);
-    }
-  }
-  for (auto& running : outputs_) {
-    running->thread.request_stop();
-    if (running->thread.joinable()) running->thread.join();
+  const auto deadline = Clock::now() + config_.agent.shutdown_timeout;
+  for (auto& [name, output] : outputs_) {
+    output->retiring = true;
+    finish_output(*output, deadline);
     // What the output could not deliver in time, and what it never took, waits on disk.
-    if (Status s = running->queue->spill_for_stop(running->output->take_unfinished()); !s) {
-      spdlog::error("output {}: {}; what was not saved is read again from its sources",
-                    running->name, s.error().message);
+    if (Status s = output->queue->spill_for_stop(output->output->take_unfinished()); !s) {
+      spdlog::error("output {}: {}; what was not saved is read again from its sources", name,
+                    s.error().message);
     }
   }
-  for (size_t i = 0; i < inputs_.size(); ++i) {
-    if (Status status = inputs_[i]->save_positions(); !status) {
-      spdlog::error("input {}: could not save positions: {}", config_.inputs[i].name,
-                    status.error().message);
+  for (auto& [name, input] : inputs_) {
+    if (Status status = input->input->save_positions(); !status) {
+      spdlog::error("input {}: could not save positions: {}", name, status.error().message);
     }
   }
   admin_.reset();
-  spdlog::info("stopped; counters:\n{}", metrics_.render());
+  std::string counters = metrics_.render();
+  if (counters.ends_with('\n')) counters.pop_back();
+  spdlog::info("stopped; counters:\n{}", counters);
 }
 
 }  // namespace drover

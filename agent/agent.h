@@ -1,15 +1,19 @@
 // Builds the pipelines a config describes and runs them: one thread per input, one sender
-// thread per output. Owned by main(); start() and stop() are called from the main thread.
+// thread per output. A reload replaces only the components whose settings changed. Owned by
+// main(); start(), reload() and stop() are called from the main thread.
 #pragma once
 
 #include "agent/admin_server.h"
 #include "agent/pipeline_config.h"
+#include "agent/reload_plan.h"
 #include "agent/router.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,23 +30,55 @@ class Agent {
   /// Starts the admin endpoint, then every output and input. Throws ConfigError if the admin
   /// address cannot be listened on.
   void start();
+
+  /// Applies a config read again (I9): components added, removed or changed start, stop or
+  /// restart; the others run on untouched. Positions and queued and in-flight records carry
+  /// over. Throws ConfigError, having changed nothing, if a new component cannot be built;
+  /// returns what was done. An input that fails to build again is restarted as it was.
+  ReloadPlan reload(PipelineConfig next);
+
   /// Orderly stop (I6): inputs stop reading, queues close, outputs drain and flush for up to
   /// shutdown_timeout, then positions acknowledged so far are saved.
   void stop();
 
   Metrics& metrics() { return metrics_; }
+  const AgentSettings& settings() const { return config_.agent; }
 
  private:
-  struct RunningOutput;
+  using Clock = std::chrono::steady_clock;
+  struct RunningInput {
+    InputSpec spec;
+    std::unique_ptr<Input> input;
+    std::jthread thread;
+  };
+  struct RunningOutput {
+    OutputSpec spec;
+    std::unique_ptr<BatchQueue> queue;  // outlives the outputs a reload puts in front of it
+    std::unique_ptr<Output> output;
+    std::jthread thread;
+    std::mutex mutex;
+    std::condition_variable finished_cv;
+    bool finished = false;
+    std::atomic<bool> retiring{false};  // its thread ending is the plan, not a failure
+  };
+  ComponentContext context(const std::string& name, uint64_t memory_bytes = 0);
+  std::unique_ptr<RunningOutput> build_output(const OutputSpec& spec);
+  void start_output(RunningOutput& output);
+  void start_input(RunningInput& input);
+  /// Stops an input's thread; with `settle`, waits (until `deadline`) for what it read to be
+  /// safe and saves its positions, so a successor starts where it ended.
+  void stop_input(RunningInput& input, std::chrono::steady_clock::time_point deadline);
+  /// Waits until the output's run() returned, or stops it at `deadline`; joins its thread.
+  void finish_output(RunningOutput& output, std::chrono::steady_clock::time_point deadline);
+  void route_inputs();
   /// A component whose thread ended before stop() has failed: /healthz says so.
   void mark_failed(const std::string& component, const std::string& reason);
 
-  PipelineConfig config_;
+  PipelineConfig config_;  // what runs now
   Metrics metrics_;
   Router router_;
-  std::vector<std::unique_ptr<Input>> inputs_;
-  std::vector<std::unique_ptr<RunningOutput>> outputs_;
-  std::vector<std::jthread> input_threads_;
+  std::map<std::string, std::unique_ptr<RunningOutput>> outputs_;
+  std::map<std::string, std::unique_ptr<RunningInput>> inputs_;
   std::unique_ptr<AdminServer> admin_;
   Health health_;
   std::atomic<bool> running_{false};

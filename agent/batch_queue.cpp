@@ -243,6 +243,7 @@ PushResult BatchQueue::push(BatchPtr batch, std::stop_token stop,
 }
 
 std::optional<BatchPtr> BatchQueue::take_locked() {
+  if (consumer_paused_) return std::nullopt;
   if (!batches_.empty()) {
     BatchPtr batch = std::move(batches_.front());
     batches_.pop_front();
@@ -288,7 +289,8 @@ std::optional<BatchPtr> BatchQueue::pop_for(std::chrono::milliseconds timeout) {
   {
     std::unique_lock lock(mutex_);
     not_empty_.wait_for(lock, timeout, [&] {
-      return closed_ || !batches_.empty() || disk_in_use_locked() || consumer_woken_;
+      return closed_ || consumer_paused_ || !batches_.empty() || disk_in_use_locked() ||
+             consumer_woken_;
     });
     consumer_woken_ = false;
     batch = take_locked();
@@ -334,7 +336,34 @@ void BatchQueue::close() {
 
 bool BatchQueue::closed_and_empty() const {
   std::lock_guard lock(mutex_);
-  return closed_ && batches_.empty() && !disk_in_use_locked();
+  return consumer_paused_ || (closed_ && batches_.empty() && !disk_in_use_locked());
+}
+
+void BatchQueue::pause_consumer() {
+  {
+    std::lock_guard lock(mutex_);
+    consumer_paused_ = true;
+  }
+  not_empty_.notify_all();
+}
+
+void BatchQueue::resume_consumer(std::vector<BatchPtr> unfinished) {
+  {
+    std::lock_guard lock(mutex_);
+    // Memory holds the oldest batches whenever disk holds any (new ones queue behind the disk
+    // part), so the front of memory is the front of the queue. The memory budget may be
+    // exceeded by what the old output held: it was counted as the output's until now.
+    for (auto it = unfinished.rbegin(); it != unfinished.rend(); ++it) {
+      if ((*it)->empty()) continue;
+      bytes_ += (*it)->memory_bytes();
+      batches_.push_front(std::move(*it));
+    }
+    held_by_output_ = 0;
+    consumer_paused_ = false;
+    note_room_locked();
+  }
+  not_empty_.notify_all();
+  not_full_.notify_all();
 }
 
 Status BatchQueue::spill_for_stop(std::vector<BatchPtr> unfinished) {

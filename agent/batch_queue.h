@@ -83,7 +83,15 @@ class BatchQueue {
 
   /// No more pushes; pop() drains what is there.
   void close();
+  /// Nothing more for the consumer: the queue is closed and drained, or the consumer is paused.
   bool closed_and_empty() const;
+
+  /// A reload replaces the output: its pops find nothing from now on and closed_and_empty()
+  /// says so, so it settles what it took and returns, while inputs go on pushing.
+  void pause_consumer();
+  /// The new output takes over: `unfinished` (what the old one took and could not settle,
+  /// oldest first) goes back to the front, ahead of everything else.
+  void resume_consumer(std::vector<BatchPtr> unfinished);
 
   /// At stop, once the output has finished: `unfinished` (what the output took but Kafka has not
   /// acknowledged, oldest first) and everything still in memory go to disk ahead of what is
@@ -144,6 +152,7 @@ class BatchQueue {
   std::chrono::steady_clock::time_point last_room_{};  // the output's last pop or freeing
   bool closed_ = false;
   bool consumer_woken_ = false;
+  bool consumer_paused_ = false;
 
   std::unique_ptr<DiskQueue> disk_;
   std::shared_ptr<DiskAcks> disk_acks_;

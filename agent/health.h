@@ -21,6 +21,12 @@ class Health {
     std::lock_guard lock(mutex_);
     problems_.erase(component + ": " + key);
   }
+  /// Clears every problem of `component` (it was replaced or removed).
+  void clear_component(const std::string& component) {
+    std::lock_guard lock(mutex_);
+    const std::string prefix = component + ": ";
+    std::erase_if(problems_, [&](const auto& entry) { return entry.first.starts_with(prefix); });
+  }
   /// One line per problem; empty when healthy.
   std::string render() const {
     std::lock_guard lock(mutex_);

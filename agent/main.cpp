@@ -2,13 +2,14 @@
 // orderly start and stop of the agent.
 #include "agent/agent.h"
 #include "agent/allocator.h"
+#include "agent/logging.h"
+#include "agent/systemd_notify.h"
 #include "agent/queue/queue_verify.h"
 #include "config/config_error.h"
 #include "inputs/builtin.h"
 #include "outputs/builtin.h"
 
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -26,7 +27,7 @@ constexpr std::string_view kUsage =
     R"(drover — ships logs, metrics and events to Apache Kafka without losing them
 
 Usage:
-  drover run   [--config FILE]   run the pipelines until SIGTERM or SIGINT
+  drover run   [--config FILE]   run the pipelines until SIGTERM or SIGINT; SIGHUP reloads FILE
   drover check [--config FILE]   validate the config; exit 0 if valid, 2 listing every problem
   drover queue verify [--repair] DIR
                                  check an output's disk queue (<data_dir>/queue/<output>) and
@@ -110,30 +111,56 @@ void print_config_errors(const drover::ConfigError& e) {
   for (const auto& problem : e.problems()) std::fprintf(stderr, "  %s\n", problem.c_str());
 }
 
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("drover");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  logger->set_level(spdlog::level::from_str(level));
-  spdlog::set_default_logger(logger);
+drover::LogFormat log_format_of(const drover::AgentSettings& settings) {
+  return settings.log_format == "json" ? drover::LogFormat::kJson : drover::LogFormat::kText;
+}
+
+/// SIGHUP: read the file again and apply what changed (I9). An invalid file changes nothing.
+void reload(drover::Agent& agent, const std::string& config_path) {
+  drover::Metrics& metrics = agent.metrics();
+  drover::notify_reloading();
+  spdlog::info("SIGHUP: reading {} again", config_path);
+  try {
+    drover::ReloadPlan plan =
+        agent.reload(drover::load_pipeline_config(config_path, builtin_registry()));
+    metrics.counter("drover_reloads_total", {{"result", "ok"}}).add();
+    spdlog::info("reload applied: {}", plan.summary());
+  } catch (const drover::ConfigError& e) {
+    metrics.counter("drover_reloads_total", {{"result", "failed"}}).add();
+    spdlog::error("reload failed with {} problem(s); what they concern runs as before:",
+                  e.problems().size());
+    for (const auto& problem : e.problems()) spdlog::error("  {}", problem);
+  }
+  drover::notify_ready("running");
 }
 
 int run(const std::string& config_path) {
-  // Block the stop signals before any thread exists so every thread inherits the mask and
-  // only this thread receives them, through sigwait.
+  // Block the signals before any thread exists so every thread inherits the mask and only
+  // this thread receives them, through sigwait. A SIGHUP that comes before the pipelines run,
+  // or during a reload, waits; during shutdown it is ignored: it never ends the process.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   drover::PipelineConfig config = drover::load_pipeline_config(config_path, builtin_registry());
-  setup_logging(config.agent.log_level);
+  drover::setup_logging(config.agent.log_level, log_format_of(config.agent));
   drover::Agent agent(std::move(config));
+  agent.metrics().counter("drover_reloads_total", {{"result", "ok"}});
+  agent.metrics().counter("drover_reloads_total", {{"result", "failed"}});
   agent.start();
+  drover::notify_ready("running");
   int received = 0;
-  sigwait(&signals, &received);
+  while (true) {
+    sigwait(&signals, &received);
+    if (received != SIGHUP) break;
+    reload(agent, config_path);
+  }
   spdlog::info("received {}", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  drover::notify_stopping();
   agent.stop();
   return 0;
 }

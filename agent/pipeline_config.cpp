@@ -37,6 +37,7 @@ AgentSettings parse_agent(TomlReader& root) {
   agent.data_dir = table->string("data_dir", agent.data_dir.string());
   agent.log_level = table->one_of("log_level", agent.log_level,
                                   {"trace", "debug", "info", "warn", "error", "critical", "off"});
+  agent.log_format = table->one_of("log_format", agent.log_format, {"text", "json"});
   agent.shutdown_timeout = table->duration("shutdown_timeout", agent.shutdown_timeout);
   agent.host = table->string("host", agent.host);
   agent.admin_address = table->string("admin_address", agent.admin_address);
@@ -135,16 +136,20 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
       [&](const std::string& type) { return registry.input(type); },
       [&](const std::string& name, const std::string& type, TomlReader& table,
           const InputParser& parser) {
-        config.inputs.push_back({name, type, parser(table)});
+        config.inputs.push_back({name, type, parser(table), table.fingerprint()});
       });
   parse_components<OutputParser>(
       root, "outputs", registry.output_types(),
       [&](const std::string& type) { return registry.output(type); },
       [&](const std::string& name, const std::string& type, TomlReader& table,
           const OutputParser& parser) {
-        OutputSpec spec{name, type, table.string_list("inputs", {}), {}, nullptr};
+        OutputSpec spec{name, type, table.string_list("inputs", {}), {}, nullptr,
+                        table.fingerprint({"inputs", "queue"}), ""};
         if (!table.has("inputs")) table.error("inputs", "is required: name the inputs to read");
-        if (TomlReader* queue = table.table("queue")) parse_queue(*queue, spec.queue);
+        if (TomlReader* queue = table.table("queue")) {
+          parse_queue(*queue, spec.queue);
+          spec.queue_settings = queue->fingerprint();
+        }
         spec.build = parser(table);
         output_tables.emplace_back(name, &table);
         config.outputs.push_back(std::move(spec));

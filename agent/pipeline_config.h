@@ -15,6 +15,7 @@ namespace drover {
 struct AgentSettings {
   std::filesystem::path data_dir = "/var/lib/drover";
   std::string log_level = "info";
+  std::string log_format = "text";  // "text" | "json" (one object per line)
   std::chrono::milliseconds shutdown_timeout{10'000};
   std::string host;                              // defaults to the machine's host name
   std::string admin_address = "127.0.0.1:9899";  // /metrics, /healthz, /readyz; "" turns it off
@@ -24,6 +25,7 @@ struct InputSpec {
   std::string name;
   std::string type;
   InputBuilder build;
+  std::string settings;  // its table's fingerprint: a reload restarts it when this differs
 };
 
 struct OutputSpec {
@@ -32,6 +34,8 @@ struct OutputSpec {
   std::vector<std::string> inputs;
   QueueOptions queue;  // its dir is set by the agent: <data_dir>/queue/<name>
   OutputBuilder build;
+  std::string settings;        // its table's fingerprint without `inputs` and `queue`
+  std::string queue_settings;  // its [queue] table's fingerprint
 };
 
 struct PipelineConfig {

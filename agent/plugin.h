@@ -50,6 +50,10 @@ class Input {
   /// Called once after every output has stopped: commit the positions acknowledged while the
   /// outputs flushed.
   virtual Status save_positions() { return Status::ok(); }
+  /// After run() returned: every batch it pushed has been made safe, so its positions are all
+  /// committed. A reload that replaces the input waits for this (up to shutdown_timeout)
+  /// before the new one starts from the saved positions: nothing read twice.
+  virtual bool settled() const { return true; }
 };
 
 /// A destination. Owned by the Agent; run() executes on its own (sender) thread.

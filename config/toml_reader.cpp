@@ -305,4 +305,50 @@ void TomlReader::finish() {
   }
 }
 
+namespace {
+
+void append_canonical(std::string& out, const toml::value& value) {
+  if (value.is_table()) {
+    std::vector<std::string> keys;
+    for (const auto& [key, child] : value.as_table()) keys.push_back(key);
+    std::sort(keys.begin(), keys.end());
+    out += '{';
+    for (const auto& key : keys) {
+      out += fmt::format("{:?}=", key);
+      append_canonical(out, value.as_table().at(key));
+      out += ',';
+    }
+    out += '}';
+  } else if (value.is_array()) {
+    out += '[';
+    for (const auto& item : value.as_array()) {
+      append_canonical(out, item);
+      out += ',';
+    }
+    out += ']';
+  } else if (value.is_string()) {
+    out += fmt::format("{:?}", value.as_string().str);
+  } else {
+    out += toml::format(value);  // numbers, booleans, dates: one line, no comments
+  }
+}
+
+}  // namespace
+
+std::string TomlReader::fingerprint(std::initializer_list<std::string_view> skip) const {
+  std::string out = "{";
+  std::vector<std::string> keys;
+  for (const auto& [key, child] : table_->as_table()) {
+    if (std::find(skip.begin(), skip.end(), key) == skip.end()) keys.push_back(key);
+  }
+  std::sort(keys.begin(), keys.end());
+  for (const auto& key : keys) {
+    out += fmt::format("{:?}=", key);
+    append_canonical(out, table_->as_table().at(key));
+    out += ',';
+  }
+  out += '}';
+  return out;
+}
+
 }  // namespace drover::config

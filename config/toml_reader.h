@@ -75,6 +75,11 @@ class TomlReader {
 
   Diagnostics& diagnostics() { return *diagnostics_; }
 
+  /// The table's settings as text that is equal exactly when the settings are (keys sorted,
+  /// comments and layout ignored), leaving out the top-level keys in `skip`: what a reload
+  /// compares to tell whether a component changed.
+  std::string fingerprint(std::initializer_list<std::string_view> skip = {}) const;
+
  private:
   const toml::value* find(const std::string& key);
   void type_error(const std::string& key, const toml::value& value, std::string_view expected);

@@ -22,7 +22,7 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
 set(CPACK_RPM_PACKAGE_LICENSE "Proprietary")
-set(CPACK_RPM_PACKAGE_REQUIRES "librdkafka >= 2.0, simdjson, spdlog, fmt, re2, mimalloc")
+set(CPACK_RPM_PACKAGE_REQUIRES "librdkafka >= 2.0, simdjson, spdlog, fmt, re2, mimalloc, systemd-libs")
 set(CPACK_RPM_PRE_INSTALL_SCRIPT_FILE "${PROJECT_SOURCE_DIR}/packaging/rpm/preinstall.sh")
 set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE "${PROJECT_SOURCE_DIR}/packaging/rpm/postinstall.sh")
 set(CPACK_RPM_PRE_UNINSTALL_SCRIPT_FILE "${PROJECT_SOURCE_DIR}/packaging/rpm/preuninstall.sh")

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   librdkafka-dev libsimdjson-dev libtoml11-dev libspdlog-dev libfmt-dev libgtest-dev libre2-dev
-  libmimalloc-dev kcat
+  libmimalloc-dev libsystemd-dev kcat
 )
 if [ "${1:-}" = "--tests" ]; then
   packages+=(default-jre-headless maven logrotate)  # logrotate: the rotation tests run the real one

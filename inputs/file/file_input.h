@@ -37,6 +37,15 @@ class FileInput final : public Input {
 
   Status run(BatchSink& out, std::stop_token stop) override;
   Status save_positions() override;
+  bool settled() const override {
+    for (const auto& [key, tailer] : tailers_) {
+      if (!tailer->settled()) return false;
+    }
+    for (const auto& tailer : closing_) {
+      if (!tailer->settled()) return false;
+    }
+    return true;
+  }
 
  private:
   using Clock = std::chrono::steady_clock;

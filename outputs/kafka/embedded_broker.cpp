@@ -1,5 +1,7 @@
 #include "outputs/kafka/embedded_broker.h"
 
+#include "outputs/kafka/kafka_log.h"
+
 #include <fmt/format.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -9,6 +11,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start() {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", error, sizeof error);
+  KafkaLog::install(conf);
   rd_kafka_t* host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
   if (host == nullptr) {
     rd_kafka_conf_destroy(conf);

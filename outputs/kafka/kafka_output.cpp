@@ -109,8 +109,9 @@ Status KafkaOutput::create_producer() {
   auto properties = librdkafka_properties(config_, bootstrap_, context_.host, context_.memory_bytes,
                                           /*resolve_secrets=*/true);
   if (!properties) return properties.error();
-  auto producer = Producer::create(*properties, this, &KafkaOutput::on_delivery,
-                                   &KafkaOutput::on_error, &KafkaOutput::on_statistics);
+  auto producer = Producer::create(*properties, context_.name,
+                                   {this, &KafkaOutput::on_delivery, &KafkaOutput::on_error,
+                                    &KafkaOutput::on_statistics});
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
   producers_created_->add();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "agent/status.h"
+#include "outputs/kafka/kafka_log.h"
 #include "outputs/kafka/kafka_output_config.h"
 
 #include <librdkafka/rdkafka.h>
@@ -19,11 +20,16 @@ class Producer {
   using ErrorCallback = void (*)(rd_kafka_t*, int, const char*, void*);
   using StatisticsCallback = int (*)(rd_kafka_t*, char*, size_t, void*);
 
-  /// `opaque` is handed to both callbacks.
-  static Result<std::unique_ptr<Producer>> create(const Properties& properties, void* opaque,
-                                                  DeliveryCallback on_delivery,
-                                                  ErrorCallback on_error,
-                                                  StatisticsCallback on_statistics);
+  struct Callbacks {
+    void* owner;  // handed to each callback as its opaque
+    DeliveryCallback on_delivery;
+    ErrorCallback on_error;
+    StatisticsCallback on_statistics;
+  };
+
+  /// `output` names the output in librdkafka's log lines, which go to drover's log.
+  static Result<std::unique_ptr<Producer>> create(const Properties& properties,
+                                                  const std::string& output, Callbacks callbacks);
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
@@ -33,9 +39,11 @@ class Producer {
   rd_kafka_topic_t* topic(const std::string& name);
 
  private:
-  explicit Producer(rd_kafka_t* handle) : handle_(handle) {}
+  struct Hooks;  // librdkafka's opaque: the callbacks and the log
+  Producer(rd_kafka_t* handle, std::unique_ptr<Hooks> hooks);
 
   rd_kafka_t* handle_;
+  std::unique_ptr<Hooks> hooks_;  // outlives handle_: destroyed after it
   std::map<std::string, rd_kafka_topic_t*, std::less<>> topics_;
 };
 

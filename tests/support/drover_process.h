@@ -49,6 +49,16 @@ class DroverProcess {
   DroverProcess& operator=(const DroverProcess&) = delete;
 
   void signal(int sig) const { ::kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
+  /// Still the same process: it has not exited (nor been reaped) since it started.
+  bool running() {
+    if (exited_) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+    exited_ = true;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
 
   /// Waits for the process to exit; returns its exit code, or -1 on timeout, 128+N if killed.
   int wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {

@@ -36,4 +36,14 @@ inline std::pair<int, std::string> http_get(const std::string& address, const st
           body == std::string::npos ? std::string() : response.substr(body + 4)};
 }
 
+/// The value of one series in a Prometheus text page (`name{labels}`), or -1 if absent.
+inline long long metric_value(const std::string& page, const std::string& series) {
+  const std::string line_start = series + " ";
+  for (size_t at = page.find(line_start); at != std::string::npos;
+       at = page.find(line_start, at + 1)) {
+    if (at == 0 || page[at - 1] == '\n') return std::stoll(page.substr(at + line_start.size()));
+  }
+  return -1;
+}
+
 }  // namespace drover::testing

@@ -119,6 +119,34 @@ TEST(BatchQueueTest, CloseRefusesPushesAndDrainsWhatIsThere) {
   EXPECT_FALSE(queue.pop_for(std::chrono::milliseconds(1)).has_value());
 }
 
+TEST(BatchQueueTest, APausedConsumerFindsNothingWhileInputsGoOnPushing) {
+  BatchQueue queue(10'000);
+  std::stop_source stop;
+  const BatchPtr taken = batch_of(1);
+  ASSERT_TRUE(queue.push(taken, stop.get_token()));
+  ASSERT_TRUE(queue.push(batch_of(2), stop.get_token()));
+  ASSERT_EQ(*queue.try_pop(), taken);  // the old output holds it, unsettled
+
+  queue.pause_consumer();
+  EXPECT_TRUE(queue.closed_and_empty()) << "the old output's loop ends";
+  EXPECT_FALSE(queue.pop_for(std::chrono::milliseconds(1)).has_value());
+  ASSERT_TRUE(queue.push(batch_of(3), stop.get_token())) << "inputs are not refused";
+
+  // The new output gets what the old one could not settle first, then the rest in order.
+  queue.resume_consumer({taken});
+  EXPECT_FALSE(queue.closed_and_empty());
+  std::vector<size_t> order;
+  while (auto batch = queue.try_pop()) order.push_back((*batch)->byte_size());
+  EXPECT_EQ(order, (std::vector<size_t>{1, 2, 3}));
+}
+
+TEST(BatchQueueTest, PausingWakesAConsumerWaitingForABatch) {
+  BatchQueue queue(10'000);
+  std::thread consumer([&] { EXPECT_FALSE(queue.pop_for(std::chrono::hours(1)).has_value()); });
+  queue.pause_consumer();
+  consumer.join();  // would hang for an hour without the wake-up
+}
+
 // --- with a disk part ---
 
 class Tickets final : public AckReceiver {

@@ -53,5 +53,21 @@ TEST(RouterTest, SourceIsAckedOnlyWhenEveryOutputMadeTheBatchSafe) {
   EXPECT_EQ(receiver->safe, std::vector<uint64_t>{42});
 }
 
+TEST(RouterTest, SetQueuesRepointsAnInputForTheNextBatch) {
+  BatchQueue a(1 << 20), b(1 << 20);
+  Router router;
+  router.connect("app", &a);
+  std::stop_source stop;
+  auto receiver = std::make_shared<RecordingReceiver>();
+  BatchSink& sink = router.sink_for("app");
+  ASSERT_TRUE(sink.push(batch_with_ack(receiver, 1), stop.get_token()));
+  router.set_queues("app", {&b});
+  ASSERT_TRUE(sink.push(batch_with_ack(receiver, 2), stop.get_token()));
+  EXPECT_EQ(a.batches(), 1U);
+  ASSERT_EQ(b.batches(), 1U);
+  (*b.try_pop())->complete();  // only b was expected to ack batch 2
+  EXPECT_EQ(receiver->safe, std::vector<uint64_t>{2});
+}
+
 }  // namespace
 }  // namespace drover
