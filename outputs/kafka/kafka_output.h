@@ -2,6 +2,8 @@
 // record has a successful delivery report (never on enqueue). Failed records are re-produced
 // from drover's own copy with capped exponential backoff. One sender thread runs everything
 // here, including the delivery reports (rd_kafka_poll), so nothing in it needs a lock.
+// kafka_output.cpp has the loop, kafka_output_send.cpp the producing, kafka_output_delivery.cpp
+// the outcomes, kafka_output_client.cpp the librdkafka client and what surrounds it.
 #pragma once
 
 #include "agent/dead_letter_file.h"
@@ -41,6 +43,8 @@ class KafkaOutput final : public Output {
   using Clock = std::chrono::steady_clock;
 
   using InFlight = InFlightBatch;
+  // Carries a record's own time when Kafka refused it as a timestamp (INVALID_TIMESTAMP).
+  static constexpr std::string_view kOriginalTimestampHeader = "drover-original-timestamp";
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t*, int error, const char* reason, void* opaque);
