@@ -5,6 +5,7 @@
 // scan catches what events missed, and stands in for them when inotify is unavailable.
 // Rotated and deleted files are read to their end through their open descriptor; a file
 // rotated while drover was stopped is found by its inode next to its old path and finished.
+// file_input.cpp has the loop and reading; _discovery, _descriptors and _checkpoints.cpp the rest.
 #pragma once
 
 #include "agent/checkpoint_store.h"
