@@ -101,13 +101,17 @@ void AdminServer::serve(int client) {
       respond(client, 503, "Service Unavailable", "text/plain", problems);
     }
   } else if (path == "/readyz") {
-    if (handlers_.ready()) {
+    const std::string why_not = handlers_.not_ready();
+    if (why_not.empty()) {
       respond(client, 200, "OK", "text/plain", "ready\n");
     } else {
-      respond(client, 503, "Service Unavailable", "text/plain", "starting\n");
+      respond(client, 503, "Service Unavailable", "text/plain", "not ready: " + why_not + "\n");
     }
+  } else if (path == "/status") {
+    respond(client, 200, "OK", "application/json", handlers_.status() + "\n");
   } else {
-    respond(client, 404, "Not Found", "text/plain", "try /metrics, /healthz or /readyz\n");
+    respond(client, 404, "Not Found", "text/plain",
+            "try /metrics, /healthz, /readyz or /status\n");
   }
 }
 

@@ -1,5 +1,6 @@
 // The admin endpoint operators and monitoring scrape: GET /metrics (Prometheus text), /healthz
-// (200 while every component runs, 503 naming the failed ones), /readyz (200 once started).
+// (200 while every component runs, 503 naming the failed ones), /readyz (200 once started, 503
+// with the reason before), /status (a JSON document for people and scripts: `drover status`).
 // One thread of its own; plain HTTP/1.1, one request per connection, loopback by default.
 #pragma once
 
@@ -20,7 +21,9 @@ class AdminServer {
     std::function<std::string()> metrics;
     /// Empty when healthy; otherwise one line per problem.
     std::function<std::string()> problems;
-    std::function<bool()> ready;
+    /// Empty when ready; otherwise why not ("starting", "stopping", ...).
+    std::function<std::string()> not_ready;
+    std::function<std::string()> status;
   };
 
   /// Listens on "host:port" (IPv4). Port 0 picks a free one; address() says which.

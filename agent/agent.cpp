@@ -110,7 +110,8 @@ void Agent::start() {
     auto admin =
         AdminServer::start(config_.agent.admin_address, {[this] { return metrics_.render(); },
                                                          [this] { return health_.render(); },
-                                                         [this] { return running_.load(); }});
+                                                         [this] { return not_ready(); },
+                                                         [this] { return status_json(); }});
     if (!admin) throw ConfigError({fmt::format("agent.admin_address: {}", admin.error().message)});
     admin_ = std::move(*admin);
     if (Status s = write_file_atomically(config_.agent.data_dir / "admin.address",
@@ -118,12 +119,14 @@ void Agent::start() {
         !s) {
       spdlog::warn("{}", s.error().message);
     }
-    spdlog::info("admin endpoint on http://{} (/metrics, /healthz, /readyz)", admin_->address());
+    spdlog::info("admin endpoint on http://{} (/metrics, /healthz, /readyz, /status)",
+                 admin_->address());
   }
   started_ = true;
   running_ = true;
   for (auto& [name, output] : outputs_) start_output(*output);
   for (auto& [name, input] : inputs_) start_input(*input);
+  phase_ = Phase::kRunning;
   spdlog::info("drover {} started: {} input(s), {} output(s), data in {}", DROVER_VERSION,
                inputs_.size(), outputs_.size(), config_.agent.data_dir.string());
 }
@@ -166,6 +169,7 @@ void Agent::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
   running_ = false;
+  phase_ = Phase::kStopping;
   spdlog::info("stopping: inputs first, then outputs flush for up to {} ms",
                config_.agent.shutdown_timeout.count());
   for (auto& [name, input] : inputs_) input->thread.request_stop();

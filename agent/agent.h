@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,29 @@ class Agent {
   /// Orderly stop (I6): inputs stop reading, queues close, outputs drain and flush for up to
   /// shutdown_timeout, then positions acknowledged so far are saved.
   void stop();
+
+  /// The document GET /status serves (`drover status` prints it); any thread.
+  std::string status_json();
+  /// Empty when every pipeline runs; otherwise why /readyz says not ready.
+  std::string not_ready() const;
+
+  struct ReloadRecord {
+    std::chrono::system_clock::time_point at;
+    bool ok = false;
+    std::string summary;  // what changed, when ok
+    std::vector<std::string> problems;
+  };
+  /// For /status: the file the config came from, and how its last reload went.
+  void set_config_file(std::string file);
+  void note_reload(ReloadRecord record);
+
+  struct Totals {
+    uint64_t delivered = 0;  // by every output, since start
+    uint64_t queue_memory_bytes = 0;
+    uint64_t queue_disk_bytes = 0;
+  };
+  /// For systemd's one-line STATUS=. Main thread.
+  Totals totals();
 
   Metrics& metrics() { return metrics_; }
   const AgentSettings& settings() const { return config_.agent; }
@@ -74,6 +98,9 @@ class Agent {
   /// A component whose thread ended before stop() has failed: /healthz says so.
   void mark_failed(const std::string& component, const std::string& reason);
 
+  void describe_input(JsonWriter& out, const std::string& name, RunningInput& input);
+  void describe_output(JsonWriter& out, const std::string& name, RunningOutput& output);
+
   PipelineConfig config_;  // what runs now
   Metrics metrics_;
   Router router_;
@@ -82,6 +109,15 @@ class Agent {
   std::unique_ptr<AdminServer> admin_;
   Health health_;
   std::atomic<bool> running_{false};
+  enum class Phase { kStarting, kRunning, kReloading, kStopping };
+  std::atomic<Phase> phase_{Phase::kStarting};
+  // Taken by status_json() while it walks the components, and by reload() around each change
+  // to the maps or to what a running component points to (never while it waits).
+  std::mutex components_mutex_;
+  mutable std::mutex status_mutex_;  // guards what follows
+  std::string config_file_;
+  std::optional<ReloadRecord> last_reload_;
+  const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   bool started_ = false;
   bool stopped_ = false;
 };

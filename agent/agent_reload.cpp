@@ -56,15 +56,15 @@ ReloadPlan Agent::reload(PipelineConfig next) {
   const auto deadline = Clock::now() + next.agent.shutdown_timeout;
   // Inputs that go away or are replaced stop reading first; what they read is still shipped.
   std::vector<std::unique_ptr<RunningInput>> retiring_inputs;
-  for (const auto& name : plan.inputs_removed) {
-    retiring_inputs.push_back(std::move(inputs_.at(name)));
-    inputs_.erase(name);
-    retiring_inputs.back()->thread.request_stop();
-  }
-  for (const auto& name : plan.inputs_changed) {
-    retiring_inputs.push_back(std::move(inputs_.at(name)));
-    inputs_.erase(name);
-    retiring_inputs.back()->thread.request_stop();
+  {
+    std::lock_guard lock(components_mutex_);
+    for (const auto* names : {&plan.inputs_removed, &plan.inputs_changed}) {
+      for (const auto& name : *names) {
+        retiring_inputs.push_back(std::move(inputs_.at(name)));
+        inputs_.erase(name);
+        retiring_inputs.back()->thread.request_stop();
+      }
+    }
   }
   for (auto& input : retiring_inputs) {
     if (input->thread.joinable()) input->thread.join();
@@ -72,12 +72,17 @@ ReloadPlan Agent::reload(PipelineConfig next) {
 
   // Routes: from now on no input feeds a removed output, and new outputs are fed.
   std::vector<std::unique_ptr<RunningOutput>> removed_outputs;
-  for (const auto& name : plan.outputs_removed) {
-    removed_outputs.push_back(std::move(outputs_.at(name)));
-    outputs_.erase(name);
+  {
+    std::lock_guard lock(components_mutex_);
+    for (const auto& name : plan.outputs_removed) {
+      removed_outputs.push_back(std::move(outputs_.at(name)));
+      outputs_.erase(name);
+    }
+    for (auto& [name, output] : added_outputs) outputs_[name] = std::move(output);
+    for (auto& [name, output] : outputs_) {
+      output->spec.inputs = spec_named(next.outputs, name).inputs;
+    }
   }
-  for (auto& [name, output] : added_outputs) outputs_[name] = std::move(output);
-  for (auto& [name, output] : outputs_) output->spec.inputs = spec_named(next.outputs, name).inputs;
   route_inputs();
   for (const auto& name : plan.inputs_removed) router_.set_queues(name, {});
   for (const auto& name : plan.outputs_added) start_output(*outputs_.at(name));
@@ -90,8 +95,11 @@ ReloadPlan Agent::reload(PipelineConfig next) {
     running.queue->pause_consumer();
     finish_output(running, deadline);
     std::vector<BatchPtr> unfinished = running.output->take_unfinished();
-    running.output = std::move(replacement);
-    running.spec = spec_named(next.outputs, name);
+    {
+      std::lock_guard lock(components_mutex_);
+      running.output = std::move(replacement);
+      running.spec = spec_named(next.outputs, name);
+    }
     health_.clear_component("output " + name);
     running.queue->resume_consumer(std::move(unfinished));
     start_output(running);
@@ -126,6 +134,7 @@ ReloadPlan Agent::reload(PipelineConfig next) {
           next.inputs.begin(), next.inputs.end(),
           [&](const InputSpec& s) { return s.name == name; }, input->spec);
     }
+    std::lock_guard lock(components_mutex_);
     inputs_[name] = std::move(input);
   }
   retiring_inputs.clear();
@@ -135,6 +144,7 @@ ReloadPlan Agent::reload(PipelineConfig next) {
       auto running = std::make_unique<RunningInput>();
       running->spec = spec;
       running->input = spec.build(context(name));
+      std::lock_guard lock(components_mutex_);
       inputs_[name] = std::move(running);
     } catch (const ConfigError& e) {
       for (const auto& p : e.problems()) problems.push_back(p);

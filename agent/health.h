@@ -1,10 +1,13 @@
 // What /healthz reports: problems components raise and clear while they run (a failed thread,
-// a topic Kafka refuses). Thread-safe; raised and cleared on state changes only, never per record.
+// a topic Kafka refuses); and, for /status, each component's last error. Thread-safe; raised,
+// cleared and noted on state changes and logged errors only, never per record.
 #pragma once
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 
@@ -27,6 +30,31 @@ class Health {
     const std::string prefix = component + ": ";
     std::erase_if(problems_, [&](const auto& entry) { return entry.first.starts_with(prefix); });
   }
+  /// The component's last error, as logged (rate-limited lines only): what /status shows.
+  void note_error(const std::string& component, const std::string& text) {
+    std::lock_guard lock(mutex_);
+    last_errors_[component] = {std::chrono::system_clock::now(), text};
+  }
+  struct NotedError {
+    std::chrono::system_clock::time_point at;
+    std::string text;
+  };
+  std::optional<NotedError> last_error(const std::string& component) const {
+    std::lock_guard lock(mutex_);
+    auto it = last_errors_.find(component);
+    if (it == last_errors_.end()) return std::nullopt;
+    return it->second;
+  }
+  /// The problems of one component, by key ("topic logs" → why).
+  std::map<std::string, std::string> problems_of(const std::string& component) const {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, std::string> out;
+    const std::string prefix = component + ": ";
+    for (const auto& [where, text] : problems_) {
+      if (where.starts_with(prefix)) out.emplace(where.substr(prefix.size()), text);
+    }
+    return out;
+  }
   /// One line per problem; empty when healthy.
   std::string render() const {
     std::lock_guard lock(mutex_);
@@ -38,6 +66,7 @@ class Health {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::string> problems_;
+  std::map<std::string, NotedError> last_errors_;
 };
 
 }  // namespace drover

@@ -1,19 +1,18 @@
-// drover's entry point: parses the command line, loads the config, and owns signals and the
-// orderly start and stop of the agent.
-#include "agent/agent.h"
+// drover's entry point: parses the command line and runs the command — the daemon (`run`), or
+// one of the tools around it.
 #include "agent/allocator.h"
+#include "agent/connect_check.h"
+#include "agent/control_commands.h"
+#include "agent/daemon.h"
 #include "agent/logging.h"
-#include "agent/systemd_notify.h"
 #include "agent/queue/queue_verify.h"
 #include "config/config_error.h"
 #include "inputs/builtin.h"
 #include "outputs/builtin.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <signal.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,14 +20,23 @@
 namespace {
 
 constexpr std::string_view kDefaultConfig = "/etc/drover/drover.toml";
-constexpr int kExitConfigError = 2;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsageOrConfig = 2;
 
 constexpr std::string_view kUsage =
     R"(drover — ships logs, metrics and events to Apache Kafka without losing them
 
 Usage:
-  drover run   [--config FILE]   run the pipelines until SIGTERM or SIGINT; SIGHUP reloads FILE
-  drover check [--config FILE]   validate the config; exit 0 if valid, 2 listing every problem
+  drover run    [--config FILE]  run the pipelines until SIGTERM or SIGINT; SIGHUP reloads FILE
+  drover check  [--config FILE] [--connect]
+                                 validate the config and list every problem; with --connect,
+                                 also check that data_dir is writable, that the brokers answer
+                                 and that each fixed topic exists or can be created
+  drover status [--config FILE] [--admin ADDR] [--json]
+                                 what the running drover is doing (its /status), as a table or
+                                 as JSON; ADDR defaults to the one in <data_dir>/admin.address
+  drover reload [--config FILE]  validate FILE, send SIGHUP to the running drover (pid in
+                                 <data_dir>/drover.pid) and print the reload's result
   drover queue verify [--repair] DIR
                                  check an output's disk queue (<data_dir>/queue/<output>) and
                                  report what is pending and what is damaged; exit 1 if damaged.
@@ -38,13 +46,22 @@ Usage:
   drover --help
 
 FILE defaults to /etc/drover/drover.toml.
+
+Exit codes:
+  0  success
+  1  a runtime failure: a check --connect or reload that failed, a drover that cannot be
+     reached, a damaged queue
+  2  an invalid config or command line (every problem is listed)
 )";
 
 struct CommandLine {
   std::string command;
   std::string config = std::string(kDefaultConfig);
   std::string queue_dir;  // queue verify
-  bool repair = false;
+  bool repair = false;    // queue verify
+  bool connect = false;   // check
+  std::string admin;      // status
+  bool json = false;      // status
   std::string error;
 };
 
@@ -74,28 +91,40 @@ CommandLine parse_command_line(int argc, char** argv) {
   CommandLine cl;
   std::vector<std::string_view> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "queue") return parse_queue_command(args);
-  for (size_t i = 0; i < args.size(); ++i) {
+  const auto value_of = [&](size_t& i, std::string_view flag, std::string& into) {
+    if (args[i].starts_with(fmt::format("{}=", flag))) {
+      into = args[i].substr(flag.size() + 1);
+      return true;
+    }
+    if (args[i] != flag) return false;
+    if (i + 1 == args.size()) {
+      cl.error = fmt::format("{} needs a value", flag);
+    } else {
+      into = args[++i];
+    }
+    return true;
+  };
+  for (size_t i = 0; i < args.size() && cl.error.empty(); ++i) {
     const std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h" || arg == "--version" || arg == "-V") {
       cl.command = arg == "-h" ? "--help" : arg == "-V" ? "--version" : std::string(arg);
       return cl;
     }
-    if (arg == "--config" || arg == "-c") {
-      if (i + 1 == args.size()) {
-        cl.error = "--config needs a file name";
-        return cl;
-      }
-      cl.config = args[++i];
-    } else if (arg.starts_with("--config=")) {
-      cl.config = arg.substr(9);
-    } else if (cl.command.empty() && (arg == "run" || arg == "check")) {
+    if (value_of(i, "--config", cl.config) || value_of(i, "-c", cl.config)) {
+      continue;
+    }
+    if (cl.command.empty() &&
+               (arg == "run" || arg == "check" || arg == "status" || arg == "reload")) {
       cl.command = arg;
-    } else {
+    } else if (cl.command == "check" && arg == "--connect") {
+      cl.connect = true;
+    } else if (cl.command == "status" && arg == "--json") {
+      cl.json = true;
+    } else if (cl.command != "status" || !value_of(i, "--admin", cl.admin)) {
       cl.error = fmt::format("unexpected argument '{}'", arg);
-      return cl;
     }
   }
-  if (cl.command.empty()) cl.error = "no command given";
+  if (cl.error.empty() && cl.command.empty()) cl.error = "no command given";
   return cl;
 }
 
@@ -111,58 +140,24 @@ void print_config_errors(const drover::ConfigError& e) {
   for (const auto& problem : e.problems()) std::fprintf(stderr, "  %s\n", problem.c_str());
 }
 
-drover::LogFormat log_format_of(const drover::AgentSettings& settings) {
-  return settings.log_format == "json" ? drover::LogFormat::kJson : drover::LogFormat::kText;
-}
-
-/// SIGHUP: read the file again and apply what changed (I9). An invalid file changes nothing.
-void reload(drover::Agent& agent, const std::string& config_path) {
-  drover::Metrics& metrics = agent.metrics();
-  drover::notify_reloading();
-  spdlog::info("SIGHUP: reading {} again", config_path);
-  try {
-    drover::ReloadPlan plan =
-        agent.reload(drover::load_pipeline_config(config_path, builtin_registry()));
-    metrics.counter("drover_reloads_total", {{"result", "ok"}}).add();
-    spdlog::info("reload applied: {}", plan.summary());
-  } catch (const drover::ConfigError& e) {
-    metrics.counter("drover_reloads_total", {{"result", "failed"}}).add();
-    spdlog::error("reload failed with {} problem(s); what they concern runs as before:",
-                  e.problems().size());
-    for (const auto& problem : e.problems()) spdlog::error("  {}", problem);
+int status_command(const CommandLine& cl) {
+  std::string admin = cl.admin;
+  if (admin.empty()) {
+    // The config says where the running drover listens; without one, its default address.
+    try {
+      admin = drover::admin_address_of(
+          drover::load_pipeline_config(cl.config, builtin_registry()).agent);
+    } catch (const drover::ConfigError& e) {
+      admin = drover::AgentSettings{}.admin_address;
+      std::fprintf(stderr, "drover: %s has problems (`drover check`); asking %s\n",
+                   cl.config.c_str(), admin.c_str());
+    }
   }
-  drover::notify_ready("running");
-}
-
-int run(const std::string& config_path) {
-  // Block the signals before any thread exists so every thread inherits the mask and only
-  // this thread receives them, through sigwait. A SIGHUP that comes before the pipelines run,
-  // or during a reload, waits; during shutdown it is ignored: it never ends the process.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  drover::PipelineConfig config = drover::load_pipeline_config(config_path, builtin_registry());
-  drover::setup_logging(config.agent.log_level, log_format_of(config.agent));
-  drover::Agent agent(std::move(config));
-  agent.metrics().counter("drover_reloads_total", {{"result", "ok"}});
-  agent.metrics().counter("drover_reloads_total", {{"result", "failed"}});
-  agent.start();
-  drover::notify_ready("running");
-  int received = 0;
-  while (true) {
-    sigwait(&signals, &received);
-    if (received != SIGHUP) break;
-    reload(agent, config_path);
+  if (admin.empty()) {
+    std::fprintf(stderr, "drover: the admin endpoint is off (admin_address = \"\")\n");
+    return kExitFailure;
   }
-  spdlog::info("received {}", received == SIGTERM ? "SIGTERM" : "SIGINT");
-  drover::notify_stopping();
-  agent.stop();
-  return 0;
+  return drover::run_status_command(admin, cl.json, stdout);
 }
 
 }  // namespace
@@ -171,7 +166,7 @@ int main(int argc, char** argv) {
   const CommandLine cl = parse_command_line(argc, argv);
   if (!cl.error.empty()) {
     std::fprintf(stderr, "drover: %s\n\n%s", cl.error.c_str(), kUsage.data());
-    return kExitConfigError;
+    return kExitUsageOrConfig;
   }
   if (cl.command == "--help") {
     std::fputs(kUsage.data(), stdout);
@@ -181,18 +176,25 @@ int main(int argc, char** argv) {
     std::printf("drover %s (allocator: %s)\n", DROVER_VERSION, drover::allocator_in_use().c_str());
     return 0;
   }
-  if (cl.command == "queue verify") {
-    return drover::verify_queue(cl.queue_dir, cl.repair, stdout);
-  }
+  if (cl.command == "queue verify") return drover::verify_queue(cl.queue_dir, cl.repair, stdout);
+  if (cl.command == "status") return status_command(cl);
   try {
+    const drover::Registry registry = builtin_registry();
     if (cl.command == "check") {
-      drover::load_pipeline_config(cl.config, builtin_registry());
+      const drover::PipelineConfig config = drover::load_pipeline_config(cl.config, registry);
       std::printf("%s: configuration is valid\n", cl.config.c_str());
-      return 0;
+      if (!cl.connect) return 0;
+      // librdkafka's complaints (a broker refusing connections) in drover's format, on stderr.
+      drover::setup_logging("warn", drover::LogFormat::kText);
+      return drover::check_connections(config, stdout) ? 0 : kExitFailure;
     }
-    return run(cl.config);
+    if (cl.command == "reload") {
+      return drover::run_reload_command(drover::load_pipeline_config(cl.config, registry).agent,
+                                        stdout);
+    }
+    return drover::run_daemon(cl.config, registry);
   } catch (const drover::ConfigError& e) {
     print_config_errors(e);
-    return kExitConfigError;
+    return kExitUsageOrConfig;
   }
 }

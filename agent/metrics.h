@@ -35,6 +35,11 @@ class Metrics {
   /// name{label="value",...} value, one per line, sorted.
   std::string render() const;
   uint64_t value(const std::string& name, const Labels& labels) const;
+  using Label = std::pair<std::string, std::string>;
+  /// The series of `name` that carry label `has`, summed by the value of label `by`, e.g.
+  /// drops of input "app" by reason: {"queue_full": 3, "stopping": 0}.
+  std::map<std::string, uint64_t> by_label(const std::string& name, const Label& has,
+                                           const std::string& by) const;
 
  private:
   static std::string key(const std::string& name, const Labels& labels);

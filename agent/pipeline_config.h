@@ -34,6 +34,7 @@ struct OutputSpec {
   std::vector<std::string> inputs;
   QueueOptions queue;  // its dir is set by the agent: <data_dir>/queue/<name>
   OutputBuilder build;
+  OutputProbe probe;           // drover check --connect
   std::string settings;        // its table's fingerprint without `inputs` and `queue`
   std::string queue_settings;  // its [queue] table's fingerprint
 };

@@ -5,6 +5,7 @@
 #include "agent/batch.h"
 #include "agent/batch_queue.h"
 #include "agent/health.h"
+#include "agent/json_writer.h"
 #include "agent/metrics.h"
 #include "agent/status.h"
 
@@ -54,6 +55,9 @@ class Input {
   /// committed. A reload that replaces the input waits for this (up to shutdown_timeout)
   /// before the new one starts from the saved positions: nothing read twice.
   virtual bool settled() const { return true; }
+  /// Writes what /status shows of it beyond its counters, as members of the open object.
+  /// Called on the admin thread: reads only what is safe to read from there.
+  virtual void describe(JsonWriter& /*out*/) {}
 };
 
 /// A destination. Owned by the Agent; run() executes on its own (sender) thread.
@@ -68,6 +72,8 @@ class Output {
   /// reduced to the records still pending. The agent saves them to the queue's disk part ahead
   /// of everything else, so the next start sends them first and nothing twice (I6).
   virtual std::vector<BatchPtr> take_unfinished() { return {}; }
+  /// As Input::describe().
+  virtual void describe(JsonWriter& /*out*/) {}
 };
 
 }  // namespace drover

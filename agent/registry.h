@@ -6,6 +6,7 @@
 #include "agent/plugin.h"
 #include "config/toml_reader.h"
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,10 +15,25 @@
 
 namespace drover {
 
+/// One thing `drover check --connect` looked at: "brokers", "topic logs", ...
+struct ConnectCheck {
+  std::string what;
+  bool ok = false;
+  std::string detail;
+};
+
 using InputBuilder = std::function<std::unique_ptr<Input>(const ComponentContext&)>;
 using OutputBuilder = std::function<std::unique_ptr<Output>(const ComponentContext&)>;
+/// Reaches what the output named `name` writes to, without building it; `host` is the agent's
+/// host name.
+using OutputProbe = std::function<std::vector<ConnectCheck>(
+    const std::string& name, const std::string& host, std::chrono::milliseconds)>;
+struct OutputFactory {
+  OutputBuilder build;
+  OutputProbe probe;  // may be empty: nothing to reach (stdout)
+};
 using InputParser = std::function<InputBuilder(config::TomlReader&)>;
-using OutputParser = std::function<OutputBuilder(config::TomlReader&)>;
+using OutputParser = std::function<OutputFactory(config::TomlReader&)>;
 
 class Registry {
  public:

@@ -33,6 +33,14 @@ class EventsInput final : public Input {
   ~EventsInput() override;
 
   Status run(BatchSink& out, std::stop_token stop) override;
+  /// The listeners (fixed at construction) and the open connections.
+  void describe(JsonWriter& out) override {
+    out.key("listeners").begin_array();
+    if (http_listener_) out.value("http://" + http_listener_->address);
+    if (socket_listener_) out.value("unix:" + socket_listener_->address);
+    out.end_array();
+    out.member("connections", counters_.connections->value());
+  }
 
  private:
   using Clock = std::chrono::steady_clock;

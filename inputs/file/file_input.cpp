@@ -154,6 +154,15 @@ void FileInput::absorb(const DirectoryWatcher::Events& events) {
 
 Status FileInput::run(BatchSink& out, std::stop_token stop) {
   std::stop_callback wake_on_stop(stop, [this] { watcher_.wake(); });
+  running_ = true;
+  struct NotRunning {
+    FileInput* self;
+    ~NotRunning() {
+      std::lock_guard lock(self->status_mutex_);
+      self->running_ = false;
+      self->status_cv_.notify_all();
+    }
+  } not_running_at_return{this};
   load_checkpoints();
   scan(/*at_startup=*/true);
   finish_rotated_while_stopped();
@@ -172,6 +181,7 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
   auto next_housekeeping = start + config_.checkpoint_interval;
   auto last_event_scan = start;
   while (!stop.stop_requested()) {
+    publish_status_if_wanted();
     if (!read_ready_files(out, stop, Clock::now())) return Status::ok();
 
     auto now = Clock::now();
@@ -230,6 +240,68 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
     }
   }
   return Status::ok();
+}
+
+void FileInput::publish_status_if_wanted() {
+  const uint64_t wanted = status_wanted_.load();
+  {
+    std::lock_guard lock(status_mutex_);
+    if (status_published_ == wanted) return;
+  }
+  const int64_t now = unix_ms_now();
+  std::vector<FileStatus> files;
+  files.reserve(tailers_.size());
+  for (const auto& [key, tailer] : tailers_) {
+    files.push_back({tailer->path(), key, tailer->read_offset(), tailer->checkpoint(now).offset,
+                     tailer->orphaned});
+  }
+  std::lock_guard lock(status_mutex_);
+  status_files_ = std::move(files);
+  status_published_ = wanted;
+  status_cv_.notify_all();
+}
+
+void FileInput::describe(JsonWriter& out) {
+  std::vector<FileStatus> files;
+  {
+    std::unique_lock lock(status_mutex_);
+    const uint64_t want = ++status_wanted_;
+    watcher_.wake();
+    status_cv_.wait_for(lock, std::chrono::seconds(2),
+                        [&] { return status_published_ >= want || !running_; });
+    files = status_files_;
+  }
+  struct Lag {
+    const FileStatus* file;
+    std::optional<uint64_t> size;  // unknown for a rotated file no longer at its path
+    uint64_t lag;
+  };
+  std::vector<Lag> lags;
+  uint64_t total = 0;
+  for (const auto& file : files) {
+    struct stat st {};
+    std::optional<uint64_t> size;
+    if (::stat(file.path.c_str(), &st) == 0 && key_of(st) == file.key) {
+      size = static_cast<uint64_t>(st.st_size);
+    }
+    const uint64_t end = size.value_or(file.read);
+    const uint64_t lag = end > file.committed ? end - file.committed : 0;
+    total += lag;
+    lags.push_back({&file, size, lag});
+  }
+  constexpr size_t kListed = 100;
+  std::sort(lags.begin(), lags.end(), [](const Lag& a, const Lag& b) { return a.lag > b.lag; });
+  out.member("files_followed", static_cast<uint64_t>(files.size()));
+  out.member("lag_bytes", total);
+  out.key("files").begin_array();
+  for (size_t i = 0; i < std::min(lags.size(), kListed); ++i) {
+    const Lag& l = lags[i];
+    out.begin_object().member("path", l.file->path).member("read_offset", l.file->read);
+    out.member("committed_offset", l.file->committed);
+    if (l.size) out.member("size", *l.size);
+    out.member("lag_bytes", l.lag).member("rotated", l.file->rotated).end_object();
+  }
+  out.end_array();
 }
 
 Status FileInput::save_positions() {

@@ -17,6 +17,8 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <deque>
 #include <map>
 #include <memory>
@@ -38,6 +40,9 @@ class FileInput final : public Input {
 
   Status run(BatchSink& out, std::stop_token stop) override;
   Status save_positions() override;
+  /// The files followed, with their lag in bytes (size on disk past the committed position),
+  /// the largest first; asks the input thread for a snapshot of them.
+  void describe(JsonWriter& out) override;
   bool settled() const override {
     for (const auto& [key, tailer] : tailers_) {
       if (!tailer->settled()) return false;
@@ -50,6 +55,15 @@ class FileInput final : public Input {
 
  private:
   using Clock = std::chrono::steady_clock;
+  struct FileStatus {
+    std::string path;
+    std::string key;
+    uint64_t read = 0;
+    uint64_t committed = 0;
+    bool rotated = false;
+  };
+  /// On the input thread, when describe() asked: the snapshot it waits for.
+  void publish_status_if_wanted();
 
   void load_checkpoints();
   /// Matches the globs, follows new files, and marks files gone from their path as orphaned.
@@ -148,6 +162,14 @@ class FileInput final : public Input {
   bool scan_soon_ = false;
   size_t startup_resumed_ = 0;  // files the start-up scan found, for its summary line
   size_t startup_new_ = 0;      // directory entries changed: scan once the burst is over
+
+  // describe() (admin thread) asks, the input thread answers at its next turn.
+  std::mutex status_mutex_;
+  std::condition_variable status_cv_;
+  std::atomic<uint64_t> status_wanted_{0};
+  uint64_t status_published_ = 0;  // under status_mutex_
+  std::vector<FileStatus> status_files_;
+  std::atomic<bool> running_{false};
 
   FileInputCounters counters_;
   Counter* checkpoint_errors_;

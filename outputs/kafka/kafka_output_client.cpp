@@ -91,6 +91,10 @@ void KafkaOutput::on_error(rd_kafka_t* rk, int error, const char* reason, void* 
   // Connection trouble is reported here and again through delivery reports; librdkafka
   // reconnects by itself. _ALL_BROKERS_DOWN is known to fire on planned disconnects too.
   if (auto suppressed = self->failure_log_.allow()) {
+    if (self->context_.health != nullptr) {
+      self->context_.health->note_error("output " + self->context_.name,
+                                        fmt::format("{}: {}", rd_kafka_err2name(code), reason));
+    }
     spdlog::warn("output {}: {}: {}{}", self->context_.name, rd_kafka_err2name(code), reason,
                  *suppressed ? fmt::format(" ({} similar suppressed)", *suppressed) : "");
   }

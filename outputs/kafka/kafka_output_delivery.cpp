@@ -97,6 +97,12 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
   if (error_class == ErrorClass::kFatal) fatal_ = true;
   hold(route, {&f, record, /*attempted=*/true, was_broker_time}, refused);
   if (auto suppressed = failure_log_.allow()) {
+    if (context_.health != nullptr) {
+      context_.health->note_error(
+          "output " + context_.name,
+          fmt::format("delivery to topic {} failed ({}: {})", route.topic(),
+                      to_string(error_class), rd_kafka_err2str(error)));
+    }
     spdlog::warn("output {}: delivery to topic {} failed ({}: {}); re-sending in {} ms{}",
                  context_.name, route.topic(), to_string(error_class), rd_kafka_err2str(error),
                  std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -1,5 +1,6 @@
 // librdkafka's statistics JSON (emitted every statistics_interval) turned into drover metrics:
-// producer queue depth, per-broker round-trip time, librdkafka's own retries and errors.
+// producer queue depth, per-broker round-trip time, brokers up and down, librdkafka's own
+// retries and errors.
 // Called from the output's sender thread, inside rd_kafka_poll.
 #pragma once
 
@@ -27,6 +28,8 @@ class KafkaStatistics {
   Counter& queue_bytes_;
   Counter& retries_;
   Counter& request_errors_;
+  Counter& brokers_up_;    // of the cluster's brokers (not bootstrap placeholders)
+  Counter& brokers_down_;  // any state but UP: connecting, down, authenticating...
   std::map<std::string, Counter*> broker_gauges_;  // by metric name + broker
 };
 

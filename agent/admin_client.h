@@ -1,0 +1,21 @@
+// The other end of the admin endpoint, for the CLI (`drover status`, `drover reload`): one GET,
+// the body back. Blocking, with a timeout; main thread of a short-lived process.
+#pragma once
+
+#include "agent/status.h"
+
+#include <chrono>
+#include <string>
+
+namespace drover {
+
+struct AdminReply {
+  int status = 0;
+  std::string body;
+};
+
+/// GET `path` from "a.b.c.d:port".
+Result<AdminReply> admin_get(const std::string& address, const std::string& path,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+}  // namespace drover

@@ -1,0 +1,123 @@
+#include "agent/daemon.h"
+
+#include "agent/agent.h"
+#include "agent/checkpoint_store.h"
+#include "agent/control_commands.h"
+#include "agent/logging.h"
+#include "agent/systemd_notify.h"
+#include "config/config_error.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <ctime>
+#include <unistd.h>
+
+namespace drover {
+namespace {
+
+// How often systemd's STATUS= line (records/s, queue depth) is brought up to date.
+constexpr auto kStatusInterval = std::chrono::seconds(10);
+
+LogFormat log_format_of(const AgentSettings& settings) {
+  return settings.log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+}
+
+/// SIGHUP: read the file again and apply what changed (I9). An invalid file changes nothing.
+void reload(Agent& agent, const std::string& config_path, const Registry& registry) {
+  Metrics& metrics = agent.metrics();
+  notify_reloading();
+  spdlog::info("SIGHUP: reading {} again", config_path);
+  Agent::ReloadRecord record;
+  try {
+    const ReloadPlan plan = agent.reload(load_pipeline_config(config_path, registry));
+    metrics.counter("drover_reloads_total", {{"result", "ok"}}).add();
+    spdlog::info("reload applied: {}", plan.summary());
+    record.ok = true;
+    record.summary = plan.summary();
+    for (const auto& setting : plan.need_restart) {
+      record.problems.push_back(fmt::format("{} changed: takes effect at the next restart",
+                                            setting));
+    }
+  } catch (const ConfigError& e) {
+    metrics.counter("drover_reloads_total", {{"result", "failed"}}).add();
+    spdlog::error("reload failed with {} problem(s); what they concern runs as before:",
+                  e.problems().size());
+    for (const auto& problem : e.problems()) spdlog::error("  {}", problem);
+    record.problems = e.problems();
+  }
+  record.at = std::chrono::system_clock::now();
+  agent.note_reload(std::move(record));
+}
+
+/// "1234 records/s delivered, queue 2.0 MiB in memory + 0 B on disk"
+class StatusLine {
+ public:
+  std::string next(Agent& agent) {
+    const auto now = std::chrono::steady_clock::now();
+    const Agent::Totals totals = agent.totals();
+    const double seconds = std::chrono::duration<double>(now - at_).count();
+    const double rate =
+        seconds > 0 && totals.delivered >= delivered_
+            ? static_cast<double>(totals.delivered - delivered_) / seconds
+            : 0;
+    at_ = now;
+    delivered_ = totals.delivered;
+    return fmt::format("{:.0f} records/s delivered, queue {} KiB in memory + {} KiB on disk",
+                       rate, totals.queue_memory_bytes / 1024, totals.queue_disk_bytes / 1024);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point at_ = std::chrono::steady_clock::now();
+  uint64_t delivered_ = 0;
+};
+
+}  // namespace
+
+int run_daemon(const std::string& config_path, const Registry& registry) {
+  // Block the signals before any thread exists so every thread inherits the mask and only
+  // this thread receives them. A SIGHUP that comes before the pipelines run, or during a
+  // reload, waits; during shutdown it is ignored: it never ends the process.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  PipelineConfig config = load_pipeline_config(config_path, registry);
+  setup_logging(config.agent.log_level, log_format_of(config.agent));
+  Agent agent(std::move(config));
+  agent.set_config_file(std::filesystem::absolute(config_path).string());
+  agent.metrics().counter("drover_reloads_total", {{"result", "ok"}});
+  agent.metrics().counter("drover_reloads_total", {{"result", "failed"}});
+  agent.start();
+  const std::filesystem::path pid_file = pid_file_of(agent.settings());
+  if (Status s = write_file_atomically(pid_file, fmt::format("{}\n", ::getpid())); !s) {
+    spdlog::warn("{}; `drover reload` will not find this process", s.error().message);
+  }
+  StatusLine status_line;
+  notify_ready(status_line.next(agent));
+  int received = 0;
+  while (true) {
+    timespec timeout{std::chrono::duration_cast<std::chrono::seconds>(kStatusInterval).count(), 0};
+    received = sigtimedwait(&signals, nullptr, &timeout);
+    if (received < 0) {  // timed out (or EINTR): time for a fresh STATUS=
+      notify_status(status_line.next(agent));
+      continue;
+    }
+    if (received != SIGHUP) break;
+    reload(agent, config_path, registry);
+    notify_ready(status_line.next(agent));
+  }
+  spdlog::info("received {}", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  notify_stopping();
+  agent.stop();
+  std::error_code ignored;
+  std::filesystem::remove(pid_file, ignored);
+  return 0;
+}
+
+}  // namespace drover
