@@ -11,7 +11,9 @@
 
 namespace drover {
 
-Agent::Agent(PipelineConfig config) : config_(std::move(config)) {
+Agent::Agent(PipelineConfig config) : config_(std::move(config)) {}
+
+void Agent::build() {
   std::vector<std::string> problems;
   for (const auto& spec : config_.outputs) {
     try {
@@ -37,7 +39,8 @@ Agent::Agent(PipelineConfig config) : config_(std::move(config)) {
 Agent::~Agent() { stop(); }
 
 ComponentContext Agent::context(const std::string& name, uint64_t memory_bytes) {
-  return {name, config_.agent.host, config_.agent.data_dir, &metrics_, memory_bytes, &health_};
+  return {name,         config_.agent.host, config_.agent.data_dir, &metrics_,
+          memory_bytes, &health_,           &progress_};
 }
 
 std::unique_ptr<Agent::RunningOutput> Agent::build_output(const OutputSpec& spec) {
@@ -45,7 +48,7 @@ std::unique_ptr<Agent::RunningOutput> Agent::build_output(const OutputSpec& spec
   running->spec = spec;
   QueueOptions queue_options = spec.queue;
   queue_options.dir = config_.agent.data_dir / "queue" / spec.name;
-  auto queue = BatchQueue::open(queue_options, metrics_, spec.name);
+  auto queue = BatchQueue::open(queue_options, metrics_, spec.name, &progress_);
   if (!queue) {
     throw ConfigError({fmt::format("outputs.{}.queue: {}", spec.name, queue.error().message)});
   }
@@ -122,6 +125,7 @@ void Agent::start() {
     spdlog::info("admin endpoint on http://{} (/metrics, /healthz, /readyz, /status)",
                  admin_->address());
   }
+  build();
   started_ = true;
   running_ = true;
   for (auto& [name, output] : outputs_) start_output(*output);
@@ -129,6 +133,10 @@ void Agent::start() {
   phase_ = Phase::kRunning;
   spdlog::info("drover {} started: {} input(s), {} output(s), data in {}", DROVER_VERSION,
                inputs_.size(), outputs_.size(), config_.agent.data_dir.string());
+}
+
+bool Agent::wait_until_ready(Clock::time_point deadline) const {
+  return progress_.wait_done(deadline);
 }
 
 void Agent::finish_output(RunningOutput& r, Clock::time_point deadline) {

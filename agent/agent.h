@@ -22,15 +22,22 @@ namespace drover {
 
 class Agent {
  public:
-  /// Builds every component; throws ConfigError if one cannot be built (bad path, ...).
+  /// Keeps the config; nothing is built or opened yet.
   explicit Agent(PipelineConfig config);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  /// Starts the admin endpoint, then every output and input. Throws ConfigError if the admin
-  /// address cannot be listened on.
+  /// Starts the admin endpoint (so /readyz can say what start-up is doing), builds every
+  /// component — recovering disk queues, with progress — then runs every output and input.
+  /// Throws ConfigError, listing every problem, if the admin address cannot be listened on or
+  /// a component cannot be built (bad path, address in use, ...).
   void start();
+  /// After start(): waits until the inputs' own start-up work (a file input opening thousands
+  /// of files) is done too, or until `deadline`. Then drover is ready.
+  bool wait_until_ready(std::chrono::steady_clock::time_point deadline) const;
+  /// Long start-up work, for a hook that forwards its progress lines (systemd's STATUS=).
+  StartupProgress& progress() { return progress_; }
 
   /// Applies a config read again (I9): components added, removed or changed start, stop or
   /// restart; the others run on untouched. Positions and queued and in-flight records carry
@@ -85,6 +92,8 @@ class Agent {
     bool finished = false;
     std::atomic<bool> retiring{false};  // its thread ending is the plan, not a failure
   };
+  /// Builds every component (start()); throws ConfigError listing every problem.
+  void build();
   ComponentContext context(const std::string& name, uint64_t memory_bytes = 0);
   std::unique_ptr<RunningOutput> build_output(const OutputSpec& spec);
   void start_output(RunningOutput& output);
@@ -108,6 +117,7 @@ class Agent {
   std::map<std::string, std::unique_ptr<RunningInput>> inputs_;
   std::unique_ptr<AdminServer> admin_;
   Health health_;
+  StartupProgress progress_;
   std::atomic<bool> running_{false};
   enum class Phase { kStarting, kRunning, kReloading, kStopping };
   std::atomic<Phase> phase_{Phase::kStarting};

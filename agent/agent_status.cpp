@@ -3,6 +3,8 @@
 // own details, and the record-accounting equation (I8) with its current terms. Admin thread.
 #include "agent/agent.h"
 
+#include <fmt/format.h>
+
 #include <unistd.h>
 
 namespace drover {
@@ -29,16 +31,10 @@ Agent::Totals Agent::totals() {
 }
 
 std::string Agent::not_ready() const {
-  switch (phase_.load()) {
-    case Phase::kStarting:
-      return "starting: recovering queues and opening inputs";
-    case Phase::kReloading:
-    case Phase::kRunning:
-      return "";
-    case Phase::kStopping:
-      return "stopping";
-  }
-  return "";
+  if (phase_ == Phase::kStopping) return "stopping";
+  const std::vector<std::string> work = progress_.running();
+  if (!work.empty()) return fmt::format("{}", fmt::join(work, "; "));
+  return phase_ == Phase::kStarting ? "starting" : "";
 }
 
 void Agent::describe_input(JsonWriter& out, const std::string& name, RunningInput& input) {
@@ -122,6 +118,9 @@ std::string Agent::status_json() {
   const std::string why_not = not_ready();
   out.member("ready", why_not.empty());
   if (!why_not.empty()) out.member("not_ready", why_not);
+  out.key("starting").begin_array();
+  for (const auto& line : progress_.running()) out.value(line);
+  out.end_array();
   {
     std::lock_guard lock(status_mutex_);
     out.key("config").begin_object().member("file", config_file_);

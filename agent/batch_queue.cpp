@@ -46,7 +46,8 @@ BatchQueue::BatchQueue(const QueueOptions& options)
     : options_(options), last_sync_(std::chrono::steady_clock::now()) {}
 
 Result<std::unique_ptr<BatchQueue>> BatchQueue::open(const QueueOptions& options, Metrics& metrics,
-                                                     const std::string& output) {
+                                                     const std::string& output,
+                                                     StartupProgress* progress) {
   std::unique_ptr<BatchQueue> queue(new BatchQueue(options));
   queue->output_ = output;
   const Labels labels{{"output", output}};
@@ -65,7 +66,7 @@ Result<std::unique_ptr<BatchQueue>> BatchQueue::open(const QueueOptions& options
   RecoveryReport report;
   auto disk = DiskQueue::open(
       {options.dir, options.disk_bytes, std::min(options.segment_bytes, options.disk_bytes / 4)},
-      &report);
+      &report, progress);
   if (!disk) return disk.error();
   queue->disk_ = std::move(*disk);
   queue->disk_acks_ = std::make_shared<DiskAcks>(queue.get());

@@ -61,7 +61,8 @@ class BatchQueue {
   explicit BatchQueue(size_t memory_bytes);
   /// With a disk part if options.disk_bytes > 0: recovers what an earlier run left on disk.
   static Result<std::unique_ptr<BatchQueue>> open(const QueueOptions& options, Metrics& metrics,
-                                                  const std::string& output);
+                                                  const std::string& output,
+                                                  StartupProgress* progress = nullptr);
   ~BatchQueue();
   BatchQueue(const BatchQueue&) = delete;
   BatchQueue& operator=(const BatchQueue&) = delete;

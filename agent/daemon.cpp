@@ -90,6 +90,7 @@ int run_daemon(const std::string& config_path, const Registry& registry) {
   PipelineConfig config = load_pipeline_config(config_path, registry);
   setup_logging(config.agent.log_level, log_format_of(config.agent));
   Agent agent(std::move(config));
+  agent.progress().on_line([](const std::string& line) { notify_starting(line); });
   agent.set_config_file(std::filesystem::absolute(config_path).string());
   agent.metrics().counter("drover_reloads_total", {{"result", "ok"}});
   agent.metrics().counter("drover_reloads_total", {{"result", "failed"}});
@@ -98,6 +99,8 @@ int run_daemon(const std::string& config_path, const Registry& registry) {
   if (Status s = write_file_atomically(pid_file, fmt::format("{}\n", ::getpid())); !s) {
     spdlog::warn("{}; `drover reload` will not find this process", s.error().message);
   }
+  // Ready once the inputs' own start-up work is done too. SIGTERM meanwhile waits, then stops.
+  (void)agent.wait_until_ready(std::chrono::steady_clock::now() + std::chrono::hours(24 * 365));
   StatusLine status_line;
   notify_ready(status_line.next(agent));
   int received = 0;

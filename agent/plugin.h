@@ -7,6 +7,7 @@
 #include "agent/health.h"
 #include "agent/json_writer.h"
 #include "agent/metrics.h"
+#include "agent/startup_progress.h"
 #include "agent/status.h"
 
 #include <chrono>
@@ -39,6 +40,7 @@ struct ComponentContext {
   Metrics* metrics = nullptr;
   uint64_t memory_bytes = 0;  // an output's queue budget; it sizes client-side buffers too (I4)
   Health* health = nullptr;   // problems for /healthz; may be null (tests)
+  StartupProgress* progress = nullptr;  // long start-up work (/readyz); may be null (tests)
 };
 
 /// A source of records. Owned by the Agent; run() executes on its own thread.

@@ -60,7 +60,9 @@ std::string ReloadPlan::summary() const {
   if (!routes_changed.empty()) {
     parts.push_back(fmt::format("routes of {}", fmt::join(routes_changed, ", ")));
   }
-  if (!agent_changed.empty()) parts.push_back(fmt::format("agent {}", fmt::join(agent_changed, ", ")));
+  if (!agent_changed.empty()) {
+    parts.push_back(fmt::format("agent {}", fmt::join(agent_changed, ", ")));
+  }
   if (parts.empty()) return "nothing changed";
   return fmt::format("{}", fmt::join(parts, "; "));
 }

@@ -37,4 +37,9 @@ void notify_stopping() { notify("STOPPING=1\nSTATUS=stopping: flushing outputs")
 
 void notify_status(const std::string& status) { notify(fmt::format("STATUS={}", status)); }
 
+void notify_starting(const std::string& progress) {
+  // Progress lines come every few seconds while the work goes on: 30 s more each time.
+  notify(fmt::format("STATUS=starting: {}\nEXTEND_TIMEOUT_USEC=30000000", progress));
+}
+
 }  // namespace drover

@@ -11,5 +11,8 @@ void notify_ready(const std::string& status);
 void notify_reloading();
 void notify_stopping();
 void notify_status(const std::string& status);
+/// Long start-up work goes on (a progress line): STATUS= says what, and systemd's start
+/// timeout is extended, so a large queue's recovery is not killed as a hung start.
+void notify_starting(const std::string& progress);
 
 }  // namespace drover

@@ -12,6 +12,7 @@
 
 #include "agent/batch.h"
 #include "agent/queue/segment.h"
+#include "agent/startup_progress.h"
 #include "agent/status.h"
 
 #include <chrono>
@@ -64,10 +65,12 @@ struct RecoveryReport {
 
 class DiskQueue {
  public:
-  /// Scans the directory (creating it if needed), logs progress for large queues, cuts torn
-  /// tails, and skips damage. Fails only if the directory cannot be used at all.
+  /// Scans the directory (creating it if needed), cuts torn tails, and skips damage. Fails only
+  /// if the directory cannot be used at all. Progress goes to `progress` (/readyz, /status and
+  /// the log), or only to the log without one.
   static Result<std::unique_ptr<DiskQueue>> open(const DiskQueueOptions& options,
-                                                 RecoveryReport* report = nullptr);
+                                                 RecoveryReport* report = nullptr,
+                                                 StartupProgress* progress = nullptr);
   ~DiskQueue();
   DiskQueue(const DiskQueue&) = delete;
   DiskQueue& operator=(const DiskQueue&) = delete;

@@ -19,7 +19,7 @@ namespace {
 
 constexpr char kStateFile[] = "state.json";
 constexpr int kStateVersion = 1;
-constexpr uint64_t kProgressEveryBytes = 256ULL << 20;
+constexpr uint64_t kLargeQueueBytes = 256ULL << 20;  // announced with its size before the scan
 
 }  // namespace
 
@@ -88,7 +88,8 @@ Status save_queue_state(const std::filesystem::path& dir, const QueueState& stat
 }
 
 Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& options,
-                                                   RecoveryReport* report_out) {
+                                                   RecoveryReport* report_out,
+                                                   StartupProgress* progress) {
   RecoveryReport report;
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
@@ -123,12 +124,16 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
 
   uint64_t total_bytes = 0;
   for (const auto& [id, path] : files) total_bytes += std::filesystem::file_size(path, ec);
-  if (total_bytes >= kProgressEveryBytes) {
+  if (total_bytes >= kLargeQueueBytes) {
     spdlog::info("queue {}: checking {} segment(s), {} MiB", options.dir.string(), files.size(),
                  total_bytes >> 20);
   }
+  StartupProgress log_only;
+  StartupProgress::Task task =
+      (progress != nullptr ? progress : &log_only)
+          ->begin(fmt::format("recovering the disk queue {}", options.dir.string()), "MiB",
+                  total_bytes >> 20);
   uint64_t checked_bytes = 0;
-  uint64_t next_progress = kProgressEveryBytes;
   // New segments take ids after every one state.json has seen, even when none is left: an id
   // below first_segment would be taken for an acknowledged leftover at the next start.
   queue->next_segment_id_ = std::max(queue->next_segment_id_, state->first_segment);
@@ -148,11 +153,7 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
     auto scan = scan_segment(path);
     if (!scan) return scan.error();
     checked_bytes += scan->file_size;
-    if (checked_bytes >= next_progress) {
-      spdlog::info("queue {}: checked {} of {} MiB", options.dir.string(), checked_bytes >> 20,
-                   total_bytes >> 20);
-      next_progress += kProgressEveryBytes;
-    }
+    task.update(checked_bytes >> 20);
     for (const auto& range : scan->damaged) {
       report.damage.push_back({path, range, scan->torn_tail && range.end == scan->file_size});
       if (!report.damage.back().torn_tail) report.lost_bytes += range.end - range.begin;

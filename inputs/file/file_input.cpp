@@ -67,6 +67,10 @@ FileInput::FileInput(FileInputConfig config, const ComponentContext& context)
   open_files_gauge_ = &m.counter("drover_input_open_files", labels);
   followed_files_gauge_ = &m.counter("drover_input_followed_files", labels);
   rotated_files_gauge_ = &m.counter("drover_input_rotated_files", labels);
+  if (context_.progress != nullptr) {
+    startup_task_.emplace(
+        context_.progress->begin(fmt::format("input {}: opening files", context_.name), "files"));
+  }
 }
 
 FileInput::~FileInput() = default;
@@ -166,6 +170,7 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
   load_checkpoints();
   scan(/*at_startup=*/true);
   finish_rotated_while_stopped();
+  startup_task_.reset();
   if (startup_resumed_ + startup_new_ != 0) {
     const size_t files = startup_resumed_ + startup_new_;
     spdlog::info("input {}: following {} file{}: {} from their checkpoints, {} from offset 0",

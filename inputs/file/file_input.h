@@ -160,6 +160,8 @@ class FileInput final : public Input {
   size_t last_scan_matches_ = 0;
   bool told_polling_ = false;
   bool scan_soon_ = false;
+  // Until the first scan has followed every file: /readyz says so, with progress.
+  std::optional<StartupProgress::Task> startup_task_;
   size_t startup_resumed_ = 0;  // files the start-up scan found, for its summary line
   size_t startup_new_ = 0;      // directory entries changed: scan once the burst is over
 

@@ -317,7 +317,10 @@ void FileInput::scan(bool at_startup) {
     }
     mark_ready(key);
   }
+  if (at_startup && startup_task_) startup_task_->set_total(found.size());
+  size_t handled = 0;
   for (const auto& [file, key, followed] : found) {
+    if (at_startup && startup_task_) startup_task_->update(handled++);
     const std::string& path = file.path;
     if (file.link) {
       // Appends to a link's target are reported in the target's directory.

@@ -26,7 +26,8 @@ TEST(AdminServerTest, ServesMetricsHealthReadinessAndStatus) {
             (std::pair<int, std::string>{503, "not ready: recovering the disk queue of kafka\n"}));
   ready = true;
   EXPECT_EQ(http_get(address, "/readyz").first, 200);
-  EXPECT_EQ(http_get(address, "/status"), (std::pair<int, std::string>{200, "{\"version\":\"x\"}\n"}));
+  EXPECT_EQ(http_get(address, "/status"),
+            (std::pair<int, std::string>{200, "{\"version\":\"x\"}\n"}));
   EXPECT_EQ(http_get(address, "/healthz"), (std::pair<int, std::string>{200, "ok\n"}));
   problems = "output kafka: cannot write to standard output\n";
   EXPECT_EQ(http_get(address, "/healthz"), (std::pair<int, std::string>{503, problems}));

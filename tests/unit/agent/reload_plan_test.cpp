@@ -55,7 +55,8 @@ data_dir = "/tmp/drover-test"
 }
 
 TEST(ReloadPlanTest, AChangedSettingRestartsOnlyItsComponent) {
-  const ReloadPlan plan = plan_reload(parse(base()), parse(base("", "", R"(compression = "zstd")")));
+  const ReloadPlan plan =
+      plan_reload(parse(base()), parse(base("", "", R"(compression = "zstd")")));
   EXPECT_EQ(plan.outputs_changed, std::vector<std::string>{"kafka"});
   EXPECT_TRUE(plan.inputs_changed.empty());
   EXPECT_EQ(plan.summary(), "outputs ~kafka");

@@ -25,6 +25,24 @@ TEST_F(FileInputTest, CheckpointAdvancesOnlyOverAcknowledgedBatches) {
   EXPECT_EQ(sink.records(), (std::vector<std::string>{"first", "second", "third"}));
 }
 
+TEST_F(FileInputTest, UntilItsFirstScanHasFollowedEveryFileItKeepsDroverNotReady) {
+  for (int i = 0; i < 20; ++i) {
+    testing::write_file(dir / "logs" / fmt::format("{}.log", i), fmt::format("file {}\n", i));
+  }
+  StartupProgress progress;
+  ComponentContext with_progress = context();
+  with_progress.progress = &progress;
+  FileInput input(config(), with_progress);
+  ASSERT_EQ(progress.running().size(), 1U);
+  EXPECT_TRUE(progress.running()[0].starts_with("input app: opening files: "))
+      << progress.running()[0];
+  testing::CapturingSink sink;
+  std::jthread thread([&](std::stop_token stop) { (void)input.run(sink, stop); });
+  EXPECT_TRUE(progress.wait_done(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
+  EXPECT_EQ(metric("drover_input_followed_files"), 20U);
+  thread.request_stop();
+}
+
 TEST_F(FileInputTest, RestartResumesFromTheCheckpointWithoutDuplicates) {
   append_file(dir / "logs" / "a.log", "one\ntwo\n");
   {
