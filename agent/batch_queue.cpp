@@ -290,8 +290,7 @@ std::optional<BatchPtr> BatchQueue::pop_for(std::chrono::milliseconds timeout) {
   {
     std::unique_lock lock(mutex_);
     not_empty_.wait_for(lock, timeout, [&] {
-      return closed_ || consumer_paused_ || !batches_.empty() || disk_in_use_locked() ||
-             consumer_woken_;
+      return closed_ || !batches_.empty() || disk_in_use_locked() || consumer_woken_;
     });
     consumer_woken_ = false;
     batch = take_locked();
@@ -344,6 +343,9 @@ void BatchQueue::pause_consumer() {
   {
     std::lock_guard lock(mutex_);
     consumer_paused_ = true;
+    // Once, so it notices now; later waits last their timeout (or until its delivery reports
+    // wake it) instead of spinning while it settles what it holds.
+    consumer_woken_ = true;
   }
   not_empty_.notify_all();
 }

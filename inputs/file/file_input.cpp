@@ -248,11 +248,10 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
 }
 
 void FileInput::publish_status_if_wanted() {
+  // Once per turn of the loop: an atomic load, no lock, unless /status asked.
   const uint64_t wanted = status_wanted_.load();
-  {
-    std::lock_guard lock(status_mutex_);
-    if (status_published_ == wanted) return;
-  }
+  if (wanted == status_seen_) return;
+  status_seen_ = wanted;
   const int64_t now = unix_ms_now();
   std::vector<FileStatus> files;
   files.reserve(tailers_.size());

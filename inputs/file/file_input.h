@@ -170,6 +170,7 @@ class FileInput final : public Input {
   std::condition_variable status_cv_;
   std::atomic<uint64_t> status_wanted_{0};
   uint64_t status_published_ = 0;  // under status_mutex_
+  uint64_t status_seen_ = 0;       // the input thread's: the last request it answered
   std::vector<FileStatus> status_files_;
   std::atomic<bool> running_{false};
 
