@@ -185,7 +185,7 @@ TEST(ReloadTest, ThirtyReloadsUnderLoadLoseAndDuplicateNothing) {
   EXPECT_EQ(drover.wait_exit(), 0) << drover.log();
 }
 
-TEST(ReloadTest, SighupBeforeTheConfigIsEvenReadDoesNotEndTheProcess) {
+TEST(ReloadTest, SighupWhileStartingOrStoppingNeverEndsTheProcessAbnormally) {
   TempDir dir;
   MockKafka kafka;
   kafka.create_topic("reload", kPartitions);
@@ -202,8 +202,13 @@ TEST(ReloadTest, SighupBeforeTheConfigIsEvenReadDoesNotEndTheProcess) {
   const std::string admin = testing::read_file(dir / "data" / "admin.address");
   ASSERT_TRUE(wait_until([&] { return reloads(admin, "ok") == 1; })) << drover.log();
   EXPECT_TRUE(drover.running());
+  // During the stop a SIGHUP is ignored: the stop stays lossless and ends with 0.
   drover.signal(SIGTERM);
+  drover.signal(SIGHUP);
   EXPECT_EQ(drover.wait_exit(), 0) << drover.log();
+  EXPECT_EQ(drover.log().find("SIGHUP: reading", drover.log().find("received SIGTERM")),
+            std::string::npos)
+      << drover.log();
 }
 
 }  // namespace
