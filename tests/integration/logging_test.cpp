@@ -1,6 +1,7 @@
 // drover's stderr has one format: its own lines and librdkafka's (which would otherwise print
 // "%3|1796520250.449|FAIL|..." to stderr), as text or as one JSON object per line.
 #include "tests/support/drover_process.h"
+#include "tests/support/minimal_pipeline.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -22,23 +23,11 @@ using testing::wait_until;
 std::string unreachable_brokers_config(const TempDir& dir, const std::string& format) {
   const auto path = dir / "drover.toml";
   std::filesystem::create_directories(dir / "logs");
-  testing::write_file(path, fmt::format(R"([agent]
-data_dir = "{0}/data"
-admin_address = ""
-shutdown_timeout = "1s"
-log_format = "{1}"
-
-[inputs.app]
-type = "file"
-include = ["{0}/logs/*.log"]
-
-[outputs.kafka]
-type = "kafka"
-inputs = ["app"]
-brokers = ["127.0.0.1:1"]
-topic = "t"
-)",
-                                        dir.path().string(), format));
+  testing::write_file(
+      path, testing::minimal_pipeline(
+                dir.path(), "127.0.0.1:1",
+                fmt::format("admin_address = \"\"\nshutdown_timeout = \"1s\"\nlog_format = \"{}\"",
+                            format)));
   return path.string();
 }
 

@@ -31,34 +31,30 @@ struct PipelineShape {
   std::string linger = "5ms";
 };
 
+/// [inputs.NAME] reading <dir>/logs/NAME.log.
+std::string file_input(const TempDir& dir, const std::string& name) {
+  return fmt::format(R"(
+[inputs.{1}]
+type = "file"
+include = ["{0}/logs/{1}.log"]
+codec = "raw"
+poll_interval = "10ms"
+rescan_interval = "100ms"
+checkpoint_interval = "20ms"
+)",
+                     dir.path().string(), name);
+}
+
 std::string config_text(const TempDir& dir, const std::string& bootstrap,
                         const PipelineShape& shape) {
   std::string text = fmt::format(R"([agent]
 data_dir = "{0}/data"
 shutdown_timeout = "5s"
 admin_address = "127.0.0.1:0"
-
-[inputs.a]
-type = "file"
-include = ["{0}/logs/a.log"]
-codec = "raw"
-poll_interval = "10ms"
-rescan_interval = "100ms"
-checkpoint_interval = "20ms"
 )",
                                  dir.path().string());
-  if (shape.with_b) {
-    text += fmt::format(R"(
-[inputs.b]
-type = "file"
-include = ["{0}/logs/b.log"]
-codec = "raw"
-poll_interval = "10ms"
-rescan_interval = "100ms"
-checkpoint_interval = "20ms"
-)",
-                        dir.path().string());
-  }
+  text += file_input(dir, "a");
+  if (shape.with_b) text += file_input(dir, "b");
   text += fmt::format(R"(
 [outputs.kafka]
 type = "kafka"

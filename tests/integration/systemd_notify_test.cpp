@@ -3,6 +3,7 @@
 // socket named by NOTIFY_SOCKET.
 #include "tests/support/drover_process.h"
 #include "tests/support/http_get.h"
+#include "tests/support/minimal_pipeline.h"
 #include "tests/support/mock_kafka.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -56,22 +57,9 @@ TEST(SystemdNotifyTest, ReadyOnlyOncePipelinesRunReloadingAroundAReloadStoppingA
   kafka.create_topic("t", 1);
   std::filesystem::create_directories(dir / "logs");
   const auto config = dir / "drover.toml";
-  testing::write_file(config, fmt::format(R"([agent]
-data_dir = "{0}/data"
-admin_address = "127.0.0.1:0"
-shutdown_timeout = "2s"
-
-[inputs.app]
-type = "file"
-include = ["{0}/logs/*.log"]
-
-[outputs.kafka]
-type = "kafka"
-inputs = ["app"]
-brokers = ["{1}"]
-topic = "t"
-)",
-                                          dir.path().string(), kafka.bootstrap()));
+  testing::write_file(config, testing::minimal_pipeline(
+                                  dir.path(), kafka.bootstrap(),
+                                  "admin_address = \"127.0.0.1:0\"\nshutdown_timeout = \"2s\""));
   NotifySocket systemd(dir / "notify.sock");
   ::setenv("NOTIFY_SOCKET", (dir / "notify.sock").c_str(), 1);
   DroverProcess drover({"run", "--config", config.string()}, dir / "out", dir / "err");
