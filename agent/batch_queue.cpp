@@ -290,7 +290,7 @@ std::optional<BatchPtr> BatchQueue::pop_for(std::chrono::milliseconds timeout) {
   {
     std::unique_lock lock(mutex_);
     not_empty_.wait_for(lock, timeout, [&] {
-      return closed_ || !batches_.empty() || disk_in_use_locked() || consumer_woken_;
+      return !batches_.empty() || disk_in_use_locked() || consumer_woken_;
     });
     consumer_woken_ = false;
     batch = take_locked();
@@ -329,6 +329,9 @@ void BatchQueue::close() {
     std::lock_guard lock(mutex_);
     closed_ = true;
     ++room_changes_;
+    // Once, like pause_consumer(): an output still settling records after close waits for its
+    // delivery reports from then on instead of polling at full speed until shutdown_timeout.
+    consumer_woken_ = true;
   }
   not_full_.notify_all();
   not_empty_.notify_all();

@@ -140,6 +140,18 @@ TEST(BatchQueueTest, APausedConsumerFindsNothingWhileInputsGoOnPushing) {
   EXPECT_EQ(order, (std::vector<size_t>{1, 2, 3}));
 }
 
+TEST(BatchQueueTest, ClosingWakesTheConsumerOnceThenItsWaitsLastTheirTimeout) {
+  BatchQueue queue(10'000);
+  std::thread consumer([&] { EXPECT_FALSE(queue.pop_for(std::chrono::hours(1)).has_value()); });
+  queue.close();
+  consumer.join();  // would hang for an hour without the wake-up
+  // An output still settling what it sent waits for its reports, not in a busy loop.
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_FALSE(queue.pop_for(std::chrono::milliseconds(50)).has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(50));
+  EXPECT_TRUE(queue.closed_and_empty());
+}
+
 TEST(BatchQueueTest, PausingWakesAConsumerWaitingForABatch) {
   BatchQueue queue(10'000);
   std::thread consumer([&] { EXPECT_FALSE(queue.pop_for(std::chrono::hours(1)).has_value()); });
