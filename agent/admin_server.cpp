@@ -110,8 +110,7 @@ void AdminServer::serve(int client) {
   } else if (path == "/status") {
     respond(client, 200, "OK", "application/json", handlers_.status() + "\n");
   } else {
-    respond(client, 404, "Not Found", "text/plain",
-            "try /metrics, /healthz, /readyz or /status\n");
+    respond(client, 404, "Not Found", "text/plain", "try /metrics, /healthz, /readyz or /status\n");
   }
 }
 

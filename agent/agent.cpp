@@ -39,8 +39,8 @@ void Agent::build() {
 Agent::~Agent() { stop(); }
 
 ComponentContext Agent::context(const std::string& name, uint64_t memory_bytes) {
-  return {name,         config_.agent.host, config_.agent.data_dir, &metrics_,
-          memory_bytes, &health_,           &progress_};
+  return {name,     config_.agent.host, config_.agent.data_dir, &metrics_, memory_bytes,
+          &health_, &progress_};
 }
 
 std::unique_ptr<Agent::RunningOutput> Agent::build_output(const OutputSpec& spec) {
@@ -110,11 +110,10 @@ void Agent::start_input(RunningInput& r) {
 
 void Agent::start() {
   if (!config_.agent.admin_address.empty()) {
-    auto admin =
-        AdminServer::start(config_.agent.admin_address, {[this] { return metrics_.render(); },
-                                                         [this] { return health_.render(); },
-                                                         [this] { return not_ready(); },
-                                                         [this] { return status_json(); }});
+    auto admin = AdminServer::start(
+        config_.agent.admin_address,
+        {[this] { return metrics_.render(); }, [this] { return health_.render(); },
+         [this] { return not_ready(); }, [this] { return status_json(); }});
     if (!admin) throw ConfigError({fmt::format("agent.admin_address: {}", admin.error().message)});
     admin_ = std::move(*admin);
     if (Status s = write_file_atomically(config_.agent.data_dir / "admin.address",
@@ -168,8 +167,7 @@ void Agent::stop_input(RunningInput& r, Clock::time_point deadline) {
         r.spec.name);
   }
   if (Status status = r.input->save_positions(); !status) {
-    spdlog::error("input {}: could not save positions: {}", r.spec.name,
-                  status.error().message);
+    spdlog::error("input {}: could not save positions: {}", r.spec.name, status.error().message);
   }
 }
 

@@ -97,9 +97,8 @@ void Agent::describe_output(JsonWriter& out, const std::string& name, RunningOut
   out.member("received", received).member("delivered", delivered);
   out.member("dead_lettered", dead_lettered).member("in_flight", in_flight);
   out.member("given_back", abandoned);
-  out.member("dropped_by_queue",
-             metrics_.value("drover_queue_dropped_records_total",
-                            {{"output", name}, {"reason", "queue_full"}}));
+  out.member("dropped_by_queue", metrics_.value("drover_queue_dropped_records_total",
+                                                {{"output", name}, {"reason", "queue_full"}}));
   out.member("balanced", received == delivered + dead_lettered + in_flight + abandoned);
   out.member("equation", "received = delivered + dead_lettered + in_flight + given_back");
   out.end_object();
@@ -113,8 +112,7 @@ std::string Agent::status_json() {
   out.begin_object();
   out.member("version", DROVER_VERSION).member("pid", static_cast<int64_t>(::getpid()));
   out.member("started", format_utc(started_at_));
-  out.member("uptime_seconds",
-             std::chrono::duration<double>(now - started_at_).count());
+  out.member("uptime_seconds", std::chrono::duration<double>(now - started_at_).count());
   const std::string why_not = not_ready();
   out.member("ready", why_not.empty());
   if (!why_not.empty()) out.member("not_ready", why_not);

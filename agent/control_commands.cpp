@@ -174,8 +174,7 @@ int run_status_command(const std::string& admin_address, bool json, std::FILE* o
     return kExitFailure;
   }
   if (reply->status != 200) {
-    fmt::print(stderr, "drover: {} answered /status with HTTP {}\n", admin_address,
-               reply->status);
+    fmt::print(stderr, "drover: {} answered /status with HTTP {}\n", admin_address, reply->status);
     return kExitFailure;
   }
   if (json) {
@@ -197,9 +196,9 @@ int run_reload_command(const AgentSettings& settings, std::FILE* out) {
   const std::string pid_text = read_first_line(pid_file);
   const int pid = std::atoi(pid_text.c_str());
   if (pid <= 0 || ::kill(pid, 0) != 0) {
-    fmt::print(stderr, "drover: no running drover found through {}{}\n", pid_file.string(),
-               pid <= 0 ? " (missing or empty)" : fmt::format(" (pid {}: {})", pid,
-                                                              std::strerror(errno)));
+    fmt::print(
+        stderr, "drover: no running drover found through {}{}\n", pid_file.string(),
+        pid <= 0 ? " (missing or empty)" : fmt::format(" (pid {}: {})", pid, std::strerror(errno)));
     return kExitFailure;
   }
   const std::string admin = admin_address_of(settings);
@@ -222,13 +221,15 @@ int run_reload_command(const AgentSettings& settings, std::FILE* out) {
     return kExitFailure;
   }
   if (!before) {
-    fmt::print(out, "sent SIGHUP to drover (pid {}); its admin endpoint ({}) does not answer, so "
-                    "see its log for the result\n", pid, admin.empty() ? "off" : admin);
+    fmt::print(out,
+               "sent SIGHUP to drover (pid {}); its admin endpoint ({}) does not answer, so "
+               "see its log for the result\n",
+               pid, admin.empty() ? "off" : admin);
     return 0;
   }
   // A reload waits for replaced inputs and outputs up to shutdown_timeout.
-  const auto deadline = std::chrono::steady_clock::now() + settings.shutdown_timeout * 2 +
-                        std::chrono::seconds(30);
+  const auto deadline =
+      std::chrono::steady_clock::now() + settings.shutdown_timeout * 2 + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto now = last_reload_time(); now && *now != *before) {
       auto reply = admin_get(admin, "/status");
@@ -240,8 +241,7 @@ int run_reload_command(const AgentSettings& settings, std::FILE* out) {
       if (ok) {
         fmt::print(out, "reload applied (pid {}): {}\n", pid, text(last, "changed"));
       } else {
-        fmt::print(out, "reload FAILED (pid {}); what the problems concern runs as before:\n",
-                   pid);
+        fmt::print(out, "reload FAILED (pid {}); what the problems concern runs as before:\n", pid);
       }
       simdjson::dom::array problems;
       if (last["problems"].get(problems) == simdjson::SUCCESS) {

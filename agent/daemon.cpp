@@ -37,8 +37,8 @@ void reload(Agent& agent, const std::string& config_path, const Registry& regist
     record.ok = true;
     record.summary = plan.summary();
     for (const auto& setting : plan.need_restart) {
-      record.problems.push_back(fmt::format("{} changed: takes effect at the next restart",
-                                            setting));
+      record.problems.push_back(
+          fmt::format("{} changed: takes effect at the next restart", setting));
     }
   } catch (const ConfigError& e) {
     metrics.counter("drover_reloads_total", {{"result", "failed"}}).add();
@@ -58,14 +58,13 @@ class StatusLine {
     const auto now = std::chrono::steady_clock::now();
     const Agent::Totals totals = agent.totals();
     const double seconds = std::chrono::duration<double>(now - at_).count();
-    const double rate =
-        seconds > 0 && totals.delivered >= delivered_
-            ? static_cast<double>(totals.delivered - delivered_) / seconds
-            : 0;
+    const double rate = seconds > 0 && totals.delivered >= delivered_
+                            ? static_cast<double>(totals.delivered - delivered_) / seconds
+                            : 0;
     at_ = now;
     delivered_ = totals.delivered;
-    return fmt::format("{:.0f} records/s delivered, queue {} KiB in memory + {} KiB on disk",
-                       rate, totals.queue_memory_bytes / 1024, totals.queue_disk_bytes / 1024);
+    return fmt::format("{:.0f} records/s delivered, queue {} KiB in memory + {} KiB on disk", rate,
+                       totals.queue_memory_bytes / 1024, totals.queue_disk_bytes / 1024);
   }
 
  private:

@@ -7,8 +7,8 @@
 
 #include <chrono>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace drover {

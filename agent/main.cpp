@@ -114,7 +114,7 @@ CommandLine parse_command_line(int argc, char** argv) {
       continue;
     }
     if (cl.command.empty() &&
-               (arg == "run" || arg == "check" || arg == "status" || arg == "reload")) {
+        (arg == "run" || arg == "check" || arg == "status" || arg == "reload")) {
       cl.command = arg;
     } else if (cl.command == "check" && arg == "--connect") {
       cl.connect = true;

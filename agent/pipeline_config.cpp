@@ -143,8 +143,8 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
       [&](const std::string& type) { return registry.output(type); },
       [&](const std::string& name, const std::string& type, TomlReader& table,
           const OutputParser& parser) {
-        OutputSpec spec{name, type, table.string_list("inputs", {}), {}, nullptr, nullptr,
-                        table.fingerprint({"inputs", "queue"}), ""};
+        OutputSpec spec{name,    type,    table.string_list("inputs", {}),        {},
+                        nullptr, nullptr, table.fingerprint({"inputs", "queue"}), ""};
         if (!table.has("inputs")) table.error("inputs", "is required: name the inputs to read");
         if (TomlReader* queue = table.table("queue")) {
           parse_queue(*queue, spec.queue);

@@ -69,8 +69,7 @@ std::string ReloadPlan::summary() const {
 
 ReloadPlan plan_reload(const PipelineConfig& running, const PipelineConfig& next) {
   ReloadPlan plan;
-  compare(running.inputs, next.inputs, plan.inputs_added, plan.inputs_removed,
-          plan.inputs_changed,
+  compare(running.inputs, next.inputs, plan.inputs_added, plan.inputs_removed, plan.inputs_changed,
           [](const InputSpec& a, const InputSpec& b) { return a.settings == b.settings; });
   compare(running.outputs, next.outputs, plan.outputs_added, plan.outputs_removed,
           plan.outputs_changed,

@@ -15,8 +15,8 @@ std::string StartupProgress::line(const State& state, Clock::time_point now) {
                        state.unit);
   }
   const double percent = 100.0 * static_cast<double>(state.done) / static_cast<double>(state.total);
-  return fmt::format("{}: {} of {} {} ({:.0f}%), {:.0f} {}/s", state.what, state.done,
-                     state.total, state.unit, percent, rate, state.unit);
+  return fmt::format("{}: {} of {} {} ({:.0f}%), {:.0f} {}/s", state.what, state.done, state.total,
+                     state.unit, percent, rate, state.unit);
 }
 
 StartupProgress::Task StartupProgress::begin(std::string what, std::string unit, uint64_t total) {
@@ -66,8 +66,7 @@ StartupProgress::Task::~Task() {
     const auto now = Clock::now();
     // Only a task long enough to have logged progress says it is done.
     if (now - state_->started >= owner_->log_every_) {
-      message = fmt::format("{}: done, {} {} in {:.1f} s", state_->what, state_->done,
-                            state_->unit,
+      message = fmt::format("{}: done, {} {} in {:.1f} s", state_->what, state_->done, state_->unit,
                             std::chrono::duration<double>(now - state_->started).count());
     }
     owner_->tasks_.erase(state_);

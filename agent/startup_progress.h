@@ -7,9 +7,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <mutex>
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,8 +60,7 @@ class StartupProgress {
   /// Ends the task (logging how long it took, if it ever logged progress) when destroyed.
   class Task {
    public:
-    Task(StartupProgress* owner, std::list<State>::iterator state)
-        : owner_(owner), state_(state) {}
+    Task(StartupProgress* owner, std::list<State>::iterator state) : owner_(owner), state_(state) {}
     Task(Task&& other) noexcept
         : owner_(std::exchange(other.owner_, nullptr)), state_(other.state_) {}
     Task& operator=(Task&&) = delete;

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include <cstring>
 #include <ctime>
+#include <systemd/sd-daemon.h>
 
 namespace drover {
 namespace {
@@ -21,9 +21,7 @@ void notify(const std::string& state) {
 
 }  // namespace
 
-void notify_ready(const std::string& status) {
-  notify(fmt::format("READY=1\nSTATUS={}", status));
-}
+void notify_ready(const std::string& status) { notify(fmt::format("READY=1\nSTATUS={}", status)); }
 
 void notify_reloading() {
   // systemd 253+ wants MONOTONIC_USEC with RELOADING=1 (Type=notify-reload); older ones ignore it.

@@ -1,10 +1,9 @@
 // DiskQueue's start-up: state.json read and written, and open(): every segment scanned, torn
 // tails cut, damage skipped and reported, what is still to be sent counted — with progress for
 // a person waiting on a large queue.
-#include "agent/queue/disk_queue.h"
-
 #include "agent/checkpoint_store.h"
 #include "agent/queue/batch_codec.h"
+#include "agent/queue/disk_queue.h"
 
 #include <simdjson.h>
 #include <spdlog/spdlog.h>

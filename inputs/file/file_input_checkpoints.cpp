@@ -1,7 +1,6 @@
 // FileInput, positions: checkpoints loaded at start and saved (as changes to a journal) once a
 // position moved or a file came or went.
 #include "inputs/file/file_input.h"
-
 #include "inputs/file/file_key.h"
 #include "inputs/file/path_glob.h"
 

@@ -1,7 +1,6 @@
 // FileInput, descriptors and retirement: at most max_open_files open, idle ones closed first;
 // rotated and deleted files read to their end leave once their acks are in.
 #include "inputs/file/file_input.h"
-
 #include "inputs/file/file_key.h"
 #include "inputs/file/path_glob.h"
 

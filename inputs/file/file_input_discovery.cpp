@@ -1,7 +1,6 @@
 // FileInput, finding files: globs matched by scans, new files followed (from a checkpoint that
 // still fits, or from the start), rotated ones found by inode, copytruncate copies told apart.
 #include "inputs/file/file_input.h"
-
 #include "inputs/file/file_key.h"
 #include "inputs/file/path_glob.h"
 

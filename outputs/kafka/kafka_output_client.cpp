@@ -1,9 +1,8 @@
 // KafkaOutput, the client side: the producer (made again after a fatal error), its callbacks,
 // the embedded development broker and the topic it may create. Sender thread.
-#include "outputs/kafka/kafka_output.h"
-
 #include "agent/checkpoint_store.h"
 #include "config/config_error.h"
+#include "outputs/kafka/kafka_output.h"
 #include "outputs/kafka/topic_name.h"
 
 #include <fmt/format.h>
@@ -48,9 +47,9 @@ Status KafkaOutput::create_producer() {
   auto properties = librdkafka_properties(config_, bootstrap_, context_.host, context_.memory_bytes,
                                           /*resolve_secrets=*/true);
   if (!properties) return properties.error();
-  auto producer = Producer::create(*properties, context_.name,
-                                   {this, &KafkaOutput::on_delivery, &KafkaOutput::on_error,
-                                    &KafkaOutput::on_statistics});
+  auto producer = Producer::create(
+      *properties, context_.name,
+      {this, &KafkaOutput::on_delivery, &KafkaOutput::on_error, &KafkaOutput::on_statistics});
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
   producers_created_->add();

@@ -1,9 +1,8 @@
 // KafkaOutput, outcomes: delivery reports settle records, classify failures into retry, dead
 // letter or park (I2, I3), and complete a batch once all of its records are settled. Sender thread.
-#include "outputs/kafka/kafka_output.h"
-
 #include "agent/checkpoint_store.h"
 #include "config/config_error.h"
+#include "outputs/kafka/kafka_output.h"
 #include "outputs/kafka/topic_name.h"
 
 #include <fmt/format.h>
@@ -98,10 +97,9 @@ void KafkaOutput::handle_failure(InFlight& f, size_t record, rd_kafka_resp_err_t
   hold(route, {&f, record, /*attempted=*/true, was_broker_time}, refused);
   if (auto suppressed = failure_log_.allow()) {
     if (context_.health != nullptr) {
-      context_.health->note_error(
-          "output " + context_.name,
-          fmt::format("delivery to topic {} failed ({}: {})", route.topic(),
-                      to_string(error_class), rd_kafka_err2str(error)));
+      context_.health->note_error("output " + context_.name,
+                                  fmt::format("delivery to topic {} failed ({}: {})", route.topic(),
+                                              to_string(error_class), rd_kafka_err2str(error)));
     }
     spdlog::warn("output {}: delivery to topic {} failed ({}: {}); re-sending in {} ms{}",
                  context_.name, route.topic(), to_string(error_class), rd_kafka_err2str(error),

@@ -1,9 +1,8 @@
 // KafkaOutput, sending: a batch taken from the queue becomes librdkafka messages (topic, key,
 // headers rendered per record), and what a route holds back is sent again in order. Sender thread.
-#include "outputs/kafka/kafka_output.h"
-
 #include "agent/checkpoint_store.h"
 #include "config/config_error.h"
+#include "outputs/kafka/kafka_output.h"
 #include "outputs/kafka/topic_name.h"
 
 #include <fmt/format.h>

@@ -18,8 +18,7 @@ using Metadata = std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_ka
 }  // namespace
 
 std::vector<ConnectCheck> probe_kafka(const KafkaOutputConfig& config, const std::string& name,
-                                      const std::string& host,
-                                      std::chrono::milliseconds timeout) {
+                                      const std::string& host, std::chrono::milliseconds timeout) {
   if (config.embedded) {
     return {{"brokers", true, "the embedded development broker, started by drover itself"}};
   }
@@ -34,8 +33,8 @@ std::vector<ConnectCheck> probe_kafka(const KafkaOutputConfig& config, const std
   // Every topic's metadata rather than the one topic's: asking for one can make a broker
   // with auto.create.topics.enable create it, and a check must change nothing.
   const rd_kafka_metadata_t* raw = nullptr;
-  const rd_kafka_resp_err_t error = rd_kafka_metadata(
-      (*producer)->get(), 1, nullptr, &raw, static_cast<int>(timeout.count()));
+  const rd_kafka_resp_err_t error =
+      rd_kafka_metadata((*producer)->get(), 1, nullptr, &raw, static_cast<int>(timeout.count()));
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return {{"brokers", false,
              fmt::format("{}: no answer within {} ms: {}", bootstrap, timeout.count(),
@@ -43,9 +42,9 @@ std::vector<ConnectCheck> probe_kafka(const KafkaOutputConfig& config, const std
   }
   const Metadata metadata(raw, rd_kafka_metadata_destroy);
   std::vector<ConnectCheck> checks;
-  checks.push_back({"brokers", true,
-                    fmt::format("{} answers: {} broker(s) in the cluster", bootstrap,
-                                metadata->broker_cnt)});
+  checks.push_back(
+      {"brokers", true,
+       fmt::format("{} answers: {} broker(s) in the cluster", bootstrap, metadata->broker_cnt)});
   if (config.topic.depends_on_record()) {
     checks.push_back({"topic", true, "named per record by its template: not checked"});
     return checks;
@@ -58,17 +57,17 @@ std::vector<ConnectCheck> probe_kafka(const KafkaOutputConfig& config, const std
     if (t.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       checks.push_back({what, true, fmt::format("exists, {} partition(s)", t.partition_cnt)});
     } else {
-      checks.push_back({what, false, fmt::format("{}: {}", rd_kafka_err2name(t.err),
-                                                 rd_kafka_err2str(t.err))});
+      checks.push_back(
+          {what, false, fmt::format("{}: {}", rd_kafka_err2name(t.err), rd_kafka_err2str(t.err))});
     }
     return checks;
   }
   if (config.create_topic) {
-    checks.push_back({what, true,
-                      fmt::format("missing; drover creates it at start ({} partitions, "
-                                  "replication {})",
-                                  config.create_topic->partitions,
-                                  config.create_topic->replication)});
+    checks.push_back(
+        {what, true,
+         fmt::format("missing; drover creates it at start ({} partitions, "
+                     "replication {})",
+                     config.create_topic->partitions, config.create_topic->replication)});
   } else {
     checks.push_back({what, false,
                       "missing (or not visible to this client), and create_topic is off: set "

@@ -12,7 +12,6 @@
 namespace drover::outputs {
 
 std::vector<ConnectCheck> probe_kafka(const KafkaOutputConfig& config, const std::string& name,
-                                      const std::string& host,
-                                      std::chrono::milliseconds timeout);
+                                      const std::string& host, std::chrono::milliseconds timeout);
 
 }  // namespace drover::outputs

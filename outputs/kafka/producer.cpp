@@ -27,8 +27,7 @@ struct Producer::Hooks {
 };
 
 Result<std::unique_ptr<Producer>> Producer::create(const Properties& properties,
-                                                   const std::string& output,
-                                                   Callbacks callbacks) {
+                                                   const std::string& output, Callbacks callbacks) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char error[512];
   for (const auto& [name, value] : properties) {

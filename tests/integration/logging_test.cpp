@@ -40,8 +40,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 TEST(LoggingTest, LibrdkafkaLinesComeInDroversFormatNamingTheOutput) {
   TempDir dir;
-  DroverProcess drover({"run", "--config", unreachable_brokers_config(dir, "text")},
-                       dir / "out", dir / "err");
+  DroverProcess drover({"run", "--config", unreachable_brokers_config(dir, "text")}, dir / "out",
+                       dir / "err");
   ASSERT_TRUE(wait_until([&] {
     return drover.log().find("output kafka: librdkafka FAIL: ") != std::string::npos;
   })) << drover.log();
@@ -60,8 +60,8 @@ TEST(LoggingTest, LibrdkafkaLinesComeInDroversFormatNamingTheOutput) {
 
 TEST(LoggingTest, JsonFormatIsOneObjectPerLineLibrdkafkaIncluded) {
   TempDir dir;
-  DroverProcess drover({"run", "--config", unreachable_brokers_config(dir, "json")},
-                       dir / "out", dir / "err");
+  DroverProcess drover({"run", "--config", unreachable_brokers_config(dir, "json")}, dir / "out",
+                       dir / "err");
   ASSERT_TRUE(wait_until([&] {
     return drover.log().find(R"("component":"librdkafka")") != std::string::npos;
   })) << drover.log();

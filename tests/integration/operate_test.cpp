@@ -80,8 +80,8 @@ TEST_F(OperateTest, StatusShowsInputsOutputsAndTheRecordAccounting) {
     if (parser.parse(body).get(root) != simdjson::SUCCESS) return false;
     uint64_t delivered = 0, up = 0, lag = 1;
     return root["outputs"]["kafka"]["accounting"]["delivered"].get(delivered) == 0 &&
-           delivered == 100 && root["outputs"]["kafka"]["brokers"]["up"].get(up) == 0 &&
-           up == 1 && root["inputs"]["app"]["lag_bytes"].get(lag) == 0 && lag == 0;
+           delivered == 100 && root["outputs"]["kafka"]["brokers"]["up"].get(up) == 0 && up == 1 &&
+           root["inputs"]["app"]["lag_bytes"].get(lag) == 0 && lag == 0;
   })) << status_json();
   std::string_view text;
   ASSERT_EQ(root["version"].get(text), simdjson::SUCCESS);
@@ -137,8 +137,8 @@ TEST_F(OperateTest, ReloadCommandReportsTheResultAndEachProblem) {
   EXPECT_NE(out.find("outputs.kafka.lingr: unknown key"), std::string::npos) << out;
 
   // Valid for `check`, but a component cannot be built: the reload fails and says why.
-  testing::write_file(config, pipeline(dir, kafka.bootstrap(),
-                                       R"(tls = { ca_file = "/nonexistent/ca.pem" })"));
+  testing::write_file(
+      config, pipeline(dir, kafka.bootstrap(), R"(tls = { ca_file = "/nonexistent/ca.pem" })"));
   std::tie(code, out) = run_drover({"reload", "--config", config.string()});
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("reload FAILED"), std::string::npos) << out;
@@ -162,8 +162,7 @@ TEST_F(OperateTest, CheckConnectPassesAgainstReachableBrokersAndAnExistingTopic)
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("ok      agent.data_dir"), std::string::npos) << out;
   EXPECT_NE(out.find("ok      outputs.kafka brokers"), std::string::npos) << out;
-  EXPECT_NE(out.find("ok      outputs.kafka topic ops: exists, 1 partition(s)"),
-            std::string::npos)
+  EXPECT_NE(out.find("ok      outputs.kafka topic ops: exists, 1 partition(s)"), std::string::npos)
       << out;
 }
 
@@ -173,9 +172,9 @@ TEST_F(OperateTest, CheckConnectNamesAMissingTopicUnlessDroverCreatesIt) {
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("FAILED  outputs.kafka topic absent: missing"), std::string::npos) << out;
 
-  testing::write_file(config, pipeline(dir, kafka.bootstrap(),
-                                       "create_topic = { partitions = 2, replication = 1 }",
-                                       "absent"));
+  testing::write_file(
+      config, pipeline(dir, kafka.bootstrap(), "create_topic = { partitions = 2, replication = 1 }",
+                       "absent"));
   std::tie(code, out) = run_drover({"check", "--connect", "--config", config.string()});
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("ok      outputs.kafka topic absent: missing; drover creates it"),

@@ -145,7 +145,8 @@ TEST(ReloadTest, ThirtyReloadsUnderLoadLoseAndDuplicateNothing) {
     ASSERT_TRUE(wait_until([&] {
       reader.poll();
       return reloads(admin, "ok") == expected_ok && reloads(admin, "failed") == expected_failed;
-    })) << "reload " << i << "\n"
+    })) << "reload "
+        << i << "\n"
         << drover.log();
     ASSERT_TRUE(drover.running()) << drover.log();
   }

@@ -38,10 +38,9 @@ TEST(AdminServerTest, RefusesABadAddressOrABusyPort) {
   auto bad = AdminServer::start("localhost", {});
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("not an IPv4 address:port"), std::string::npos);
-  auto first = AdminServer::start(
-      "127.0.0.1:0",
-      {[] { return std::string(); }, [] { return std::string(); }, [] { return std::string(); },
-       [] { return std::string(); }});
+  auto first = AdminServer::start("127.0.0.1:0",
+                                  {[] { return std::string(); }, [] { return std::string(); },
+                                   [] { return std::string(); }, [] { return std::string(); }});
   ASSERT_TRUE(first.has_value());
   auto second = AdminServer::start((*first)->address(), {});
   ASSERT_FALSE(second.has_value());

@@ -24,13 +24,16 @@ data_dir = "/tmp/drover-test"
 [inputs.app]
 type = "file"
 include = ["/var/log/app/*.log"]
-)" + app_lines + R"(
+)" + app_lines +
+         R"(
 [outputs.kafka]
 type = "kafka"
-inputs = [)" + reads + R"(]
+inputs = [)" +
+         reads + R"(]
 brokers = ["localhost:9092"]
 linger = "20ms"
-)" + kafka_lines + extra;
+)" + kafka_lines +
+         extra;
 }
 
 TEST(ReloadPlanTest, TheSameSettingsWrittenDifferentlyChangeNothing) {
@@ -68,8 +71,7 @@ TEST(ReloadPlanTest, AnAddedInputChangesTheRoutesNotTheOutput) {
 type = "file"
 include = ["/var/log/b/*.log"]
 )";
-  const ReloadPlan plan =
-      plan_reload(parse(base()), parse(base(b, "", "", R"("app", "b")")));
+  const ReloadPlan plan = plan_reload(parse(base()), parse(base(b, "", "", R"("app", "b")")));
   EXPECT_EQ(plan.inputs_added, std::vector<std::string>{"b"});
   EXPECT_TRUE(plan.outputs_changed.empty());
   EXPECT_EQ(plan.routes_changed, std::vector<std::string>{"kafka"});
@@ -80,8 +82,8 @@ include = ["/var/log/b/*.log"]
 }
 
 TEST(ReloadPlanTest, AnInputWithOtherSettingsOrAnotherTypeIsReplaced) {
-  const ReloadPlan plan =
-      plan_reload(parse(base()), parse(base("", R"(exclude = ["*.gz"])" "\n")));
+  const ReloadPlan plan = plan_reload(parse(base()), parse(base("", R"(exclude = ["*.gz"])"
+                                                                    "\n")));
   EXPECT_EQ(plan.inputs_changed, std::vector<std::string>{"app"});
   EXPECT_EQ(plan.summary(), "inputs ~app");
 }
@@ -91,8 +93,7 @@ TEST(ReloadPlanTest, SettingsThatApplyOnlyAtStartAreNamedAndTheRestStillApplies)
   next.replace(next.find("/tmp/drover-test"), 16, "/tmp/elsewhere");
   next.replace(next.find("[agent]"), 7, "[agent]\nlog_level = \"debug\"");
   const ReloadPlan plan = plan_reload(parse(base()), parse(next));
-  EXPECT_EQ(plan.need_restart,
-            (std::vector<std::string>{"outputs.kafka.queue", "agent.data_dir"}));
+  EXPECT_EQ(plan.need_restart, (std::vector<std::string>{"outputs.kafka.queue", "agent.data_dir"}));
   EXPECT_EQ(plan.agent_changed, std::vector<std::string>{"log_level"});
   EXPECT_TRUE(plan.outputs_changed.empty()) << "the queue alone does not restart the output";
 }

@@ -14,8 +14,7 @@ TEST(StartupProgressTest, ARunningTaskSaysHowFarItIsAndEndingItMakesDroverReady)
   StartupProgress progress;
   EXPECT_TRUE(progress.wait_done(std::chrono::steady_clock::now()));
   {
-    StartupProgress::Task task =
-        progress.begin("recovering the disk queue of kafka", "MiB", 2048);
+    StartupProgress::Task task = progress.begin("recovering the disk queue of kafka", "MiB", 2048);
     task.update(512);
     ASSERT_EQ(progress.running().size(), 1U);
     const std::string line = progress.running()[0];
