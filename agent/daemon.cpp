@@ -4,6 +4,7 @@
 #include "agent/checkpoint_store.h"
 #include "agent/control_commands.h"
 #include "agent/logging.h"
+#include "agent/security_warnings.h"
 #include "agent/systemd_notify.h"
 #include "config/config_error.h"
 
@@ -88,6 +89,9 @@ int run_daemon(const std::string& config_path, const Registry& registry) {
 
   PipelineConfig config = load_pipeline_config(config_path, registry);
   setup_logging(config.agent.log_level, log_format_of(config.agent));
+  for (const auto& warning : security_warnings(config_path, config.agent.data_dir)) {
+    spdlog::warn("{}", warning);
+  }
   Agent agent(std::move(config));
   agent.progress().on_line([](const std::string& line) { notify_starting(line); });
   agent.set_config_file(std::filesystem::absolute(config_path).string());

@@ -6,6 +6,7 @@
 #include "agent/daemon.h"
 #include "agent/logging.h"
 #include "agent/queue/queue_verify.h"
+#include "agent/security_warnings.h"
 #include "config/config_error.h"
 #include "inputs/builtin.h"
 #include "outputs/builtin.h"
@@ -183,6 +184,9 @@ int main(int argc, char** argv) {
     if (cl.command == "check") {
       const drover::PipelineConfig config = drover::load_pipeline_config(cl.config, registry);
       std::printf("%s: configuration is valid\n", cl.config.c_str());
+      for (const auto& warning : drover::security_warnings(cl.config, config.agent.data_dir)) {
+        std::printf("warning: %s\n", warning.c_str());
+      }
       if (!cl.connect) return 0;
       // librdkafka's complaints (a broker refusing connections) in drover's format, on stderr.
       drover::setup_logging("warn", drover::LogFormat::kText);

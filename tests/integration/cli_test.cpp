@@ -48,6 +48,36 @@ inputs = ["app"]
   auto [code, out] = run_drover({"check", "--config", (dir / "ok.toml").string()});
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("configuration is valid"), std::string::npos);
+  EXPECT_EQ(out.find("writable by every user"), std::string::npos) << out;
+  EXPECT_EQ(out.find("running as root") != std::string::npos, ::geteuid() == 0) << out;
+}
+
+TEST(CliTest, CheckWarnsAboutAConfigOrDataDirEveryUserCanWrite) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "data");
+  testing::write_file(dir / "open.toml", fmt::format(R"([agent]
+data_dir = "{}"
+
+[inputs.app]
+type = "file"
+include = ["/var/log/*.log"]
+
+[outputs.out]
+type = "stdout"
+inputs = ["app"]
+)",
+                                                     (dir / "data").string()));
+  std::filesystem::permissions(dir / "open.toml", std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::add);
+  std::filesystem::permissions(dir / "data", std::filesystem::perms::all);
+  auto [code, out] = run_drover({"check", "--config", (dir / "open.toml").string()});
+  EXPECT_EQ(code, 0) << "a warning, not an error\n" << out;
+  EXPECT_NE(out.find("warning: " + (dir / "open.toml").string() + " is writable by every user"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("warning: data_dir " + (dir / "data").string() + " is writable by every user"),
+            std::string::npos)
+      << out;
 }
 
 TEST(CliTest, HostMetricsAreRecordsOfTheHostEveryInterval) {

@@ -47,6 +47,9 @@ TEST(LoggingTest, LibrdkafkaLinesComeInDroversFormatNamingTheOutput) {
   })) << drover.log();
   drover.signal(SIGTERM);
   EXPECT_EQ(drover.wait_exit(), 0);
+  // At start, as a warning in the same format: running as root is worth an operator's look.
+  EXPECT_EQ(drover.log().find("warning running as root") != std::string::npos, ::geteuid() == 0)
+      << drover.log();
   const std::regex raw(R"(^%\d\|\d+\.\d+\|)");
   const std::regex ours(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \w+ )");
   for (const auto& line : lines_of(drover.log())) {
