@@ -71,7 +71,7 @@ void Agent::route_inputs() {
 }
 
 void Agent::mark_failed(const std::string& component, const std::string& reason) {
-  if (!running_) return;  // ending during stop() is the plan, not a failure
+  if (phase_ != Phase::kRunning) return;  // ending during stop() is the plan, not a failure
   health_.raise(component, "stopped", reason);
 }
 
@@ -126,10 +126,11 @@ void Agent::start() {
   }
   build();
   started_ = true;
-  running_ = true;
+  // Before the threads: one that ends at once has failed (mark_failed). Start-up work still
+  // under way (a file input's first scan) keeps /readyz at 503 by itself.
+  phase_ = Phase::kRunning;
   for (auto& [name, output] : outputs_) start_output(*output);
   for (auto& [name, input] : inputs_) start_input(*input);
-  phase_ = Phase::kRunning;
   spdlog::info("drover {} started: {} input(s), {} output(s), data in {}", DROVER_VERSION,
                inputs_.size(), outputs_.size(), config_.agent.data_dir.string());
 }
@@ -152,7 +153,17 @@ void Agent::finish_output(RunningOutput& r, Clock::time_point deadline) {
   if (r.thread.joinable()) r.thread.join();
 }
 
-void Agent::stop_input(RunningInput& r, Clock::time_point deadline) {
+void Agent::retire_output(RunningOutput& r, Clock::time_point deadline) {
+  r.retiring = true;
+  finish_output(r, deadline);
+  // What the output could not deliver in time, and what it never took, waits on disk.
+  if (Status s = r.queue->spill_for_stop(r.output->take_unfinished()); !s) {
+    spdlog::error("output {}: {}; what was not saved is read again from its sources", r.spec.name,
+                  s.error().message);
+  }
+}
+
+void Agent::retire_input(RunningInput& r, Clock::time_point deadline) {
   r.thread.request_stop();
   if (r.thread.joinable()) r.thread.join();
   // What it read is in the outputs' queues; once it is safe, the positions saved are where a
@@ -174,7 +185,6 @@ void Agent::stop_input(RunningInput& r, Clock::time_point deadline) {
 void Agent::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
-  running_ = false;
   phase_ = Phase::kStopping;
   spdlog::info("stopping: inputs first, then outputs flush for up to {} ms",
                config_.agent.shutdown_timeout.count());
@@ -185,15 +195,7 @@ void Agent::stop() {
   for (auto& [name, output] : outputs_) output->queue->close();
 
   const auto deadline = Clock::now() + config_.agent.shutdown_timeout;
-  for (auto& [name, output] : outputs_) {
-    output->retiring = true;
-    finish_output(*output, deadline);
-    // What the output could not deliver in time, and what it never took, waits on disk.
-    if (Status s = output->queue->spill_for_stop(output->output->take_unfinished()); !s) {
-      spdlog::error("output {}: {}; what was not saved is read again from its sources", name,
-                    s.error().message);
-    }
-  }
+  for (auto& [name, output] : outputs_) retire_output(*output, deadline);
   for (auto& [name, input] : inputs_) {
     if (Status status = input->input->save_positions(); !status) {
       spdlog::error("input {}: could not save positions: {}", name, status.error().message);

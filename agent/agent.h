@@ -98,11 +98,14 @@ class Agent {
   std::unique_ptr<RunningOutput> build_output(const OutputSpec& spec);
   void start_output(RunningOutput& output);
   void start_input(RunningInput& input);
-  /// Stops an input's thread; with `settle`, waits (until `deadline`) for what it read to be
-  /// safe and saves its positions, so a successor starts where it ended.
-  void stop_input(RunningInput& input, std::chrono::steady_clock::time_point deadline);
+  /// After its thread was stopped: waits (until `deadline`) for what the input read to be safe
+  /// and saves its positions, so a successor starts where it ended.
+  void retire_input(RunningInput& input, std::chrono::steady_clock::time_point deadline);
   /// Waits until the output's run() returned, or stops it at `deadline`; joins its thread.
   void finish_output(RunningOutput& output, std::chrono::steady_clock::time_point deadline);
+  /// For an output whose queue is closed (stop, or removed by a reload): drains it until
+  /// `deadline`, then saves what is left to the queue's disk part (I6).
+  void retire_output(RunningOutput& output, std::chrono::steady_clock::time_point deadline);
   void route_inputs();
   /// A component whose thread ended before stop() has failed: /healthz says so.
   void mark_failed(const std::string& component, const std::string& reason);
@@ -118,8 +121,7 @@ class Agent {
   std::unique_ptr<AdminServer> admin_;
   Health health_;
   StartupProgress progress_;
-  std::atomic<bool> running_{false};
-  enum class Phase { kStarting, kRunning, kReloading, kStopping };
+  enum class Phase { kStarting, kRunning, kStopping };
   std::atomic<Phase> phase_{Phase::kStarting};
   // Taken by status_json() while it walks the components, and by reload() around each change
   // to the maps or to what a running component points to (never while it waits).

@@ -105,18 +105,14 @@ ReloadPlan Agent::reload(PipelineConfig next) {
     start_output(running);
   }
   for (auto& output : removed_outputs) {
-    output->retiring = true;
     output->queue->close();
-    finish_output(*output, deadline);
-    if (Status s = output->queue->spill_for_stop(output->output->take_unfinished()); !s) {
-      spdlog::error("output {}: {}", output->spec.name, s.error().message);
-    }
+    retire_output(*output, deadline);
     health_.clear_component("output " + output->spec.name);
   }
   removed_outputs.clear();
 
   // Replaced inputs end where their successors start: once what they read is safe.
-  for (auto& input : retiring_inputs) stop_input(*input, deadline);
+  for (auto& input : retiring_inputs) retire_input(*input, deadline);
   std::vector<std::string> problems;
   for (auto& input : retiring_inputs) {
     const std::string name = input->spec.name;

@@ -290,7 +290,8 @@ std::optional<BatchPtr> BatchQueue::pop_for(std::chrono::milliseconds timeout) {
   {
     std::unique_lock lock(mutex_);
     not_empty_.wait_for(lock, timeout, [&] {
-      return !batches_.empty() || disk_in_use_locked() || consumer_woken_;
+      // A paused consumer is not woken by batches it may not take: it waits for its reports.
+      return consumer_woken_ || (!consumer_paused_ && (!batches_.empty() || disk_in_use_locked()));
     });
     consumer_woken_ = false;
     batch = take_locked();

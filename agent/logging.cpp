@@ -1,12 +1,11 @@
 #include "agent/logging.h"
 
 #include "agent/json_escape.h"
+#include "agent/json_writer.h"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
-#include <chrono>
-#include <ctime>
 #include <mutex>
 
 namespace drover {
@@ -33,18 +32,9 @@ class JsonFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     std::string& line = line_;
     line.clear();
-    const auto since_epoch = msg.time.time_since_epoch();
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-    const std::time_t t = seconds.count();
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char time[32];
-    const size_t n = std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%S", &utc);
     line += R"({"time":")";
-    line.append(time, n);
-    line += fmt::format(".{:03}Z\",\"level\":\"", millis);
+    line += format_utc(msg.time);
+    line += R"(","level":")";
     const auto level = spdlog::level::to_string_view(msg.level);
     line.append(level.data(), level.size());
     line += R"(","component":")";

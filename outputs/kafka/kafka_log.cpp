@@ -43,11 +43,7 @@ void KafkaLog::write(int level, const char* facility, const char* message) {
   std::string suffix;
   {
     std::lock_guard lock(mutex_);
-    auto it = limiters_.find(fmt::format("{}|{}", level, facility));
-    if (it == limiters_.end()) {
-      it = limiters_.emplace(fmt::format("{}|{}", level, facility), LogLimiter()).first;
-    }
-    auto suppressed = it->second.allow();
+    auto suppressed = limiters_[fmt::format("{}|{}", level, facility)].allow();
     if (!suppressed) return;
     if (*suppressed != 0) suffix = fmt::format(" ({} more like this in the last 10s)", *suppressed);
   }

@@ -152,6 +152,18 @@ TEST(BatchQueueTest, ClosingWakesTheConsumerOnceThenItsWaitsLastTheirTimeout) {
   EXPECT_TRUE(queue.closed_and_empty());
 }
 
+TEST(BatchQueueTest, APausedConsumerWaitsOutItsTimeoutEvenWithBatchesQueued) {
+  BatchQueue queue(10'000);
+  std::stop_source stop;
+  ASSERT_TRUE(queue.push(batch_of(1), stop.get_token()));
+  queue.pause_consumer();
+  EXPECT_FALSE(queue.pop_for(std::chrono::milliseconds(1)).has_value());  // the one wake-up
+  // Settling in-flight records during a reload: no busy loop while inputs keep pushing.
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_FALSE(queue.pop_for(std::chrono::milliseconds(50)).has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(50));
+}
+
 TEST(BatchQueueTest, PausingWakesAConsumerWaitingForABatch) {
   BatchQueue queue(10'000);
   std::thread consumer([&] { EXPECT_FALSE(queue.pop_for(std::chrono::hours(1)).has_value()); });
