@@ -169,4 +169,16 @@ size_t append_utf8_replacing_invalid(std::string& out, std::string_view text) {
   return replaced;
 }
 
+size_t first_invalid_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t size = text.size();
+  size_t i = 0;
+  while ((i = skip_ascii(p, i, size)) < size) {
+    const size_t length = utf8_sequence_length(p + i, size - i);
+    if (length == 0) return i;
+    i += length;
+  }
+  return size;
+}
+
 }  // namespace drover

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what drover needs to build and run on Debian 12; with --tests, also what the test
-# suite needs (a Java runtime and Maven for the real Kafka broker). Idempotent: prints nothing
-# when everything is already there.
+# suite needs (a Java runtime and Maven for the real Kafka broker, clang 14 and libFuzzer for
+# the fuzz targets); with --fuzz, only the latter. Idempotent: prints nothing when everything
+# is already there.
 set -euo pipefail
 
 packages=(
@@ -9,9 +10,12 @@ packages=(
   librdkafka-dev libsimdjson-dev libtoml11-dev libspdlog-dev libfmt-dev libgtest-dev libre2-dev
   libmimalloc-dev libsystemd-dev kcat
 )
-if [ "${1:-}" = "--tests" ]; then
-  packages+=(default-jre-headless maven logrotate)  # logrotate: the rotation tests run the real one
-fi
+fuzz_packages=(clang-14 libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes
+case "${1:-}" in
+  # logrotate: the rotation tests run the real one
+  --tests) packages+=(default-jre-headless maven logrotate "${fuzz_packages[@]}") ;;
+  --fuzz) packages+=("${fuzz_packages[@]}") ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

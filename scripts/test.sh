@@ -4,8 +4,10 @@
 #   1. builds the dev preset (warnings are errors) and runs every test: unit, integration (mock
 #      cluster) and kafka (real brokers);
 #   2. builds the asan preset (AddressSanitizer + UBSan, halting on the first error) and runs
-#      the unit and integration tests under it.
-# CI runs exactly this. Usage: scripts/test.sh [preset]   (one preset only: dev, or asan)
+#      the unit and integration tests under it;
+#   3. builds the libFuzzer targets and runs each for DROVER_FUZZ_SECONDS (default 30) from
+#      its seed corpus (scripts/fuzz.sh).
+# CI runs exactly this. Usage: scripts/test.sh [preset]   (one stage only: dev, asan or fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,9 +29,13 @@ run_preset() {
     "${labels[@]}"
 }
 
-if [ $# -gt 0 ]; then
-  run_preset "$1"
-else
-  run_preset dev
-  run_preset asan
-fi
+run_fuzz() {
+  echo "test: fuzz"
+  scripts/fuzz.sh "${DROVER_FUZZ_SECONDS:-30}"
+}
+
+case "${1:-all}" in
+  all) run_preset dev && run_preset asan && run_fuzz ;;
+  fuzz) run_fuzz ;;
+  *) run_preset "$1" ;;
+esac

@@ -210,7 +210,9 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const DiskQueueOptions& optio
     queue->segments_.emplace(id, std::move(segment));
   }
   // The frames to send: every valid one not acknowledged. Check that each still decodes.
-  for (auto& [id, segment] : queue->segments_) {
+  // (Not a structured binding: clang 14, which builds the fuzz targets, cannot capture one.)
+  for (auto& id_and_segment : queue->segments_) {
+    auto& segment = id_and_segment.second;
     std::erase_if(segment.acked, [&](uint64_t offset) {
       return std::none_of(segment.frames.begin(), segment.frames.end(),
                           [&](const FrameLocation& f) { return f.offset == offset; });

@@ -150,8 +150,9 @@ KafkaOutputConfig parse_kafka_output_config(config::TomlReader& reader) {
     char error[512];
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
-      const bool passed_through = std::any_of(config.librdkafka.begin(), config.librdkafka.end(),
-                                              [&](const auto& p) { return p.first == name; });
+      const bool passed_through =
+          std::any_of(config.librdkafka.begin(), config.librdkafka.end(),
+                      [&name = name](const auto& p) { return p.first == name; });
       const std::string shown = is_secret_property(name) ? "(hidden)" : value;
       reader.error(passed_through ? "librdkafka" : "brokers",
                    fmt::format("librdkafka refuses {} = \"{}\": {}", name, shown, error));

@@ -142,6 +142,19 @@ TEST(PipelineConfigTest, SyntaxErrorNamesTheLine) {
   EXPECT_NE(problems[0].find("TOML syntax error"), std::string::npos);
 }
 
+// Found by the config fuzz target: toml11 3.7.1 read out of bounds (and aborted on an assertion
+// in `drover check`) for a byte that is not UTF-8 inside a literal string.
+TEST(PipelineConfigTest, ByteThatIsNotUtf8IsAnErrorNamingItsLine) {
+  const auto problems = problems_of("[agent]\nhost = 'web-\xff'\n");
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_EQ(problems[0],
+            "drover.toml:2: byte 20 (0xff) is not UTF-8: a TOML file must be UTF-8 throughout");
+  EXPECT_EQ(problems_of("# caf\xc3\xa9 is fine\n[inputs.a]\ntype = \"file\"\n"
+                        "include = ['/x/caf\xc3\xa9/*.log']\n[outputs.o]\ntype = \"stdout\"\n"
+                        "inputs = [\"a\"]\n"),
+            std::vector<std::string>{});
+}
+
 TEST(PipelineConfigTest, UnknownTypeListsKnownTypes) {
   const auto problems = problems_of(R"([inputs.app]
 type = "file"
