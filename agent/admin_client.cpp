@@ -13,7 +13,7 @@
 namespace drover {
 
 Result<AdminReply> admin_get(const std::string& address, const std::string& path,
-                             std::chrono::milliseconds timeout) {
+                             const std::string& token, std::chrono::milliseconds timeout) {
   std::optional<sockaddr_in> server = parse_ipv4_address(address);
   if (!server) return Error{fmt::format("'{}' is not an IPv4 address:port", address)};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -36,7 +36,9 @@ Result<AdminReply> admin_get(const std::string& address, const std::string& path
     return Error{fmt::format("cannot reach drover's admin endpoint at {}: {}", address,
                              error != 0 ? std::strerror(error) : "timed out")};
   }
-  const std::string request = fmt::format("GET {} HTTP/1.1\r\nHost: drover\r\n\r\n", path);
+  const std::string request =
+      fmt::format("GET {} HTTP/1.1\r\nHost: drover\r\n{}\r\n", path,
+                  token.empty() ? "" : fmt::format("Authorization: Bearer {}\r\n", token));
   if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     return Error{fmt::format("cannot send to {}: {}", address, std::strerror(errno))};

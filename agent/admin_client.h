@@ -14,8 +14,9 @@ struct AdminReply {
   std::string body;
 };
 
-/// GET `path` from "a.b.c.d:port".
+/// GET `path` from "a.b.c.d:port", with "Authorization: Bearer `token`" unless it is empty.
 Result<AdminReply> admin_get(const std::string& address, const std::string& path,
+                             const std::string& token = "",
                              std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace drover

@@ -28,26 +28,31 @@ void send_all(int fd, std::string_view data) {
 }
 
 void respond(int fd, int status, std::string_view reason, std::string_view content_type,
-             std::string_view body) {
+             std::string_view body, std::string_view extra_headers = {}) {
   send_all(fd, fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
-                           "Connection: close\r\n\r\n{}",
-                           status, reason, content_type, body.size(), body));
+                           "Connection: close\r\n{}\r\n{}",
+                           status, reason, content_type, body.size(), extra_headers, body));
 }
 
 }  // namespace
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& listen,
-                                                        Handlers handlers) {
+                                                        Handlers handlers, BearerTokens tokens,
+                                                        Counter* unauthorized) {
   auto listener = listen_tcp(listen);
   if (!listener) return listener.error();
   return std::unique_ptr<AdminServer>(
-      new AdminServer(std::move(listener->fd), std::move(listener->address), std::move(handlers)));
+      new AdminServer(std::move(listener->fd), std::move(listener->address), std::move(handlers),
+                      std::move(tokens), unauthorized));
 }
 
-AdminServer::AdminServer(UniqueFd fd, std::string address, Handlers handlers)
+AdminServer::AdminServer(UniqueFd fd, std::string address, Handlers handlers, BearerTokens tokens,
+                         Counter* unauthorized)
     : fd_(std::move(fd)),
       address_(std::move(address)),
       handlers_(std::move(handlers)),
+      tokens_(std::move(tokens)),
+      unauthorized_(unauthorized),
       thread_([this](std::stop_token stop) { run(stop); }) {}
 
 AdminServer::~AdminServer() {
@@ -79,6 +84,18 @@ void AdminServer::serve(int client) {
     const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
     if (n <= 0) return;
     request.append(buffer, static_cast<size_t>(n));
+  }
+  if (!tokens_.allows(header_value(request, "authorization"))) {
+    if (unauthorized_ != nullptr) unauthorized_->add();
+    if (auto suppressed = unauthorized_log_.allow()) {
+      spdlog::warn("admin: refused a request from {} without a valid bearer token{}",
+                   tcp_peer_of(client),
+                   *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
+    }
+    respond(client, 401, "Unauthorized", "text/plain",
+            "a valid \"Authorization: Bearer <token>\" header is required\n",
+            "WWW-Authenticate: Bearer realm=\"drover\"\r\n");
+    return;
   }
   const size_t line_end = request.find("\r\n");
   const std::string_view line(request.data(),

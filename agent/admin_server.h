@@ -2,9 +2,14 @@
 // (200 while every component runs, 503 naming the failed ones), /readyz (200 once started, 503
 // with the reason before), /status (a JSON document for people and scripts: `drover status`).
 // One thread of its own; plain HTTP/1.1, one request per connection, loopback by default.
+// With bearer tokens (required when other hosts can reach it), every path needs one: a request
+// without a valid token is answered 401 and counted.
 #pragma once
 
+#include "agent/bearer_auth.h"
 #include "agent/listener.h"
+#include "agent/log_limiter.h"
+#include "agent/metrics.h"
 #include "agent/status.h"
 
 #include <atomic>
@@ -27,7 +32,10 @@ class AdminServer {
   };
 
   /// Listens on "host:port" (IPv4). Port 0 picks a free one; address() says which.
-  static Result<std::unique_ptr<AdminServer>> start(const std::string& listen, Handlers handlers);
+  /// `unauthorized` counts the requests refused for want of a valid token.
+  static Result<std::unique_ptr<AdminServer>> start(const std::string& listen, Handlers handlers,
+                                                    BearerTokens tokens = {},
+                                                    Counter* unauthorized = nullptr);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -35,13 +43,17 @@ class AdminServer {
   const std::string& address() const { return address_; }
 
  private:
-  AdminServer(UniqueFd fd, std::string address, Handlers handlers);
+  AdminServer(UniqueFd fd, std::string address, Handlers handlers, BearerTokens tokens,
+              Counter* unauthorized);
   void run(std::stop_token stop);
   void serve(int client);
 
   UniqueFd fd_;
   std::string address_;
   Handlers handlers_;
+  BearerTokens tokens_;
+  Counter* unauthorized_;
+  LogLimiter unauthorized_log_;
   std::jthread thread_;
 };
 

@@ -110,10 +110,15 @@ void Agent::start_input(RunningInput& r) {
 
 void Agent::start() {
   if (!config_.agent.admin_address.empty()) {
+    auto tokens = tokens_for_listener(config_.agent.admin_address, config_.agent.admin_token_file,
+                                      "agent.admin_token_file");
+    if (!tokens)
+      throw ConfigError({fmt::format("agent.admin_token_file: {}", tokens.error().message)});
     auto admin = AdminServer::start(
         config_.agent.admin_address,
         {[this] { return metrics_.render(); }, [this] { return health_.render(); },
-         [this] { return not_ready(); }, [this] { return status_json(); }});
+         [this] { return not_ready(); }, [this] { return status_json(); }},
+        std::move(*tokens), &metrics_.counter("drover_admin_unauthorized_total", {}));
     if (!admin) throw ConfigError({fmt::format("agent.admin_address: {}", admin.error().message)});
     admin_ = std::move(*admin);
     if (Status s = write_file_atomically(config_.agent.data_dir / "admin.address",

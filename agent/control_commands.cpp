@@ -1,6 +1,7 @@
 #include "agent/control_commands.h"
 
 #include "agent/admin_client.h"
+#include "agent/bearer_auth.h"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -166,8 +167,15 @@ std::string admin_address_of(const AgentSettings& settings) {
   return written.empty() ? settings.admin_address : written;
 }
 
-int run_status_command(const std::string& admin_address, bool json, std::FILE* out) {
-  auto reply = admin_get(admin_address, "/status");
+std::string admin_token_of(const AgentSettings& settings) {
+  if (settings.admin_token_file.empty()) return "";
+  auto tokens = BearerTokens::load(settings.admin_token_file);
+  return tokens ? tokens->first() : "";
+}
+
+int run_status_command(const std::string& admin_address, const std::string& token, bool json,
+                       std::FILE* out) {
+  auto reply = admin_get(admin_address, "/status", token);
   if (!reply) {
     fmt::print(stderr, "drover: {} (is drover running? --admin ADDR names another address)\n",
                reply.error().message);
@@ -202,9 +210,10 @@ int run_reload_command(const AgentSettings& settings, std::FILE* out) {
     return kExitFailure;
   }
   const std::string admin = admin_address_of(settings);
+  const std::string token = admin_token_of(settings);
   // The reload is done when /status names a reload newer than the one before the signal.
   const auto last_reload_time = [&]() -> std::optional<std::string> {
-    auto reply = admin_get(admin, "/status");
+    auto reply = admin_get(admin, "/status", token);
     if (!reply || reply->status != 200) return std::nullopt;
     simdjson::dom::parser parser;
     simdjson::dom::element root;
@@ -232,7 +241,7 @@ int run_reload_command(const AgentSettings& settings, std::FILE* out) {
       std::chrono::steady_clock::now() + settings.shutdown_timeout * 2 + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto now = last_reload_time(); now && *now != *before) {
-      auto reply = admin_get(admin, "/status");
+      auto reply = admin_get(admin, "/status", token);
       simdjson::dom::parser parser;
       simdjson::dom::element root;
       if (!reply || parser.parse(reply->body).get(root) != simdjson::SUCCESS) break;

@@ -14,7 +14,12 @@ namespace drover {
 /// <data_dir>/admin.address (the port it picked), else the configured one.
 std::string admin_address_of(const AgentSettings& settings);
 
-int run_status_command(const std::string& admin_address, bool json, std::FILE* out);
+/// A token the admin endpoint of `settings` takes ("" when it needs none, or when the token
+/// file cannot be read: the endpoint's 401 then says what is missing).
+std::string admin_token_of(const AgentSettings& settings);
+
+int run_status_command(const std::string& admin_address, const std::string& token, bool json,
+                       std::FILE* out);
 
 int run_reload_command(const AgentSettings& settings, std::FILE* out);
 

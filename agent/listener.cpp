@@ -1,12 +1,23 @@
 #include "agent/listener.h"
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
+#include <fmt/format.h>
 
+#include <arpa/inet.h>
 #include <charconv>
 #include <cstring>
+#include <sys/socket.h>
 
 namespace drover {
+
+std::string tcp_peer_of(int fd) {
+  sockaddr_in address{};
+  socklen_t length = sizeof address;
+  char ip[INET_ADDRSTRLEN] = "?";
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    ::inet_ntop(AF_INET, &address.sin_addr, ip, sizeof ip);
+  }
+  return fmt::format("{}:{}", ip, ntohs(address.sin_port));
+}
 
 std::optional<sockaddr_in> parse_ipv4_address(const std::string& text) {
   const size_t colon = text.rfind(':');

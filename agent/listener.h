@@ -6,7 +6,6 @@
 #include "agent/unique_fd.h"
 
 #include <netinet/in.h>
-
 #include <optional>
 #include <string>
 
@@ -19,6 +18,9 @@ struct Listener {
 
 /// "a.b.c.d:port", or nothing if it is not that.
 std::optional<sockaddr_in> parse_ipv4_address(const std::string& text);
+
+/// The IPv4 "a.b.c.d:port" of a TCP connection's other end, for logs and records' origin.
+std::string tcp_peer_of(int fd);
 
 /// Non-blocking, listening on "a.b.c.d:port"; port 0 picks a free one.
 Result<Listener> listen_tcp(const std::string& address);

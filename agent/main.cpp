@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -142,23 +143,27 @@ void print_config_errors(const drover::ConfigError& e) {
 }
 
 int status_command(const CommandLine& cl) {
+  // The config says where the running drover listens and which token it takes; without one,
+  // its default address.
+  std::optional<drover::AgentSettings> settings;
+  try {
+    settings = drover::load_pipeline_config(cl.config, builtin_registry()).agent;
+  } catch (const drover::ConfigError&) {
+    if (cl.admin.empty()) {
+      std::fprintf(stderr, "drover: %s has problems (`drover check`); asking %s\n",
+                   cl.config.c_str(), drover::AgentSettings{}.admin_address.c_str());
+    }
+  }
   std::string admin = cl.admin;
   if (admin.empty()) {
-    // The config says where the running drover listens; without one, its default address.
-    try {
-      admin = drover::admin_address_of(
-          drover::load_pipeline_config(cl.config, builtin_registry()).agent);
-    } catch (const drover::ConfigError& e) {
-      admin = drover::AgentSettings{}.admin_address;
-      std::fprintf(stderr, "drover: %s has problems (`drover check`); asking %s\n",
-                   cl.config.c_str(), admin.c_str());
-    }
+    admin = settings ? drover::admin_address_of(*settings) : drover::AgentSettings{}.admin_address;
   }
   if (admin.empty()) {
     std::fprintf(stderr, "drover: the admin endpoint is off (admin_address = \"\")\n");
     return kExitFailure;
   }
-  return drover::run_status_command(admin, cl.json, stdout);
+  return drover::run_status_command(admin, settings ? drover::admin_token_of(*settings) : "",
+                                    cl.json, stdout);
 }
 
 }  // namespace

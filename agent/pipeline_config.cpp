@@ -1,5 +1,6 @@
 #include "agent/pipeline_config.h"
 
+#include "agent/bearer_auth.h"
 #include "agent/json_escape.h"
 #include "config/config_error.h"
 #include "config/units.h"
@@ -43,6 +44,13 @@ AgentSettings parse_agent(TomlReader& root) {
   agent.shutdown_timeout = table->duration("shutdown_timeout", agent.shutdown_timeout);
   agent.host = table->string("host", agent.host);
   agent.admin_address = table->string("admin_address", agent.admin_address);
+  agent.admin_token_file = table->string("admin_token_file", "");
+  if (auto tokens =
+          tokens_for_listener(agent.admin_address, agent.admin_token_file, "admin_token_file");
+      !tokens) {
+    table->error(agent.admin_token_file.empty() ? "admin_address" : "admin_token_file",
+                 tokens.error().message);
+  }
   return agent;
 }
 

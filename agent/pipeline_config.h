@@ -19,6 +19,7 @@ struct AgentSettings {
   std::chrono::milliseconds shutdown_timeout{10'000};
   std::string host;                              // defaults to the machine's host name
   std::string admin_address = "127.0.0.1:9899";  // /metrics, /healthz, /readyz; "" turns it off
+  std::string admin_token_file;  // bearer tokens the admin endpoint requires; empty: none
 };
 
 struct InputSpec {

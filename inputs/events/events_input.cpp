@@ -1,7 +1,7 @@
 #include "inputs/events/events_input.h"
 
-#include "agent/json_escape.h"
 #include "config/config_error.h"
+#include "inputs/events/events_connection.h"
 #include "inputs/events/http_request.h"
 #include "inputs/events/ndjson_events.h"
 
@@ -25,18 +25,6 @@ constexpr uint64_t kWake = kHttpListener - 2;
 constexpr size_t kReadBytes = 256 * 1024;
 // A stream whose events found no room is tried again this often (it is not read meanwhile).
 constexpr auto kStreamRetry = std::chrono::milliseconds(20);
-constexpr std::string_view kEndpoint = "/v1/events";
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  append_json_escaped(out, text);
-  out += '"';
-  return out;
-}
-
-std::string error_body(std::string_view error) {
-  return fmt::format("{{\"accepted\":0,\"error\":{}}}", json_string(error));
-}
 
 /// The sending process of a Unix socket connection, for the records' origin and the logs.
 std::string unix_peer_of(int fd, uint64_t connection) {
@@ -48,63 +36,7 @@ std::string unix_peer_of(int fd, uint64_t connection) {
   return fmt::format("unix:pid {} uid {} #{}", credentials.pid, credentials.uid, connection);
 }
 
-std::string peer_of(int fd) {
-  sockaddr_in address{};
-  socklen_t length = sizeof address;
-  char ip[INET_ADDRSTRLEN] = "?";
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    ::inet_ntop(AF_INET, &address.sin_addr, ip, sizeof ip);
-  }
-  return fmt::format("{}:{}", ip, ntohs(address.sin_port));
-}
-
 }  // namespace
-
-/// Completed acknowledgements, handed from output threads to the input's thread.
-class EventsInput::AckWaiter final : public AckReceiver {
- public:
-  AckWaiter() : wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
-  void on_batch_safe(uint64_t ticket) override {
-    std::lock_guard lock(mutex_);
-    done_.push_back(ticket);
-    wake();
-  }
-  void wake() const {
-    const uint64_t one = 1;
-    (void)!::write(wake_.get(), &one, sizeof one);
-  }
-  std::vector<uint64_t> take() {
-    uint64_t count = 0;
-    (void)!::read(wake_.get(), &count, sizeof count);
-    std::lock_guard lock(mutex_);
-    return std::exchange(done_, {});
-  }
-  int fd() const { return wake_.get(); }
-
- private:
-  UniqueFd wake_;
-  std::mutex mutex_;
-  std::vector<uint64_t> done_;
-};
-
-struct EventsInput::Connection {
-  uint64_t id = 0;
-  UniqueFd fd;
-  bool http = true;  // else an NDJSON stream from the Unix socket
-  std::shared_ptr<const SourceInfo> source;
-  std::unique_ptr<RecordEncoder> encoder;
-  std::string in;                          // HTTP: received, not yet answered
-  uint64_t in_position = 0;                // HTTP: where in[0] is in the connection
-  std::unique_ptr<LineSplitter> splitter;  // stream
-  std::shared_ptr<Batch> pending;          // stream: read, not yet queued
-  std::string out;
-  std::optional<uint64_t> waiting_ticket;
-  bool continue_sent = false;
-  bool close_after_write = false;
-  bool peer_closed = false;
-  bool broken = false;
-  uint32_t watched = 0;  // the epoll events registered; 0: not in the epoll set
-};
 
 EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& context)
     : config_(std::move(config)),
@@ -139,6 +71,13 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
           fmt::format("inputs.{}.socket: {}", context_.name, listener.error().message));
     }
   }
+  if (auto tokens = tokens_for_listener(config_.listen, config_.auth_token_file,
+                                        fmt::format("inputs.{}.auth_token_file", context_.name));
+      tokens) {
+    tokens_ = std::move(*tokens);
+  } else {
+    problems.push_back(tokens.error().message);
+  }
   if (!problems.empty()) throw ConfigError(std::move(problems));
   add(acks_->fd(), kWake);
   Metrics& m = *context_.metrics;
@@ -153,7 +92,7 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
                           {{"input", context_.name}, {"reason", "stopping"}})};
   read_buffer_.resize(kReadBytes);
   spdlog::info("input {}: events on {}{}{} (ack = {})", context_.name,
-               http_listener_ ? fmt::format("http://{}{}", http_listener_->address, kEndpoint)
+               http_listener_ ? fmt::format("http://{}{}", http_listener_->address, kEventsEndpoint)
                               : std::string(),
                http_listener_ && socket_listener_ ? " and " : "",
                socket_listener_ ? "unix:" + socket_listener_->address : std::string(),
@@ -289,9 +228,9 @@ void EventsInput::accept_all(int listener_fd, bool http) {
       const int on = 1;  // replies are small and awaited: never hold one back
       ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     }
-    connection->source = std::make_shared<SourceInfo>(
-        SourceInfo{context_.name, context_.host,
-                   http ? "http:" + peer_of(fd.get()) : unix_peer_of(fd.get(), connection->id)});
+    connection->source = std::make_shared<SourceInfo>(SourceInfo{
+        context_.name, context_.host,
+        http ? "http:" + tcp_peer_of(fd.get()) : unix_peer_of(fd.get(), connection->id)});
     connection->encoder = std::make_unique<RecordEncoder>(config_.codec, *connection->source,
                                                           InvalidUtf8::kReplace, false);
     if (!http) connection->splitter = std::make_unique<LineSplitter>(0, config_.max_event_bytes);
@@ -420,212 +359,6 @@ bool EventsInput::push_stream(Connection& connection) {
       return false;
   }
   return false;
-}
-
-void EventsInput::serve_http(Connection& connection) {
-  while (!connection.waiting_ticket && !connection.close_after_write && !connection.broken &&
-         !connection.in.empty()) {
-    const HeadParse parse = parse_request_head(connection.in);
-    if (parse.state == HeadParse::State::kIncomplete) return;
-    if (parse.state == HeadParse::State::kBad) {
-      reply(connection, parse.status, error_body(parse.error), false);
-      connection.in.clear();
-      return;
-    }
-    const RequestHead& head = parse.head;
-    const bool keep_alive = head.keep_alive;
-    if (head.content_length > config_.max_request_bytes) {
-      reply(connection, 413,
-            error_body(fmt::format("the body has {} bytes; this input takes at most {} "
-                                   "(max_request_bytes): send fewer events per request",
-                                   head.content_length, config_.max_request_bytes)),
-            false);
-      connection.in.clear();
-      return;
-    }
-    const size_t total = head.head_bytes + head.content_length;
-    if (connection.in.size() < total) {
-      if (head.expect_continue && !connection.continue_sent) {
-        connection.out += "HTTP/1.1 100 Continue\r\n\r\n";
-        connection.continue_sent = true;
-        flush_output(connection);
-      }
-      return;
-    }
-    const std::string_view body =
-        std::string_view(connection.in).substr(head.head_bytes, head.content_length);
-    counters_.bytes->add(body.size());
-    if (head.path != kEndpoint) {
-      reply(connection, 404,
-            error_body(fmt::format("nothing at '{}': POST NDJSON events to {}",
-                                   head.path.substr(0, 128), kEndpoint)),
-            keep_alive);
-    } else if (head.method != "POST") {
-      reply(connection, 405,
-            error_body(fmt::format("{} takes POST, not {}", kEndpoint, head.method.substr(0, 16))),
-            keep_alive);
-    } else {
-      const std::string_view ack = query_value(head.query, "ack");
-      const std::optional<AckLevel> level = ack.empty() ? config_.ack : ack_level_named(ack);
-      if (!level) {
-        reply(connection, 400,
-              error_body(
-                  fmt::format("ack '{}' is not accepted, durable or delivered", ack.substr(0, 32))),
-              keep_alive);
-      } else {
-        serve_events_request(connection, *level, body, connection.in_position + head.head_bytes,
-                             keep_alive);
-      }
-    }
-    connection.in.erase(0, total);
-    connection.in_position += total;
-    connection.continue_sent = false;
-  }
-}
-
-void EventsInput::serve_events_request(Connection& connection, AckLevel level,
-                                       std::string_view body, uint64_t body_position,
-                                       bool keep_alive) {
-  auto batch = std::make_shared<Batch>(connection.source, unix_ms_now());
-  batch->reserve(body.size() + body.size() / 2, 128);
-  const std::string timestamp = format_timestamp(batch->timestamp_ms());
-  const NdjsonOutcome outcome =
-      encode_ndjson(body, body_position, 1, *batch, *connection.encoder, parser_, timestamp);
-  if (outcome.invalid > 0) {
-    counters_.invalid->add(outcome.invalid);
-    std::string errors;
-    for (const auto& error : outcome.first_errors) {
-      if (!errors.empty()) errors += "; ";
-      errors += error;
-    }
-    if (auto suppressed = invalid_log_.allow()) {
-      spdlog::warn(
-          "input {}: refused a request from {}: {} of its {} event(s) are not JSON "
-          "objects: {}{}",
-          context_.name, connection.source->path, outcome.invalid, outcome.events, errors,
-          *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
-    }
-    reply(connection, 400,
-          fmt::format("{{\"accepted\":0,\"invalid\":{},\"error\":{}}}", outcome.invalid,
-                      json_string("no event was taken: " + errors)),
-          keep_alive);
-    return;
-  }
-  if (outcome.events == 0) {
-    reply(connection, 200, "{\"accepted\":0}", keep_alive);
-    return;
-  }
-  const auto now = Clock::now();
-  std::optional<uint64_t> ticket;
-  if (level != AckLevel::kAccepted) {
-    ticket = next_ticket_++;
-    auto receipt = level == AckLevel::kDelivered ? std::make_shared<DeliveryReceipt>() : nullptr;
-    batch->set_ack(std::make_shared<AckGroup>(acks_, *ticket, receipt));
-    waiting_[*ticket] = {connection.id,      level,      outcome.events,
-                         std::move(receipt), keep_alive, now + config_.ack_timeout};
-    connection.waiting_ticket = ticket;
-  }
-  const PushResult pushed = out_->push_until(std::move(batch), stop_, now + config_.busy_timeout);
-  if (pushed == PushResult::kQueued) {
-    counters_.records->add(outcome.events);
-    if (!ticket) {
-      reply(connection, 200, fmt::format("{{\"accepted\":{}}}", outcome.events), keep_alive);
-    }
-    return;
-  }
-  if (ticket) {
-    waiting_.erase(*ticket);
-    connection.waiting_ticket.reset();
-  }
-  if (pushed == PushResult::kTimedOut) {
-    reply(connection, 503,
-          error_body(fmt::format("the output queues had no room for {} ms (busy_timeout); "
-                                 "nothing was taken: send the request again later",
-                                 config_.busy_timeout.count())),
-          keep_alive, 1);
-  } else {
-    reply(connection, 503, error_body("drover is stopping; nothing was taken"), false, 1);
-  }
-}
-
-void EventsInput::reply(Connection& connection, int status, std::string_view body, bool keep_alive,
-                        int retry_after_seconds) {
-  connection.out += http_response(status, body, keep_alive, retry_after_seconds);
-  requests_with_status(status).add();
-  if (!keep_alive) connection.close_after_write = true;
-  flush_output(connection);
-}
-
-void EventsInput::answer_acknowledged() {
-  for (uint64_t ticket : acks_->take()) {
-    auto it = waiting_.find(ticket);
-    if (it == waiting_.end()) continue;  // answered already (timed out), or its client left
-    Waiting waiting = std::move(it->second);
-    waiting_.erase(it);
-    answer(ticket, std::move(waiting), false);
-  }
-}
-
-void EventsInput::expire_waits(Clock::time_point now) {
-  std::vector<uint64_t> expired;
-  for (const auto& [ticket, waiting] : waiting_) {
-    if (waiting.deadline <= now) expired.push_back(ticket);
-  }
-  for (uint64_t ticket : expired) {
-    Waiting waiting = std::move(waiting_.at(ticket));
-    waiting_.erase(ticket);
-    answer(ticket, std::move(waiting), true);
-  }
-}
-
-void EventsInput::answer(uint64_t ticket, Waiting waiting, bool timed_out) {
-  auto it = connections_.find(waiting.connection);
-  if (it == connections_.end()) return;
-  Connection& connection = *it->second;
-  if (connection.waiting_ticket != ticket) return;
-  connection.waiting_ticket.reset();
-  if (timed_out) {
-    reply(connection, 504,
-          fmt::format("{{\"accepted\":{},\"error\":{}}}", waiting.events,
-                      json_string(fmt::format(
-                          "not {} within {} ms (ack_timeout); the events stay queued and will be "
-                          "sent (a retry may duplicate them)",
-                          name_of(waiting.level), config_.ack_timeout.count()))),
-          waiting.keep_alive);
-  } else if (waiting.level == AckLevel::kDurable) {
-    reply(connection, 200, fmt::format("{{\"accepted\":{},\"ack\":\"durable\"}}", waiting.events),
-          waiting.keep_alive);
-  } else {
-    auto outcomes = waiting.receipt->outcomes();
-    std::stable_sort(outcomes.begin(), outcomes.end(),
-                     [](const auto& a, const auto& b) { return a.record < b.record; });
-    std::string body =
-        fmt::format("{{\"accepted\":{},\"ack\":\"delivered\",\"records\":[", waiting.events);
-    bool failed = false;
-    for (size_t i = 0; i < outcomes.size(); ++i) {
-      const auto& outcome = outcomes[i];
-      if (i > 0) body += ',';
-      if (outcome.error.empty()) {
-        fmt::format_to(
-            std::back_inserter(body),
-            "{{\"record\":{},\"output\":{},\"topic\":{},\"partition\":{},\"offset\":{}}}",
-            outcome.record, json_string(outcome.output), json_string(outcome.topic),
-            outcome.partition, outcome.offset);
-      } else {
-        failed = true;
-        fmt::format_to(std::back_inserter(body), "{{\"record\":{},\"output\":{},\"error\":{}}}",
-                       outcome.record, json_string(outcome.output), json_string(outcome.error));
-      }
-    }
-    body += "]}";
-    reply(connection, failed ? 422 : 200, body, waiting.keep_alive);
-  }
-  serve_http(connection);  // requests sent behind it
-  if (finished(connection)) {
-    close_connection(connection.id);
-  } else {
-    watch(connection);
-  }
 }
 
 }  // namespace drover::inputs

@@ -1,12 +1,14 @@
 // `type = "events"`: applications on the host send events to drover. Over HTTP (keep-alive,
 // POST /v1/events, NDJSON bodies) a request is answered once its events are accepted, durable
 // or delivered (`ack`, or `?ack=` per request); a full queue is answered 503 + Retry-After.
-// Over a Unix socket, each connection is an NDJSON stream with no replies: a full queue stops
-// reading it (the sender blocks). Events of one connection keep their order (I5).
-// One thread serves every connection (epoll); acknowledgements from the outputs reach it
-// through an eventfd.
+// With auth_token_file, an HTTP request needs "Authorization: Bearer <token>" (401 without).
+// Over a Unix socket (its file mode decides who may connect), each connection is an NDJSON stream
+// with no replies: a full queue stops reading it (the sender blocks). Events of one connection keep
+// their order (I5). One thread serves every connection (epoll); acknowledgements from the outputs
+// reach it through an eventfd.
 #pragma once
 
+#include "agent/bearer_auth.h"
 #include "agent/log_limiter.h"
 #include "agent/plugin.h"
 #include "agent/unique_fd.h"
@@ -103,6 +105,8 @@ class EventsInput final : public Input {
   std::string read_buffer_;
   LogLimiter invalid_log_;
   LogLimiter refused_log_;
+  BearerTokens tokens_;  // HTTP requests need one of them (none: every request is taken)
+  LogLimiter unauthorized_log_;
 };
 
 }  // namespace drover::inputs

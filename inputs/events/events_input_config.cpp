@@ -1,5 +1,6 @@
 #include "inputs/events/events_input_config.h"
 
+#include "agent/bearer_auth.h"
 #include "agent/listener.h"
 
 #include <charconv>
@@ -34,8 +35,14 @@ EventsInputConfig parse_events_input_config(config::TomlReader& reader) {
                  "set listen (HTTP, e.g. \"127.0.0.1:8088\"), socket (a Unix socket path), or "
                  "both: the input has nothing to listen on");
   }
+  config.auth_token_file = reader.string("auth_token_file", "");
   if (!config.listen.empty() && !parse_ipv4_address(config.listen)) {
     reader.error("listen", "\"" + config.listen + "\" is not an IPv4 address:port");
+  } else if (auto tokens =
+                 tokens_for_listener(config.listen, config.auth_token_file, "auth_token_file");
+             !tokens) {
+    reader.error(config.auth_token_file.empty() ? "listen" : "auth_token_file",
+                 tokens.error().message);
   }
   if (!config.socket.empty() && config.socket.front() != '/') {
     reader.error("socket", "must be an absolute path (\"" + config.socket + "\" is not)");

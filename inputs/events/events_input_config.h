@@ -20,8 +20,9 @@ std::optional<AckLevel> ack_level_named(std::string_view name);
 std::string_view name_of(AckLevel level);
 
 struct EventsInputConfig {
-  std::string listen;  // "address:port" for HTTP; empty: no HTTP
-  std::string socket;  // a Unix socket path taking NDJSON streams; empty: none
+  std::string listen;           // "address:port" for HTTP; empty: no HTTP
+  std::string auth_token_file;  // HTTP requests need a bearer token from it; empty: none
+  std::string socket;           // a Unix socket path taking NDJSON streams; empty: none
   uint32_t socket_mode = 0660;
   AckLevel ack = AckLevel::kAccepted;  // a request's `?ack=` chooses its own
   Codec codec = Codec::kJson;

@@ -36,6 +36,8 @@ std::string_view reason_of(int status) {
       return "OK";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 404:
       return "Not Found";
     case 405:
@@ -119,6 +121,8 @@ HeadParse parse_request_head(std::string_view buffer) {
     } else if (iequals(name, "connection")) {
       if (iequals(value, "close")) head.keep_alive = false;
       if (iequals(value, "keep-alive")) head.keep_alive = true;
+    } else if (iequals(name, "authorization")) {
+      head.authorization = value;
     } else if (iequals(name, "expect")) {
       if (!iequals(value, "100-continue")) {
         return bad(400, fmt::format("Expect '{}' is not 100-continue", value.substr(0, 32)));
@@ -154,6 +158,7 @@ std::string http_response(int status, std::string_view json_body, bool keep_aliv
                   status, reason_of(status), json_body.size() + 1);
   if (!keep_alive) out += "Connection: close\r\n";
   if (retry_after_seconds > 0) out += fmt::format("Retry-After: {}\r\n", retry_after_seconds);
+  if (status == 401) out += "WWW-Authenticate: Bearer realm=\"drover\"\r\n";
   out += "\r\n";
   out += json_body;
   out += '\n';

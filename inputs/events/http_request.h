@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,7 @@ struct RequestHead {
   uint64_t content_length = 0;
   bool keep_alive = true;
   bool expect_continue = false;
+  std::optional<std::string_view> authorization;  // the Authorization header's value
 };
 
 struct HeadParse {
@@ -34,7 +36,7 @@ HeadParse parse_request_head(std::string_view buffer);
 /// The value of `name` in a query string ("ack=delivered&x=1"), or empty.
 std::string_view query_value(std::string_view query, std::string_view name);
 
-/// A whole response with a JSON body.
+/// A whole response with a JSON body (a 401 names the Bearer scheme in WWW-Authenticate).
 std::string http_response(int status, std::string_view json_body, bool keep_alive,
                           int retry_after_seconds = 0);
 

@@ -39,12 +39,12 @@ class HttpConnection {
   bool connected() const { return fd_ >= 0; }
 
   /// Sends a request without waiting for its response (pipelining).
-  bool send_post(const std::string& target, const std::string& body) {
+  /// `headers`: more header lines, each ending in "\r\n".
+  bool send_post(const std::string& target, const std::string& body,
+                 const std::string& headers = "") {
     const std::string request =
-        "POST " + target +
-        " HTTP/1.1\r\nHost: drover\r\nContent-Type: application/x-ndjson\r\n"
-        "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
+        "POST " + target + " HTTP/1.1\r\nHost: drover\r\nContent-Type: application/x-ndjson\r\n" +
+        headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     return send_raw(request);
   }
   bool send_raw(const std::string& bytes) {
@@ -75,8 +75,9 @@ class HttpConnection {
     buffer_.erase(0, head_end + 4 + length);
     return response;
   }
-  HttpResponse post(const std::string& target, const std::string& body) {
-    if (!send_post(target, body)) return {};
+  HttpResponse post(const std::string& target, const std::string& body,
+                    const std::string& headers = "") {
+    if (!send_post(target, body, headers)) return {};
     return read_response();
   }
 

@@ -11,7 +11,9 @@
 
 namespace drover::testing {
 
-inline std::pair<int, std::string> http_get(const std::string& address, const std::string& path) {
+/// `headers`: more header lines, each ending in "\r\n".
+inline std::pair<int, std::string> http_get(const std::string& address, const std::string& path,
+                                            const std::string& headers = "") {
   const size_t colon = address.rfind(':');
   sockaddr_in server{};
   server.sin_family = AF_INET;
@@ -22,7 +24,7 @@ inline std::pair<int, std::string> http_get(const std::string& address, const st
     ::close(fd);
     return {0, ""};
   }
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: drover\r\n\r\n";
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: drover\r\n" + headers + "\r\n";
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   std::string response;
   char buffer[4096];

@@ -155,6 +155,28 @@ TEST(PipelineConfigTest, ByteThatIsNotUtf8IsAnErrorNamingItsLine) {
             std::vector<std::string>{});
 }
 
+TEST(PipelineConfigTest, AnAdminEndpointOtherHostsReachNeedsATokenFile) {
+  const std::string pipeline =
+      "[inputs.a]\ntype = \"file\"\ninclude = ['/x/*.log']\n[outputs.o]\ntype = \"stdout\"\n"
+      "inputs = [\"a\"]\n";
+  const auto problems = problems_of("[agent]\nadmin_address = \"0.0.0.0:9899\"\n" + pipeline);
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_EQ(problems[0].rfind("drover.toml:2: agent.admin_address: 0.0.0.0:9899 can be reached "
+                              "from other hosts: set admin_token_file",
+                              0),
+            0U)
+      << problems[0];
+  EXPECT_TRUE(problems_of("[agent]\nadmin_address = \"127.0.0.1:9899\"\n" + pipeline).empty());
+  const auto unreadable = problems_of(
+      "[agent]\nadmin_address = \"0.0.0.0:9899\"\nadmin_token_file = \"/nonexistent/tokens\"\n" +
+      pipeline);
+  ASSERT_EQ(unreadable.size(), 1U);
+  EXPECT_NE(unreadable[0].find("agent.admin_token_file: cannot read the token file "
+                               "/nonexistent/tokens"),
+            std::string::npos)
+      << unreadable[0];
+}
+
 TEST(PipelineConfigTest, UnknownTypeListsKnownTypes) {
   const auto problems = problems_of(R"([inputs.app]
 type = "file"

@@ -1,0 +1,117 @@
+#include "agent/bearer_auth.h"
+
+#include "agent/unique_fd.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+
+namespace drover {
+namespace {
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+// RFC 6750's b64token: what may follow "Bearer ".
+bool is_token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+}
+
+// Takes as long for a token that differs in its first byte as for one that differs in its
+// last: the time depends only on the length of what the client sent.
+bool equal_in_constant_time(std::string_view presented, std::string_view token) {
+  unsigned char difference = presented.size() == token.size() ? 0 : 1;
+  for (size_t i = 0; i < presented.size(); ++i) {
+    difference |= static_cast<unsigned char>(presented[i] ^ token[i % token.size()]);
+  }
+  return difference == 0;
+}
+
+}  // namespace
+
+Result<BearerTokens> BearerTokens::load(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return errno_error("cannot read the token file", file);
+  BearerTokens tokens;
+  std::string line;
+  for (size_t number = 1; std::getline(in, line); ++number) {
+    const std::string_view token = trim(line);
+    if (token.empty() || token.front() == '#') continue;
+    if (!std::all_of(token.begin(), token.end(), is_token_char)) {
+      return Error{fmt::format(
+          "{}:{}: a token may use only letters, digits and -._~+/=", file.string(), number)};
+    }
+    if (token.size() < 16) {
+      return Error{
+          fmt::format("{}:{}: a token of {} characters is too easy to guess (use 16 or "
+                      "more, e.g. openssl rand -hex 32)",
+                      file.string(), number, token.size())};
+    }
+    tokens.tokens_.emplace_back(token);
+  }
+  if (tokens.tokens_.empty()) return Error{fmt::format("{}: no token in the file", file.string())};
+  return tokens;
+}
+
+bool BearerTokens::allows(std::optional<std::string_view> authorization) const {
+  if (tokens_.empty()) return true;
+  if (!authorization) return false;
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization->size() <= kScheme.size() ||
+      !iequals(authorization->substr(0, kScheme.size()), kScheme)) {
+    return false;
+  }
+  const std::string_view presented = trim(authorization->substr(kScheme.size()));
+  bool allowed = false;
+  for (const auto& token : tokens_) allowed |= equal_in_constant_time(presented, token);
+  return allowed;
+}
+
+Result<BearerTokens> tokens_for_listener(std::string_view listen, const std::string& token_file,
+                                         std::string_view token_file_key) {
+  if (!token_file.empty()) return BearerTokens::load(token_file);
+  if (listen.empty() || is_loopback_listen(listen)) return BearerTokens();
+  return Error{fmt::format(
+      "{} can be reached from other hosts: set {} to a file of bearer tokens (one per line, "
+      "readable only by drover), or listen on 127.0.0.1",
+      listen, token_file_key)};
+}
+
+bool is_loopback_listen(std::string_view listen) {
+  const size_t colon = listen.rfind(':');
+  const std::string_view host = listen.substr(0, colon == std::string_view::npos ? 0 : colon);
+  return host.starts_with("127.") || host == "localhost" || host == "[::1]" || host == "::1";
+}
+
+std::optional<std::string_view> header_value(std::string_view head, std::string_view name) {
+  size_t line_start = head.find("\r\n");
+  while (line_start != std::string_view::npos) {
+    line_start += 2;
+    const size_t line_end = head.find("\r\n", line_start);
+    const std::string_view line =
+        head.substr(line_start, line_end == std::string_view::npos ? std::string_view::npos
+                                                                   : line_end - line_start);
+    if (line.empty()) break;
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos && iequals(line.substr(0, colon), name)) {
+      return trim(line.substr(colon + 1));
+    }
+    line_start = line_end;
+  }
+  return std::nullopt;
+}
+
+}  // namespace drover

@@ -1,0 +1,47 @@
+// Bearer tokens for the HTTP listeners other hosts can reach (the admin endpoint, the events
+// input): a request must carry "Authorization: Bearer <token>" with one of the tokens of a file
+// only drover reads. Several tokens let a token be rotated without a gap. Tokens are compared
+// in constant time and never logged.
+#pragma once
+
+#include "agent/status.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace drover {
+
+class BearerTokens {
+ public:
+  /// Reads `file`: one token per line; blank lines and lines starting with '#' are skipped,
+  /// spaces around a token ignored. An error names the file and line, never a token's text.
+  static Result<BearerTokens> load(const std::filesystem::path& file);
+
+  BearerTokens() = default;  // no tokens: every request is allowed
+  bool required() const { return !tokens_.empty(); }
+  /// The first token, for drover's own CLI to send; "" when there is none.
+  std::string first() const { return tokens_.empty() ? "" : tokens_.front(); }
+  /// True when no token is required, or `authorization` (the header's value, or nullopt when
+  /// the request has none) is "Bearer <one of the tokens>".
+  bool allows(std::optional<std::string_view> authorization) const;
+
+ private:
+  std::vector<std::string> tokens_;
+};
+
+/// The tokens a listener on `listen` requires: those of `token_file`; none when it is empty and
+/// `listen` is on loopback; an error when it is empty and other hosts can reach `listen` (naming
+/// `token_file_key`, the setting to set), or when the file cannot be read.
+Result<BearerTokens> tokens_for_listener(std::string_view listen, const std::string& token_file,
+                                         std::string_view token_file_key);
+
+/// True for "127.x.x.x:port", "localhost:port" and "[::1]:port": listeners only this host reaches.
+bool is_loopback_listen(std::string_view listen);
+
+/// The value of header `name` (any case) in an HTTP request head, spaces around it removed.
+std::optional<std::string_view> header_value(std::string_view head, std::string_view name);
+
+}  // namespace drover

@@ -1,0 +1,63 @@
+// What the events input's two files share: the state of one connection, and the hand-over of
+// acknowledgements from output threads to the input's thread. Private to inputs/events.
+#pragma once
+
+#include "inputs/events/events_input.h"
+
+#include <mutex>
+#include <string_view>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <utility>
+
+namespace drover::inputs {
+
+inline constexpr std::string_view kEventsEndpoint = "/v1/events";
+
+/// Completed acknowledgements, handed from output threads to the input's thread.
+class EventsInput::AckWaiter final : public AckReceiver {
+ public:
+  AckWaiter() : wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  void on_batch_safe(uint64_t ticket) override {
+    std::lock_guard lock(mutex_);
+    done_.push_back(ticket);
+    wake();
+  }
+  void wake() const {
+    const uint64_t one = 1;
+    (void)!::write(wake_.get(), &one, sizeof one);
+  }
+  std::vector<uint64_t> take() {
+    uint64_t count = 0;
+    (void)!::read(wake_.get(), &count, sizeof count);
+    std::lock_guard lock(mutex_);
+    return std::exchange(done_, {});
+  }
+  int fd() const { return wake_.get(); }
+
+ private:
+  UniqueFd wake_;
+  std::mutex mutex_;
+  std::vector<uint64_t> done_;
+};
+
+struct EventsInput::Connection {
+  uint64_t id = 0;
+  UniqueFd fd;
+  bool http = true;  // else an NDJSON stream from the Unix socket
+  std::shared_ptr<const SourceInfo> source;
+  std::unique_ptr<RecordEncoder> encoder;
+  std::string in;                          // HTTP: received, not yet answered
+  uint64_t in_position = 0;                // HTTP: where in[0] is in the connection
+  std::unique_ptr<LineSplitter> splitter;  // stream
+  std::shared_ptr<Batch> pending;          // stream: read, not yet queued
+  std::string out;
+  std::optional<uint64_t> waiting_ticket;
+  bool continue_sent = false;
+  bool close_after_write = false;
+  bool peer_closed = false;
+  bool broken = false;
+  uint32_t watched = 0;  // the epoll events registered; 0: not in the epoll set
+};
+
+}  // namespace drover::inputs

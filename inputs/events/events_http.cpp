@@ -1,0 +1,248 @@
+// The HTTP side of the events input: requests read from a connection's buffer, their events
+// queued, and replies sent at once (accepted) or when the outputs acknowledge them (durable,
+// delivered), or when that takes longer than ack_timeout.
+#include "agent/json_escape.h"
+#include "inputs/events/events_connection.h"
+#include "inputs/events/events_input.h"
+#include "inputs/events/http_request.h"
+#include "inputs/events/ndjson_events.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace drover::inputs {
+namespace {
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  append_json_escaped(out, text);
+  out += '"';
+  return out;
+}
+
+std::string error_body(std::string_view error) {
+  return fmt::format("{{\"accepted\":0,\"error\":{}}}", json_string(error));
+}
+
+}  // namespace
+
+void EventsInput::serve_http(Connection& connection) {
+  while (!connection.waiting_ticket && !connection.close_after_write && !connection.broken &&
+         !connection.in.empty()) {
+    const HeadParse parse = parse_request_head(connection.in);
+    if (parse.state == HeadParse::State::kIncomplete) return;
+    if (parse.state == HeadParse::State::kBad) {
+      reply(connection, parse.status, error_body(parse.error), false);
+      connection.in.clear();
+      return;
+    }
+    const RequestHead& head = parse.head;
+    if (!tokens_.allows(head.authorization)) {
+      if (auto suppressed = unauthorized_log_.allow()) {
+        spdlog::warn("input {}: refused a request from {} without a valid bearer token{}",
+                     context_.name, connection.source->path,
+                     *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
+      }
+      // Its body is not read: the connection closes after the reply.
+      reply(connection, 401,
+            error_body("a valid \"Authorization: Bearer <token>\" header is required"), false);
+      connection.in.clear();
+      return;
+    }
+    const bool keep_alive = head.keep_alive;
+    if (head.content_length > config_.max_request_bytes) {
+      reply(connection, 413,
+            error_body(fmt::format("the body has {} bytes; this input takes at most {} "
+                                   "(max_request_bytes): send fewer events per request",
+                                   head.content_length, config_.max_request_bytes)),
+            false);
+      connection.in.clear();
+      return;
+    }
+    const size_t total = head.head_bytes + head.content_length;
+    if (connection.in.size() < total) {
+      if (head.expect_continue && !connection.continue_sent) {
+        connection.out += "HTTP/1.1 100 Continue\r\n\r\n";
+        connection.continue_sent = true;
+        flush_output(connection);
+      }
+      return;
+    }
+    const std::string_view body =
+        std::string_view(connection.in).substr(head.head_bytes, head.content_length);
+    counters_.bytes->add(body.size());
+    if (head.path != kEventsEndpoint) {
+      reply(connection, 404,
+            error_body(fmt::format("nothing at '{}': POST NDJSON events to {}",
+                                   head.path.substr(0, 128), kEventsEndpoint)),
+            keep_alive);
+    } else if (head.method != "POST") {
+      reply(connection, 405,
+            error_body(
+                fmt::format("{} takes POST, not {}", kEventsEndpoint, head.method.substr(0, 16))),
+            keep_alive);
+    } else {
+      const std::string_view ack = query_value(head.query, "ack");
+      const std::optional<AckLevel> level = ack.empty() ? config_.ack : ack_level_named(ack);
+      if (!level) {
+        reply(connection, 400,
+              error_body(
+                  fmt::format("ack '{}' is not accepted, durable or delivered", ack.substr(0, 32))),
+              keep_alive);
+      } else {
+        serve_events_request(connection, *level, body, connection.in_position + head.head_bytes,
+                             keep_alive);
+      }
+    }
+    connection.in.erase(0, total);
+    connection.in_position += total;
+    connection.continue_sent = false;
+  }
+}
+
+void EventsInput::serve_events_request(Connection& connection, AckLevel level,
+                                       std::string_view body, uint64_t body_position,
+                                       bool keep_alive) {
+  auto batch = std::make_shared<Batch>(connection.source, unix_ms_now());
+  batch->reserve(body.size() + body.size() / 2, 128);
+  const std::string timestamp = format_timestamp(batch->timestamp_ms());
+  const NdjsonOutcome outcome =
+      encode_ndjson(body, body_position, 1, *batch, *connection.encoder, parser_, timestamp);
+  if (outcome.invalid > 0) {
+    counters_.invalid->add(outcome.invalid);
+    std::string errors;
+    for (const auto& error : outcome.first_errors) {
+      if (!errors.empty()) errors += "; ";
+      errors += error;
+    }
+    if (auto suppressed = invalid_log_.allow()) {
+      spdlog::warn(
+          "input {}: refused a request from {}: {} of its {} event(s) are not JSON "
+          "objects: {}{}",
+          context_.name, connection.source->path, outcome.invalid, outcome.events, errors,
+          *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
+    }
+    reply(connection, 400,
+          fmt::format("{{\"accepted\":0,\"invalid\":{},\"error\":{}}}", outcome.invalid,
+                      json_string("no event was taken: " + errors)),
+          keep_alive);
+    return;
+  }
+  if (outcome.events == 0) {
+    reply(connection, 200, "{\"accepted\":0}", keep_alive);
+    return;
+  }
+  const auto now = Clock::now();
+  std::optional<uint64_t> ticket;
+  if (level != AckLevel::kAccepted) {
+    ticket = next_ticket_++;
+    auto receipt = level == AckLevel::kDelivered ? std::make_shared<DeliveryReceipt>() : nullptr;
+    batch->set_ack(std::make_shared<AckGroup>(acks_, *ticket, receipt));
+    waiting_[*ticket] = {connection.id,      level,      outcome.events,
+                         std::move(receipt), keep_alive, now + config_.ack_timeout};
+    connection.waiting_ticket = ticket;
+  }
+  const PushResult pushed = out_->push_until(std::move(batch), stop_, now + config_.busy_timeout);
+  if (pushed == PushResult::kQueued) {
+    counters_.records->add(outcome.events);
+    if (!ticket) {
+      reply(connection, 200, fmt::format("{{\"accepted\":{}}}", outcome.events), keep_alive);
+    }
+    return;
+  }
+  if (ticket) {
+    waiting_.erase(*ticket);
+    connection.waiting_ticket.reset();
+  }
+  if (pushed == PushResult::kTimedOut) {
+    reply(connection, 503,
+          error_body(fmt::format("the output queues had no room for {} ms (busy_timeout); "
+                                 "nothing was taken: send the request again later",
+                                 config_.busy_timeout.count())),
+          keep_alive, 1);
+  } else {
+    reply(connection, 503, error_body("drover is stopping; nothing was taken"), false, 1);
+  }
+}
+
+void EventsInput::reply(Connection& connection, int status, std::string_view body, bool keep_alive,
+                        int retry_after_seconds) {
+  connection.out += http_response(status, body, keep_alive, retry_after_seconds);
+  requests_with_status(status).add();
+  if (!keep_alive) connection.close_after_write = true;
+  flush_output(connection);
+}
+
+void EventsInput::answer_acknowledged() {
+  for (uint64_t ticket : acks_->take()) {
+    auto it = waiting_.find(ticket);
+    if (it == waiting_.end()) continue;  // answered already (timed out), or its client left
+    Waiting waiting = std::move(it->second);
+    waiting_.erase(it);
+    answer(ticket, std::move(waiting), false);
+  }
+}
+
+void EventsInput::expire_waits(Clock::time_point now) {
+  std::vector<uint64_t> expired;
+  for (const auto& [ticket, waiting] : waiting_) {
+    if (waiting.deadline <= now) expired.push_back(ticket);
+  }
+  for (uint64_t ticket : expired) {
+    Waiting waiting = std::move(waiting_.at(ticket));
+    waiting_.erase(ticket);
+    answer(ticket, std::move(waiting), true);
+  }
+}
+
+void EventsInput::answer(uint64_t ticket, Waiting waiting, bool timed_out) {
+  auto it = connections_.find(waiting.connection);
+  if (it == connections_.end()) return;
+  Connection& connection = *it->second;
+  if (connection.waiting_ticket != ticket) return;
+  connection.waiting_ticket.reset();
+  if (timed_out) {
+    reply(connection, 504,
+          fmt::format("{{\"accepted\":{},\"error\":{}}}", waiting.events,
+                      json_string(fmt::format(
+                          "not {} within {} ms (ack_timeout); the events stay queued and will be "
+                          "sent (a retry may duplicate them)",
+                          name_of(waiting.level), config_.ack_timeout.count()))),
+          waiting.keep_alive);
+  } else if (waiting.level == AckLevel::kDurable) {
+    reply(connection, 200, fmt::format("{{\"accepted\":{},\"ack\":\"durable\"}}", waiting.events),
+          waiting.keep_alive);
+  } else {
+    auto outcomes = waiting.receipt->outcomes();
+    std::stable_sort(outcomes.begin(), outcomes.end(),
+                     [](const auto& a, const auto& b) { return a.record < b.record; });
+    std::string body =
+        fmt::format("{{\"accepted\":{},\"ack\":\"delivered\",\"records\":[", waiting.events);
+    bool failed = false;
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      const auto& outcome = outcomes[i];
+      if (i > 0) body += ',';
+      if (outcome.error.empty()) {
+        fmt::format_to(
+            std::back_inserter(body),
+            "{{\"record\":{},\"output\":{},\"topic\":{},\"partition\":{},\"offset\":{}}}",
+            outcome.record, json_string(outcome.output), json_string(outcome.topic),
+            outcome.partition, outcome.offset);
+      } else {
+        failed = true;
+        fmt::format_to(std::back_inserter(body), "{{\"record\":{},\"output\":{},\"error\":{}}}",
+                       outcome.record, json_string(outcome.output), json_string(outcome.error));
+      }
+    }
+    body += "]}";
+    reply(connection, failed ? 422 : 200, body, waiting.keep_alive);
+  }
+  serve_http(connection);  // requests sent behind it
+  if (finished(connection)) {
+    close_connection(connection.id);
+  } else {
+    watch(connection);
+  }
+}
+
+}  // namespace drover::inputs
