@@ -3,7 +3,7 @@
 #   scripts/check.sh format   clang-format check of every C++ file (fix with: format-fix)
 #   scripts/check.sh tidy     clang-tidy over the dev build's compile_commands.json
 #   scripts/check.sh asan     the whole suite under AddressSanitizer + UBSan
-#   scripts/check.sh tsan     the unit tests under ThreadSanitizer
+#   scripts/check.sh tsan     the unit and integration tests under ThreadSanitizer
 #   scripts/check.sh all      format, asan
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +26,7 @@ case "${1:-all}" in
     scripts/build.sh dev -DBUILD_TESTING=ON
     git ls-files '*.cpp' | grep -v '^tests/' | xargs clang-tidy -p build/dev --quiet ;;
   asan) scripts/test.sh asan ;;
-  tsan)
-    scripts/build.sh tsan -DBUILD_TESTING=ON
-    ctest --test-dir build/tsan -L unit --output-on-failure ;;
+  tsan) scripts/test.sh tsan ;;
   all) "$0" format && "$0" asan ;;
   *) echo "usage: $0 format|format-fix|tidy|asan|tsan|all" >&2; exit 2 ;;
 esac

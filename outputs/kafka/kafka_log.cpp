@@ -33,7 +33,9 @@ void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* m
 }  // namespace
 
 KafkaLog::KafkaLog(std::string output)
-    : output_(std::move(output)), text_prefix_(fmt::format("output {}: librdkafka ", output_)) {}
+    : output_(std::move(output)),
+      text_prefix_(fmt::format("output {}: librdkafka ", output_)),
+      logger_(component_logger("librdkafka")) {}
 
 void KafkaLog::install(rd_kafka_conf_t* conf) { rd_kafka_conf_set_log_cb(conf, on_log); }
 
@@ -47,11 +49,10 @@ void KafkaLog::write(int level, const char* facility, const char* message) {
     if (!suppressed) return;
     if (*suppressed != 0) suffix = fmt::format(" ({} more like this in the last 10s)", *suppressed);
   }
-  static const auto logger = component_logger("librdkafka");
   const std::string prefix = fmt::format("{}{}: ", text_prefix_, facility);
   const LogFields fields{{"output", output_}, {"facility", facility}};
   ScopedLogFields scope(fields, prefix);
-  logger->log(spdlog_level(level), "{}{}", message, suffix);
+  logger_->log(spdlog_level(level), "{}{}", message, suffix);
 }
 
 }  // namespace drover::outputs

@@ -6,8 +6,10 @@
 #include "agent/log_limiter.h"
 
 #include <librdkafka/rdkafka.h>
+#include <spdlog/logger.h>
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -15,7 +17,8 @@ namespace drover::outputs {
 
 class KafkaLog {
  public:
-  /// `output` is the output's name; each line names it.
+  /// `output` is the output's name; each line names it. Made before the client: its logger is
+  /// looked up here, on the thread that makes the client, not first on a librdkafka thread.
   explicit KafkaLog(std::string output);
 
   /// Routes the log of the client made from `conf` to drover's log: to the KafkaLog the
@@ -31,6 +34,7 @@ class KafkaLog {
  private:
   std::string output_;
   std::string text_prefix_;
+  std::shared_ptr<spdlog::logger> logger_;
   std::mutex mutex_;
   std::map<std::string, LogLimiter, std::less<>> limiters_;  // by level and facility
 };
