@@ -34,7 +34,14 @@ std::string Agent::not_ready() const {
   if (phase_ == Phase::kStopping) return "stopping";
   const std::vector<std::string> work = progress_.running();
   if (!work.empty()) return fmt::format("{}", fmt::join(work, "; "));
-  return phase_ == Phase::kStarting ? "starting" : "";
+  if (phase_ == Phase::kStarting) return "starting";
+  // A running drover that cannot do its job (its brokers refuse it, a topic is refused) is not
+  // ready either: the same lines /healthz gives.
+  std::string problems = health_.render();
+  for (size_t at; (at = problems.find('\n')) != std::string::npos;) {
+    problems.replace(at, 1, at + 1 == problems.size() ? "" : "; ");
+  }
+  return problems;
 }
 
 void Agent::describe_input(JsonWriter& out, const std::string& name, RunningInput& input) {

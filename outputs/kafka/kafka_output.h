@@ -140,6 +140,9 @@ class KafkaOutput final : public Output {
   Counter* abandoned_;
   std::array<Counter*, 4> errors_by_class_{};  // indexed by ErrorClass
   unsigned fatal_errors_ = 0;
+  // The brokers refuse who we are (wrong password, untrusted certificate): on /healthz and
+  // /readyz until a record is delivered again.
+  bool cannot_authenticate_ = false;
   KafkaStatistics statistics_;
 };
 

@@ -87,6 +87,17 @@ void KafkaOutput::on_error(rd_kafka_t* rk, int error, const char* reason, void* 
     }
     return;
   }
+  // A refused password or certificate does not heal by retrying: it is a problem an operator
+  // must fix, named on /healthz and /readyz, while librdkafka keeps trying (a fixed secret on
+  // the broker's side is picked up without a restart).
+  const bool authentication = code == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+                              code == RD_KAFKA_RESP_ERR__SSL ||
+                              code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
+  if (authentication && self->context_.health != nullptr) {
+    self->cannot_authenticate_ = true;
+    self->context_.health->raise("output " + self->context_.name, "brokers",
+                                 fmt::format("cannot authenticate: {}", reason));
+  }
   // Connection trouble is reported here and again through delivery reports; librdkafka
   // reconnects by itself. _ALL_BROKERS_DOWN is known to fire on planned disconnects too.
   if (auto suppressed = self->failure_log_.allow()) {

@@ -30,6 +30,11 @@ void KafkaOutput::handle_delivery(const rd_kafka_message_t& message) {
   --route.outstanding;
   if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     delivered_->add();
+    if (cannot_authenticate_ && context_.health != nullptr) {
+      cannot_authenticate_ = false;
+      context_.health->clear("output " + context_.name, "brokers");
+      spdlog::info("output {}: the brokers accept drover's credentials again", context_.name);
+    }
     if (DeliveryReceipt* receipt = f.batch->receipt()) {
       receipt->delivered(record, context_.name, route.topic(), message.partition, message.offset);
     }

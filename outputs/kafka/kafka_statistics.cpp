@@ -13,7 +13,8 @@ KafkaStatistics::KafkaStatistics(Metrics& metrics, std::string output)
       request_errors_(metrics.counter("drover_kafka_request_errors_total", {{"output", output_}})),
       brokers_up_(metrics.counter("drover_kafka_brokers", {{"output", output_}, {"state", "up"}})),
       brokers_down_(
-          metrics.counter("drover_kafka_brokers", {{"output", output_}, {"state", "down"}})) {}
+          metrics.counter("drover_kafka_brokers", {{"output", output_}, {"state", "down"}})),
+      connects_(metrics.counter("drover_kafka_connects_total", {{"output", output_}})) {}
 
 Counter& KafkaStatistics::broker_gauge(const std::string& name, const std::string& broker) {
   Counter*& gauge = broker_gauges_[name + '\n' + broker];
@@ -34,7 +35,11 @@ bool KafkaStatistics::update(std::string_view json) {
   uint64_t errors = 0;
   uint64_t up = 0;
   uint64_t down = 0;
+  uint64_t connects = 0;
   for (auto [name, broker] : brokers) {
+    // Attempts count for bootstrap placeholders too: all a client whose credentials are
+    // refused ever reaches.
+    if (!broker["connects"].get(value)) connects += value;
     std::string_view nodename;
     // librdkafka's bootstrap placeholders ("...:9092/bootstrap") carry no traffic of their own.
     int64_t node_id = -1;
@@ -54,6 +59,7 @@ bool KafkaStatistics::update(std::string_view json) {
   brokers_down_.set(down);
   retries_.set(retries);
   request_errors_.set(errors);
+  connects_.set(connects);
   return true;
 }
 

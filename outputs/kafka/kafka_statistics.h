@@ -30,6 +30,7 @@ class KafkaStatistics {
   Counter& request_errors_;
   Counter& brokers_up_;    // of the cluster's brokers (not bootstrap placeholders)
   Counter& brokers_down_;  // any state but UP: connecting, down, authenticating...
+  Counter& connects_;      // connection attempts to any broker, bootstrap ones included
   std::map<std::string, Counter*> broker_gauges_;  // by metric name + broker
 };
 

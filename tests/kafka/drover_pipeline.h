@@ -69,6 +69,14 @@ linger = "10ms"
   }
 
   std::string log() const { return process_ ? process_->log() : std::string(); }
+  bool running() const { return process_ && process_->running(); }
+
+  /// Where this run's admin endpoint listens ("" until it does).
+  std::string admin_address() const {
+    std::string address = read_file(dir_ / "data" / "admin.address");
+    address.erase(address.find_last_not_of('\n') + 1);
+    return address;
+  }
 
   /// The counter lines drover logs when it stops ("drover_... N").
   std::string counters() const {

@@ -67,8 +67,10 @@ KafkaCluster::KafkaCluster(KafkaClusterOptions options) : options_(std::move(opt
   work_ = ::mkdtemp(pattern.data());
   cluster_id_ = "drovertestcluster00000";  // 22 characters of base64: any fixed id will do
   for (int id = 1; id <= options_.nodes; ++id) {
-    nodes_.push_back({id, free_port(), free_port(), work_ / fmt::format("node-{}", id)});
+    nodes_.push_back(
+        {id, free_port(), free_port(), free_port(), work_ / fmt::format("node-{}", id)});
   }
+  if (!options_.scram_users.empty()) make_certificates();
   for (const auto& n : nodes_) {
     std::filesystem::create_directories(n.dir);
     write_properties(n);
@@ -109,6 +111,13 @@ std::string KafkaCluster::bootstrap() const {
 }
 
 std::vector<std::pair<std::string, std::string>> KafkaCluster::client_properties() const {
+  if (!options_.scram_users.empty()) {
+    return {{"security.protocol", "SASL_SSL"},
+            {"sasl.mechanisms", "SCRAM-SHA-512"},
+            {"sasl.username", "admin"},
+            {"sasl.password", "admin-secret"},
+            {"ssl.ca.location", ca_file().string()}};
+  }
   if (options_.sasl_plain_users.empty()) return {};
   return {{"security.protocol", "SASL_PLAINTEXT"},
           {"sasl.mechanisms", "PLAIN"},
@@ -161,18 +170,74 @@ void KafkaCluster::write_properties(const Node& n) const {
     }
     p["listener.name.sasl_plaintext.plain.sasl.jaas.config"] = jaas + ";";
   }
+  if (!options_.scram_users.empty()) {
+    p["listeners"] =
+        fmt::format("SASL_SSL://127.0.0.1:{},INTERNAL://127.0.0.1:{},CONTROLLER://127.0.0.1:{}",
+                    n.broker_port, n.internal_port, n.controller_port);
+    p["advertised.listeners"] = fmt::format("SASL_SSL://127.0.0.1:{},INTERNAL://127.0.0.1:{}",
+                                            n.broker_port, n.internal_port);
+    p["listener.security.protocol.map"] =
+        "SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT";
+    p["inter.broker.listener.name"] = "INTERNAL";
+    p["sasl.enabled.mechanisms"] = "SCRAM-SHA-512";
+    p["listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"] =
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;";
+    p["ssl.keystore.type"] = "PKCS12";
+    p["ssl.keystore.location"] = (work_ / "tls" / "broker.p12").string();
+    p["ssl.keystore.password"] = "broker-store";
+    p["ssl.key.password"] = "broker-store";
+  }
   for (const auto& [key, value] : options_.broker_properties) p[key] = value;
   std::ofstream out(n.dir / "server.properties");
   for (const auto& [key, value] : p) out << key << '=' << value << '\n';
 }
 
+void KafkaCluster::make_certificates() const {
+  const std::filesystem::path dir = work_ / "tls";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "san.ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+  // A CA, a broker certificate it signs for 127.0.0.1, and the broker's PKCS#12 key store.
+  const std::string script = fmt::format(
+      "cd '{}' && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=drover-test-ca "
+      "-keyout ca.key -out ca.pem && "
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout broker.key "
+      "-out broker.csr && "
+      "openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+      "-extfile san.ext -out broker.pem && "
+      "openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem "
+      "-out broker.p12 -passout pass:broker-store",
+      dir.string());
+  const std::string command =
+      fmt::format("({}) >'{}' 2>&1", script, (dir / "openssl.log").string());
+  if (std::system(command.c_str()) != 0) {
+    throw std::runtime_error("making the brokers' certificates failed:\n" +
+                             tail(dir / "openssl.log", 20));
+  }
+}
+
 void KafkaCluster::format(const Node& n) const {
-  const pid_t pid =
-      spawn({"java", "-cp", libs_ + "/*",
-             "-Dlog4j.configuration=file:" DROVER_SOURCE_DIR "/tests/kafka/log4j.properties",
-             "kafka.tools.StorageTool", "format", "-t", cluster_id_, "-c",
-             (n.dir / "server.properties").string()},
-            n.dir / "server.log");
+  std::vector<std::string> command{"java",
+                                   "-cp",
+                                   libs_ + "/*",
+                                   "-Dlog4j.configuration=file:" DROVER_SOURCE_DIR
+                                   "/tests/kafka/log4j.properties",
+                                   "kafka.tools.StorageTool",
+                                   "format",
+                                   "-t",
+                                   cluster_id_,
+                                   "-c",
+                                   (n.dir / "server.properties").string()};
+  if (!options_.scram_users.empty()) {
+    std::map<std::string, std::string> users = options_.scram_users;
+    users.emplace("admin", "admin-secret");
+    for (const auto& [user, password] : users) {
+      command.insert(
+          command.end(),
+          {"--add-scram", fmt::format("SCRAM-SHA-512=[name={},password={}]", user, password)});
+    }
+  }
+  const pid_t pid = spawn(command, n.dir / "server.log");
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -23,6 +23,11 @@ struct KafkaClusterOptions {
   /// Non-empty: clients must authenticate with SASL/PLAIN as one of these users (name →
   /// password). The harness itself connects as "admin".
   std::map<std::string, std::string> sasl_plain_users;
+  /// Non-empty: clients connect with SASL_SSL and authenticate with SCRAM-SHA-512 as one of
+  /// these users (name → password). The broker's certificate is signed by a CA made with
+  /// openssl when the cluster starts (ca_file()); brokers replicate over a plaintext listener
+  /// of their own. The harness itself connects as "admin".
+  std::map<std::string, std::string> scram_users;
   /// The JVM's flags; empty: a small heap and a quick-starting JIT, which suit tests (the bench
   /// asks for a broker tuned for throughput instead).
   std::vector<std::string> jvm_options;
@@ -38,6 +43,8 @@ class KafkaCluster {
   KafkaCluster& operator=(const KafkaCluster&) = delete;
 
   std::string bootstrap() const;
+  /// The CA that signed the brokers' certificates (with scram_users), in PEM.
+  std::filesystem::path ca_file() const { return work_ / "tls" / "ca.pem"; }
   /// What a client needs to connect (SASL settings when the cluster requires them).
   std::vector<std::pair<std::string, std::string>> client_properties() const;
   int nodes() const { return static_cast<int>(nodes_.size()); }
@@ -72,6 +79,7 @@ class KafkaCluster {
     int id;
     int broker_port;
     int controller_port;
+    int internal_port;  // brokers among themselves, when clients use SASL_SSL
     std::filesystem::path dir;
     pid_t pid = -1;
     pid_t watchdog = -1;
@@ -79,6 +87,7 @@ class KafkaCluster {
   const Node& node(int id) const { return nodes_.at(static_cast<size_t>(id - 1)); }
   Node& node(int id) { return nodes_.at(static_cast<size_t>(id - 1)); }
   void write_properties(const Node& node) const;
+  void make_certificates() const;
   void format(const Node& node) const;
   void launch(Node& node);
   void reap(Node& node);
