@@ -65,6 +65,20 @@ void AdminServer::run(std::stop_token stop) {
     pollfd listener{fd_.get(), POLLIN, 0};
     if (::poll(&listener, 1, 100) <= 0) continue;  // wakes to notice stop
     const int client = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0 && out_of_descriptors(errno)) {
+      const int error = errno;
+      if (auto suppressed = refused_log_.allow()) {
+        spdlog::warn("admin: out of file descriptors ({}; ulimit -n is {}): refused a request{}",
+                     std::strerror(error), open_file_limit(),
+                     *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
+      }
+      if (!reserve_.shed(fd_.get(),
+                         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                         "Connection: close\r\nRetry-After: 1\r\n\r\n")) {
+        ::poll(nullptr, 0, 100);  // not even the spare came back: do not spin on the listener
+      }
+      continue;
+    }
     if (client < 0) continue;
     try {
       serve(client);

@@ -54,6 +54,8 @@ class AdminServer {
   BearerTokens tokens_;
   Counter* unauthorized_;
   LogLimiter unauthorized_log_;
+  LogLimiter refused_log_;
+  DescriptorReserve reserve_;  // to answer 503 and close a request when no descriptor is left
   std::jthread thread_;
 };
 

@@ -5,9 +5,25 @@
 #include <arpa/inet.h>
 #include <charconv>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/socket.h>
 
 namespace drover {
+
+DescriptorReserve::DescriptorReserve() : spare_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
+
+bool DescriptorReserve::shed(int listener_fd, std::string_view refusal) {
+  // Another thread may have taken the descriptor the last shed gave back: try again first.
+  if (!spare_.valid()) spare_ = UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!spare_.valid()) return false;
+  spare_.reset();
+  UniqueFd connection(::accept4(listener_fd, nullptr, nullptr, SOCK_CLOEXEC));
+  if (connection.valid() && !refusal.empty()) {
+    (void)!::send(connection.get(), refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  spare_ = UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  return connection.valid();
+}
 
 std::string tcp_peer_of(int fd) {
   sockaddr_in address{};

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string_view>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <utility>
 
@@ -40,6 +41,16 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+/// How many descriptors this process may have open (the soft RLIMIT_NOFILE, `ulimit -n`).
+inline uint64_t open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  return static_cast<uint64_t>(limit.rlim_cur);
+}
+
+/// The process or the system has no descriptor left: waiting, not giving up, is the answer.
+inline bool out_of_descriptors(int error) { return error == EMFILE || error == ENFILE; }
 
 /// "<what> <path>: <strerror(errno)>"; call right after the failing system call.
 inline Error errno_error(std::string_view what, const std::filesystem::path& path) {

@@ -25,6 +25,8 @@ constexpr uint64_t kWake = kHttpListener - 2;
 constexpr size_t kReadBytes = 256 * 1024;
 // A stream whose events found no room is tried again this often (it is not read meanwhile).
 constexpr auto kStreamRetry = std::chrono::milliseconds(20);
+// Out of descriptors with nothing to shed: how long the listeners are left alone.
+constexpr auto kListenerPause = std::chrono::milliseconds(200);
 
 /// The sending process of a Unix socket connection, for the records' origin and the logs.
 std::string unix_peer_of(int fd, uint64_t connection) {
@@ -119,6 +121,7 @@ Status EventsInput::run(BatchSink& out, std::stop_token stop) {
   std::stop_callback wake_on_stop(stop, [this] { acks_->wake(); });
   epoll_event events[64];
   while (!stop.stop_requested()) {
+    if (listeners_paused_until_ && Clock::now() >= *listeners_paused_until_) resume_listeners();
     const int timeout = static_cast<int>(next_wake(Clock::now()).count());
     const int ready = ::epoll_wait(epoll_.get(), events, std::size(events), timeout);
     if (ready < 0 && errno != EINTR) return errno_error("epoll_wait for input", context_.name);
@@ -188,12 +191,35 @@ Status EventsInput::run(BatchSink& out, std::stop_token stop) {
   return Status::ok();
 }
 
+void EventsInput::pause_listeners(Clock::time_point until) {
+  for (const auto& [listener, id] :
+       {std::pair{&http_listener_, kHttpListener}, std::pair{&socket_listener_, kSocketListener}}) {
+    if (!*listener) continue;
+    epoll_event event{};  // registered, but reporting nothing
+    event.data.u64 = id;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, (*listener)->fd.get(), &event);
+  }
+  listeners_paused_until_ = until;
+}
+
+void EventsInput::resume_listeners() {
+  for (const auto& [listener, id] :
+       {std::pair{&http_listener_, kHttpListener}, std::pair{&socket_listener_, kSocketListener}}) {
+    if (!*listener) continue;
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = id;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, (*listener)->fd.get(), &event);
+  }
+  listeners_paused_until_.reset();
+}
+
 std::chrono::milliseconds EventsInput::next_wake(Clock::time_point now) const {
   for (const auto& [id, connection] : connections_) {
     if (connection->pending) return kStreamRetry;
   }
-  if (waiting_.empty()) return std::chrono::milliseconds(-1);
-  Clock::time_point first = Clock::time_point::max();
+  Clock::time_point first = listeners_paused_until_.value_or(Clock::time_point::max());
+  if (waiting_.empty() && !listeners_paused_until_) return std::chrono::milliseconds(-1);
   for (const auto& [ticket, waiting] : waiting_) first = std::min(first, waiting.deadline);
   if (first <= now) return std::chrono::milliseconds(0);
   return std::chrono::ceil<std::chrono::milliseconds>(first - now);
@@ -204,6 +230,28 @@ void EventsInput::accept_all(int listener_fd, bool http) {
     UniqueFd fd(::accept4(listener_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd.valid()) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (out_of_descriptors(errno)) {
+        const int error = errno;
+        // Answered and closed rather than left waiting: the listener would stay readable.
+        const bool shed = reserve_.shed(
+            listener_fd, http ? http_response(503,
+                                              R"({"accepted":0,"error":"drover is out of file )"
+                                              R"(descriptors; try again"})",
+                                              false, 1)
+                              : std::string());
+        if (shed) counters_.refused_connections->add();
+        if (auto suppressed = refused_log_.allow()) {
+          spdlog::warn(
+              "input {}: out of file descriptors ({}; ulimit -n is {}, {} connection(s) open): "
+              "refused a connection{}; raise LimitNOFILE or lower max_connections",
+              context_.name, std::strerror(error), open_file_limit(), connections_.size(),
+              *suppressed ? fmt::format(" ({} more refused)", *suppressed) : "");
+        }
+        if (shed) continue;
+        // Not even the spare is left: connections wait in the backlog a moment.
+        pause_listeners(Clock::now() + kListenerPause);
+        return;
+      }
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         if (auto suppressed = refused_log_.allow()) {
           spdlog::warn("input {}: cannot accept a connection: {}", context_.name,

@@ -86,6 +86,9 @@ class EventsInput final : public Input {
   static bool finished(const Connection& connection);
   Counter& requests_with_status(int status);
   std::chrono::milliseconds next_wake(Clock::time_point now) const;
+  /// Out of descriptors: the listeners stay registered but report nothing until `until`.
+  void pause_listeners(Clock::time_point until);
+  void resume_listeners();
 
   EventsInputConfig config_;
   ComponentContext context_;
@@ -105,6 +108,8 @@ class EventsInput final : public Input {
   std::string read_buffer_;
   LogLimiter invalid_log_;
   LogLimiter refused_log_;
+  DescriptorReserve reserve_;  // to answer and close a connection when none is left
+  std::optional<Clock::time_point> listeners_paused_until_;
   BearerTokens tokens_;  // HTTP requests need one of them (none: every request is taken)
   LogLimiter unauthorized_log_;
 };

@@ -65,6 +65,17 @@ FileInput::FileInput(FileInputConfig config, const ComponentContext& context)
   files_closed_idle_ = &m.counter("drover_input_files_closed_idle_total", labels);
   files_finished_ = &m.counter("drover_input_rotated_files_finished_total", labels);
   open_files_gauge_ = &m.counter("drover_input_open_files", labels);
+  descriptors_exhausted_ = &m.counter("drover_input_descriptors_exhausted_total", labels);
+  // Half of what the process may open: the rest is for Kafka connections, the queues, other
+  // inputs. Past it, opens fail with EMFILE, which costs a turn and a retry per file.
+  max_open_files_ = config_.max_open_files;
+  if (const uint64_t limit = open_file_limit(); limit != 0 && max_open_files_ > limit / 2) {
+    max_open_files_ = std::max<uint64_t>(1, limit / 2);
+    spdlog::warn(
+        "input {}: max_open_files = {} is more than half of the descriptors drover may open "
+        "(ulimit -n {}): at most {} files are held open at once; raise LimitNOFILE to hold more",
+        context_.name, config_.max_open_files, limit, max_open_files_);
+  }
   followed_files_gauge_ = &m.counter("drover_input_followed_files", labels);
   rotated_files_gauge_ = &m.counter("drover_input_rotated_files", labels);
   if (context_.progress != nullptr) {
@@ -95,12 +106,14 @@ bool FileInput::read_ready_files(BatchSink& out, std::stop_token stop, Clock::ti
       case Opened::kNoDescriptorFree:
         mark_ready(key);
         continue;
+      case Opened::kOutOfDescriptors:
+        continue;  // in starved_ until the next housekeeping
       case Opened::kGone:
         if (tailer.waited_for_descriptor) {
           spdlog::warn(
               "input {}: {} disappeared while waiting for a descriptor "
               "(max_open_files = {}); what it had past offset {} is lost",
-              context_.name, tailer.path(), config_.max_open_files, tailer.read_offset());
+              context_.name, tailer.path(), max_open_files_, tailer.read_offset());
         } else {
           spdlog::info("input {}: {} is gone; stopped following it", context_.name, tailer.path());
         }
@@ -216,6 +229,7 @@ Status FileInput::run(BatchSink& out, std::stop_token stop) {
       // Once a second at most: each of these looks at every followed file.
       if (!flush_stale_records(out, stop, now)) return Status::ok();
       close_idle_files(now);
+      retry_starved();
       settle_retired_files();
       open_files_gauge_->set(open_.size());
       rotated_files_gauge_->set(rotated_files());

@@ -79,9 +79,13 @@ class FileInput final : public Input {
   void rejudge_copies_of(const std::string& original_key);
   /// Files with a checkpoint but no longer at their path: rotated while drover was stopped.
   void finish_rotated_while_stopped();
-  enum class Opened { kYes, kNoDescriptorFree, kGone };
+  enum class Opened { kYes, kNoDescriptorFree, kOutOfDescriptors, kGone };
   /// Opens a waiting file's descriptor, closing an idle one if the cap is reached.
   Opened ensure_open(Tailer& tailer);
+  /// The process has no descriptor left (ulimit -n): the file waits in starved_, idle files
+  /// give theirs back, and the starved ones are tried again at the next housekeeping.
+  void starve(const std::string& key, int error);
+  void retry_starved();
   /// Closes the files idle longest; false if every open file has reading to do.
   bool free_idle_descriptors();
   /// Drops from active_ the files with nothing left to ship or to checkpoint.
@@ -154,7 +158,11 @@ class FileInput final : public Input {
   std::shared_ptr<std::atomic<uint64_t>> commits_ = std::make_shared<std::atomic<uint64_t>>(0);
   std::array<uint64_t, 4> last_signature_{};
   std::set<std::string> unopenable_;  // paths whose open failed, so it is logged once
-  std::unordered_set<Tailer*> open_;  // followed files holding a descriptor (max_open_files)
+  std::unordered_set<Tailer*> open_;  // followed files holding a descriptor (max_open_files_)
+  size_t max_open_files_;             // the config's, lowered to half of what ulimit -n allows
+  std::set<std::string> starved_;     // files no descriptor was left for, by key
+  LogLimiter descriptors_log_;
+  Counter* descriptors_exhausted_ = nullptr;
   size_t orphaned_files_ = 0;
   uint64_t scans_ = 0;
   size_t last_scan_matches_ = 0;

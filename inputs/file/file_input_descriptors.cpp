@@ -34,7 +34,7 @@ void FileInput::give_back_descriptor(Tailer& tailer) {
 
 FileInput::Opened FileInput::ensure_open(Tailer& tailer) {
   if (tailer.is_open()) return Opened::kYes;
-  if (open_.size() >= config_.max_open_files && !free_idle_descriptors()) {
+  if (open_.size() >= max_open_files_ && !free_idle_descriptors()) {
     tailer.waited_for_descriptor = true;
     return Opened::kNoDescriptorFree;  // every open file has reading to do: wait a turn
   }
@@ -47,6 +47,10 @@ FileInput::Opened FileInput::ensure_open(Tailer& tailer) {
   };
   for (size_t i = 0; i < paths.size(); ++i) {
     UniqueFd fd(::open(paths[i].c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0 && out_of_descriptors(errno)) {
+      starve(tailer.key(), errno);  // the file is there: it must not count as gone
+      return Opened::kOutOfDescriptors;
+    }
     struct stat st {};
     if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || key_of(st) != tailer.key()) {
       if (i == 0) other_paths();
@@ -59,6 +63,25 @@ FileInput::Opened FileInput::ensure_open(Tailer& tailer) {
   return Opened::kGone;
 }
 
+void FileInput::starve(const std::string& key, int error) {
+  descriptors_exhausted_->add();
+  starved_.insert(key);
+  free_idle_descriptors();
+  if (auto suppressed = descriptors_log_.allow()) {
+    spdlog::warn(
+        "input {}: out of file descriptors ({}; ulimit -n is {}, {} held by this input): {} "
+        "file(s) wait and are read as descriptors free up; raise LimitNOFILE or lower "
+        "max_open_files{}",
+        context_.name, std::strerror(error), open_file_limit(), open_.size(), starved_.size(),
+        *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
+  }
+}
+
+void FileInput::retry_starved() {
+  for (const auto& key : starved_) mark_ready(key);
+  starved_.clear();
+}
+
 bool FileInput::free_idle_descriptors() {
   // The files idle longest give back their descriptors, a sixteenth of the cap at a time: one
   // walk over thousands of files then serves many opens, not one.
@@ -68,8 +91,7 @@ bool FileInput::free_idle_descriptors() {
     idle.push_back(other);
   }
   if (idle.empty()) return false;
-  const size_t count =
-      std::min<size_t>(idle.size(), std::max<uint64_t>(1, config_.max_open_files / 16));
+  const size_t count = std::min<size_t>(idle.size(), std::max<uint64_t>(1, max_open_files_ / 16));
   std::nth_element(
       idle.begin(), idle.begin() + static_cast<ptrdiff_t>(count - 1), idle.end(),
       [](const Tailer* a, const Tailer* b) { return a->last_growth() < b->last_growth(); });

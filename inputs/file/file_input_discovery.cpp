@@ -212,6 +212,19 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
   // Opened even past max_open_files: the checkpoint and the copy checks need the content, and
   // the tailer takes the head it is recognised by later. The cap applies just below.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0 && out_of_descriptors(errno)) {
+    // Not this file's fault: said once for all of them; a later scan follows it.
+    descriptors_exhausted_->add();
+    free_idle_descriptors();
+    if (auto suppressed = descriptors_log_.allow()) {
+      spdlog::warn(
+          "input {}: out of file descriptors ({}; ulimit -n is {}): new files such as "
+          "{} are followed once descriptors free up{}",
+          context_.name, std::strerror(errno), open_file_limit(), path,
+          *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
+    }
+    return;
+  }
   if (fd.get() < 0) {
     counters_.read_errors->add();
     // Every scan tries again; say so once per file, not every few seconds.
@@ -259,7 +272,7 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
                                          multiline_pattern_, commits_);
   if (too_old) {
     tailer->close();  // idle: it gets a descriptor when it grows
-  } else if (open_.size() < config_.max_open_files) {
+  } else if (open_.size() < max_open_files_) {
     took_descriptor(*tailer);
   } else {
     tailer->close();  // read once a descriptor frees up
@@ -302,10 +315,25 @@ void FileInput::scan(bool at_startup) {
     if (tailer != nullptr) tailer->found_by_scan = scans_;
     found.push_back({file, std::move(key), tailer});
   }
+  if (matches.unlisted_error != 0) {
+    // Not finding a file then proves nothing: no followed file is taken for rotated or gone.
+    if (out_of_descriptors(matches.unlisted_error)) descriptors_exhausted_->add();
+    if (auto suppressed = descriptors_log_.allow()) {
+      spdlog::warn(
+          "input {}: cannot list {}: {}; files not found there still count as followed "
+          "until a scan can list it{}",
+          context_.name, matches.unlisted_directory, std::strerror(matches.unlisted_error),
+          *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
+    }
+  }
   // Rotated files first: a file created by the rotation must not be judged against them.
   size_t orphaned = 0;  // after this scan: the files it did not find
   for (auto& [key, tailer] : tailers_) {
     if (tailer->found_by_scan == scans_) continue;
+    if (matches.unlisted_error != 0) {
+      orphaned += tailer->orphaned ? 1U : 0U;  // as it was
+      continue;
+    }
     ++orphaned;
     if (tailer->orphaned) continue;
     tailer->orphaned = true;

@@ -1,5 +1,6 @@
 #include "inputs/file/path_glob.h"
 
+#include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -59,8 +60,14 @@ struct Entry {
 /// An open directory and its entries, read once.
 class Listing {
  public:
-  explicit Listing(const std::string& directory) : dir_(::opendir(directory.c_str())) {
-    if (dir_ == nullptr) return;
+  Listing(const std::string& directory, GlobMatches& out) : dir_(::opendir(directory.c_str())) {
+    if (dir_ == nullptr) {
+      if (errno != ENOENT && errno != ENOTDIR && out.unlisted_error == 0) {
+        out.unlisted_error = errno;
+        out.unlisted_directory = directory;
+      }
+      return;
+    }
     while (const dirent* entry = ::readdir(dir_)) {
       const std::string_view name = entry->d_name;
       if (name == "." || name == "..") continue;
@@ -100,7 +107,7 @@ class Walker {
       walk(directory, index + 1);
       out_.directories.insert(directory);
       // Closed before descending: a deep tree must not hold a descriptor per level.
-      const std::vector<Entry> entries = Listing(directory).entries();
+      const std::vector<Entry> entries = Listing(directory, out_).entries();
       for (const Entry& entry : entries) {
         if (entry.real_directory && entry.name.front() != '.')
           walk(join(directory, entry.name), index);
@@ -118,7 +125,7 @@ class Walker {
       return;
     }
     out_.directories.insert(directory);
-    const Listing listing(directory);
+    const Listing listing(directory, out_);
     for (const Entry& entry : listing.entries()) {
       if (::fnmatch(component.c_str(), entry.name.c_str(), FNM_PERIOD) != 0) continue;
       if (last && entry.real_directory) continue;  // not a file; skips a stat

@@ -23,6 +23,10 @@ struct GlobMatches {
   // that overlap list a path once each.
   std::vector<MatchedFile> files;
   std::set<std::string> directories;  // where a new match could appear
+  // A directory that exists could not be listed (no descriptor left, no permission): the files
+  // not found may still be there, so none may be taken for gone. errno of the first failure.
+  int unlisted_error = 0;
+  std::string unlisted_directory;
 };
 
 /// Adds the matches of `pattern` to `out`. Hidden entries match only a pattern component that

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <signal.h>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -19,9 +20,10 @@ inline std::string drover_binary() { return DROVER_BINARY; }
 
 class DroverProcess {
  public:
-  /// Starts `drover ARGS...`; stdout and stderr go to the given files.
+  /// Starts `drover ARGS...`; stdout and stderr go to the given files. `max_open_files`: the
+  /// process's descriptor limit (ulimit -n), or 0 for the test's own.
   DroverProcess(const std::vector<std::string>& args, const std::filesystem::path& stdout_file,
-                const std::filesystem::path& stderr_file)
+                const std::filesystem::path& stderr_file, rlim_t max_open_files = 0)
       : stderr_file_(stderr_file) {
     std::fflush(nullptr);  // or the child writes the parent's buffered output a second time
     pid_ = ::fork();
@@ -29,6 +31,10 @@ class DroverProcess {
       FILE* out = std::freopen(stdout_file.c_str(), "w", stdout);
       FILE* err = std::freopen(stderr_file.c_str(), "w", stderr);
       if (out == nullptr || err == nullptr) ::_exit(127);
+      if (max_open_files != 0) {
+        const rlimit limit{max_open_files, max_open_files};
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(127);
+      }
       std::vector<char*> argv;
       std::string binary = drover_binary();
       argv.push_back(binary.data());

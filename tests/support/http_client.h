@@ -3,9 +3,11 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <chrono>
 #include <netinet/in.h>
 #include <string>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 namespace drover::testing {
@@ -37,6 +39,12 @@ class HttpConnection {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  /// A response not read within `timeout` comes back with status 0.
+  void set_timeout(std::chrono::milliseconds timeout) {
+    const timeval tv{static_cast<time_t>(timeout.count() / 1000),
+                     static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
 
   /// Sends a request without waiting for its response (pipelining).
   /// `headers`: more header lines, each ending in "\r\n".
