@@ -49,9 +49,11 @@ class KafkaCluster {
   std::vector<std::pair<std::string, std::string>> client_properties() const;
   int nodes() const { return static_cast<int>(nodes_.size()); }
 
-  void kill(int node_id);     // SIGKILL
-  void stop(int node_id);     // SIGTERM, then wait for a controlled shutdown
-  void restart(int node_id);  // start a stopped or killed node again, same data
+  void kill(int node_id);  // SIGKILL
+  void stop(int node_id);  // SIGTERM, then wait for a controlled shutdown
+  /// Starts a stopped or killed node again, same data. The broker dies with the thread that
+  /// calls this (PR_SET_PDEATHSIG): call it from one that lives as long as the cluster.
+  void restart(int node_id);
   bool running(int node_id) const { return node(node_id).pid > 0; }
   pid_t pid(int node_id) const { return node(node_id).pid; }
 

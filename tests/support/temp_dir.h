@@ -16,7 +16,7 @@ class TempDir {
     path_ = ::mkdtemp(pattern.data());
   }
   ~TempDir() {
-    if (std::getenv("DROVER_KEEP_TEST_DIRS") != nullptr) return;  // for a post-mortem
+    if (keep_ || std::getenv("DROVER_KEEP_TEST_DIRS") != nullptr) return;  // for a post-mortem
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
@@ -24,10 +24,13 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  /// Leaves the directory behind (a failed run's evidence).
+  void keep() { keep_ = true; }
   std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
 
  private:
   std::filesystem::path path_;
+  bool keep_ = false;
 };
 
 inline void write_file(const std::filesystem::path& path, std::string_view content) {
