@@ -326,11 +326,12 @@ topic = "chaos-metrics"
     drover_->signal(SIGTERM);
     const int exit_code = drover_->wait_exit(120s);
 
+    // Everything the topics hold, up to their high watermarks: a poll returns only a part.
     testing::TopicReader event_reader(kafka_.bootstrap(), "chaos-events", 3);
-    testing::wait_until([&] { return event_reader.poll().size() >= 1; }, 30s);
-    event_reader.poll();
+    read_to_the_end(event_reader, 3);
     testing::TopicReader metric_reader(kafka_.bootstrap(), "chaos-metrics", 1);
-    testing::wait_until([&] { return !metric_reader.poll().empty(); }, 30s);
+    read_to_the_end(metric_reader, 1);
+    read_to_the_end(file_reader, 3);
 
     const Findings lines = check(file_reader.records(), lines_written_, {});
     const Findings events = check(event_reader.records(), {}, acknowledged_);
@@ -393,6 +394,11 @@ topic = "chaos-metrics"
     if (root["gen"].get(line.generation)) line.generation = 0;
     line.src = std::string(src);
     return line;
+  }
+
+  static void read_to_the_end(testing::TopicReader& reader, int partitions) {
+    const auto end = static_cast<size_t>(reader.total_records(partitions));
+    testing::wait_until([&] { return reader.poll().size() >= end; }, 120s);
   }
 
   static bool is_balanced(const std::string& status) {
