@@ -4,7 +4,7 @@
 # SIGKILLed and restarted, SIGHUPs bring valid and invalid configs, and every broker goes away
 # until the disk queue is full; then an independent consumer reconciles everything and a table
 # says what was done and what was found. Exits non-zero on any loss.
-# Usage: scripts/chaos.sh [--minutes N] [--seed S]   (default 10 minutes; CI runs 5; an hour or
+# Usage: scripts/chaos.sh [--minutes N] [--seed S]   (default 10 minutes; an hour or
 # more before a release: scripts/chaos.sh --minutes 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."

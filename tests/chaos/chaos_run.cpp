@@ -355,6 +355,7 @@ topic = "chaos-metrics"
     };
     std::printf("\n%-52s %10s\n", "what was found", "");
     row("file lines missing", lines.missing);
+    for (const auto& gap : lines.first_gaps) std::printf("  missing: %s\n", gap.c_str());
     row("file lines out of order within a file", lines.out_of_order);
     row("file lines ahead of an older file's rest (rotation)", lines.across_rotation);
     row("file lines duplicated (at-least-once)", lines.duplicates);
@@ -426,6 +427,7 @@ topic = "chaos-metrics"
     int64_t out_of_order = 0;
     int64_t across_rotation = 0;
     int64_t accepted_missing = 0;
+    std::vector<std::string> first_gaps;  // "file-3 seq 120-185": where to look first
   };
   static Findings check(const std::vector<testing::ConsumedRecord>& records,
                         const std::map<std::string, int64_t>& written,
@@ -454,7 +456,17 @@ topic = "chaos-metrics"
       }
     }
     for (const auto& [src, count] : written) {
-      for (int64_t seq = 0; seq < count; ++seq) found.missing += seen[src].contains(seq) ? 0 : 1;
+      for (int64_t seq = 0; seq < count; ++seq) {
+        if (seen[src].contains(seq)) continue;
+        ++found.missing;
+        int64_t last = seq;
+        while (last + 1 < count && !seen[src].contains(last + 1)) ++last;
+        found.missing += last - seq;
+        if (found.first_gaps.size() < 8) {
+          found.first_gaps.push_back(fmt::format("{} seq {}-{}", src, seq, last));
+        }
+        seq = last;
+      }
     }
     for (const auto& [src, sequences] : acknowledged) {
       const bool guaranteed = src != "ev-accepted";
