@@ -32,7 +32,10 @@ run_preset() {
   local labels=()
   # Under the sanitizers the real-broker tests add minutes and no code path of drover's that
   # the mock-cluster tests do not already run.
-  [ "$preset" != dev ] && labels=(-L "unit|integration")
+  # DescriptorsTest runs drover out of file descriptors, where the sanitizers' own runtimes
+  # misbehave (UBSan's vptr check needs a pipe to test memory, and reports every virtual call
+  # once none is left): it runs in dev only.
+  [ "$preset" != dev ] && labels=(-L "unit|integration" -E "DescriptorsTest")
   ctest --test-dir "build/$preset" --output-on-failure --no-tests=error -j2 --timeout 300 \
     "${labels[@]}"
 }
