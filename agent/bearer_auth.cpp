@@ -1,5 +1,6 @@
 #include "agent/bearer_auth.h"
 
+#include "agent/http_text.h"
 #include "agent/unique_fd.h"
 
 #include <fmt/format.h>
@@ -9,20 +10,6 @@
 
 namespace drover {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
 
 // RFC 6750's b64token: what may follow "Bearer ".
 bool is_token_char(char c) {
@@ -48,7 +35,7 @@ Result<BearerTokens> BearerTokens::load(const std::filesystem::path& file) {
   BearerTokens tokens;
   std::string line;
   for (size_t number = 1; std::getline(in, line); ++number) {
-    const std::string_view token = trim(line);
+    const std::string_view token = trim_blanks(line);
     if (token.empty() || token.front() == '#') continue;
     if (!std::all_of(token.begin(), token.end(), is_token_char)) {
       return Error{fmt::format(
@@ -71,10 +58,10 @@ bool BearerTokens::allows(std::optional<std::string_view> authorization) const {
   if (!authorization) return false;
   constexpr std::string_view kScheme = "bearer ";
   if (authorization->size() <= kScheme.size() ||
-      !iequals(authorization->substr(0, kScheme.size()), kScheme)) {
+      !ascii_iequals(authorization->substr(0, kScheme.size()), kScheme)) {
     return false;
   }
-  const std::string_view presented = trim(authorization->substr(kScheme.size()));
+  const std::string_view presented = trim_blanks(authorization->substr(kScheme.size()));
   bool allowed = false;
   for (const auto& token : tokens_) allowed |= equal_in_constant_time(presented, token);
   return allowed;
@@ -106,8 +93,8 @@ std::optional<std::string_view> header_value(std::string_view head, std::string_
                                                                    : line_end - line_start);
     if (line.empty()) break;
     const size_t colon = line.find(':');
-    if (colon != std::string_view::npos && iequals(line.substr(0, colon), name)) {
-      return trim(line.substr(colon + 1));
+    if (colon != std::string_view::npos && ascii_iequals(line.substr(0, colon), name)) {
+      return trim_blanks(line.substr(colon + 1));
     }
     line_start = line_end;
   }

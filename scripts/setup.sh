@@ -13,7 +13,8 @@ packages=(
 fuzz_packages=(clang-14 libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes
 case "${1:-}" in
   # logrotate: the rotation tests run the real one
-  --tests) packages+=(default-jre-headless maven logrotate "${fuzz_packages[@]}") ;;
+  # openssl: the tests make TLS certificates and encrypted keys at run time
+  --tests) packages+=(default-jre-headless maven logrotate openssl "${fuzz_packages[@]}") ;;
   --fuzz) packages+=("${fuzz_packages[@]}") ;;
 esac
 

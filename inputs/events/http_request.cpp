@@ -1,5 +1,7 @@
 #include "inputs/events/http_request.h"
 
+#include "agent/http_text.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,18 +9,6 @@
 
 namespace drover::inputs {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 HeadParse bad(int status, std::string error) {
   HeadParse parse;
@@ -105,8 +95,8 @@ HeadParse parse_request_head(std::string_view buffer) {
       return bad(400, fmt::format("header line '{}' has no name", line.substr(0, 64)));
     }
     const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(name, "content-length")) {
+    const std::string_view value = trim_blanks(line.substr(colon + 1));
+    if (ascii_iequals(name, "content-length")) {
       uint64_t length = 0;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
       if (ec != std::errc() || ptr != value.data() + value.size() ||
@@ -116,15 +106,15 @@ HeadParse parse_request_head(std::string_view buffer) {
       }
       head.content_length = length;
       has_length = true;
-    } else if (iequals(name, "transfer-encoding")) {
+    } else if (ascii_iequals(name, "transfer-encoding")) {
       return bad(411, "send the body with Content-Length: Transfer-Encoding is not taken");
-    } else if (iequals(name, "connection")) {
-      if (iequals(value, "close")) head.keep_alive = false;
-      if (iequals(value, "keep-alive")) head.keep_alive = true;
-    } else if (iequals(name, "authorization")) {
+    } else if (ascii_iequals(name, "connection")) {
+      if (ascii_iequals(value, "close")) head.keep_alive = false;
+      if (ascii_iequals(value, "keep-alive")) head.keep_alive = true;
+    } else if (ascii_iequals(name, "authorization")) {
       head.authorization = value;
-    } else if (iequals(name, "expect")) {
-      if (!iequals(value, "100-continue")) {
+    } else if (ascii_iequals(name, "expect")) {
+      if (!ascii_iequals(value, "100-continue")) {
         return bad(400, fmt::format("Expect '{}' is not 100-continue", value.substr(0, 32)));
       }
       head.expect_continue = true;

@@ -32,12 +32,6 @@ constexpr int kFiles = 120;
 constexpr int kLinesPerFile = 5;
 constexpr rlim_t kDescriptorLimit = 64;
 
-size_t occurrences(const std::string& text, const std::string& what) {
-  size_t count = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
-  return count;
-}
-
 TEST(DescriptorsTest, FilesAndClientsBeyondUlimitWaitOrAreToldAndNothingIsLost) {
   TempDir dir;
   MockKafka kafka;
@@ -157,7 +151,7 @@ linger = "5ms"
   drover.signal(SIGTERM);
   ASSERT_EQ(drover.wait_exit(), 0) << drover.log();
   const std::string log = drover.log();
-  EXPECT_LE(occurrences(log, "out of file descriptors"), 12U)
+  EXPECT_LE(testing::count_of(log, "out of file descriptors"), 12U)
       << "said once per 10 s, not once per attempt: " << log;
   // A file that could not be opened or listed is still there: none is taken for gone.
   for (const char* false_claim : {"rotated or deleted", "is gone", "disappeared"}) {

@@ -62,12 +62,6 @@ TEST(SaslTest, PlainPasswordFromAFileShipsAndAWrongOneDeliversNothing) {
   EXPECT_NE(bad.log().find("not acknowledged by Kafka"), std::string::npos) << bad.log();
 }
 
-size_t lines_with(const std::string& log, const std::string& text) {
-  size_t count = 0;
-  for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++count;
-  return count;
-}
-
 TEST(SaslSslTest, ScramOverTlsShipsAndBadCredentialsSayWhyWithoutAFloodOrACrashLoop) {
   KafkaClusterOptions options;
   options.scram_users = {{"drover", "scram-secret-of-drover"}};
@@ -138,7 +132,7 @@ TEST(SaslSslTest, ScramOverTlsShipsAndBadCredentialsSayWhyWithoutAFloodOrACrashL
         << "\n"
         << bad.log();
     EXPECT_TRUE(bad.running()) << "no crash, no exit: " << bad.log();
-    EXPECT_LE(lines_with(bad.log(), bad_case.says), 3U) << bad.log();
+    EXPECT_LE(testing::count_of(bad.log(), bad_case.says), 3U) << bad.log();
     ASSERT_EQ(bad.stop(), 0) << bad.log();
     EXPECT_NE(bad.log().find("not acknowledged by Kafka"), std::string::npos) << bad.log();
     EXPECT_EQ(bad.log().find("not-the-scram-secret"), std::string::npos)

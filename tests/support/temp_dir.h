@@ -41,6 +41,15 @@ inline void append_file(const std::filesystem::path& path, std::string_view cont
   std::ofstream(path, std::ios::binary | std::ios::app) << content;
 }
 
+/// How often `what` occurs in `text` (a log line, an error): for "said once, not per attempt".
+inline size_t count_of(std::string_view text, std::string_view what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
