@@ -70,9 +70,11 @@ class FileInput final : public Input {
   void scan(bool at_startup);
   void follow(const std::string& path, const struct stat& st, bool at_startup);
   /// copytruncate's copy of a followed file: the offset its original was read to when it was
-  /// truncated, or, if the truncation is still to come, nothing yet (it waits for it).
+  /// truncated, and the tracker of that content's acks, or, if the truncation is still to
+  /// come, nothing yet (it waits for it).
   enum class CopyVerdict { kNotACopy, kCopy, kWaitForTruncation };
-  CopyVerdict judge_copy(const std::string& path, int fd, uint64_t size, uint64_t& offset);
+  CopyVerdict judge_copy(const std::string& path, int fd, uint64_t size, uint64_t& offset,
+                         std::shared_ptr<PositionTracker>& positions);
   /// A followed file was truncated: its copy, if one waits, is read from where it stopped.
   void on_rewrite(const Tailer& original, Tailer::Rewrite rewrite);
   /// Judges again the files waiting to be told copies of `original_key` or not.

@@ -107,27 +107,33 @@ void FileInput::forget_path(const Tailer& tailer) {
 }
 
 FileInput::CopyVerdict FileInput::judge_copy(const std::string& path, int fd, uint64_t size,
-                                             uint64_t& offset) {
+                                             uint64_t& offset,
+                                             std::shared_ptr<PositionTracker>& positions) {
   const auto now = Clock::now();
   std::erase_if(recent_rewrites_, [&](const RecentRewrite& recent) { return recent.until < now; });
   auto waiting = waiting_copies_.find(path);
-  for (const RecentRewrite& recent : recent_rewrites_) {
-    const Tailer::Rewrite& old = recent.rewrite;
+  for (RecentRewrite& recent : recent_rewrites_) {
+    Tailer::Rewrite& old = recent.rewrite;
     const bool waited_for_this = waiting != waiting_copies_.end() &&
                                  waiting->second.original_key == recent.original_key &&
                                  recent.at >= waiting->second.since;
+    // What was read from the original is shipped, but maybe not acknowledged yet: the copy
+    // holds it now, and its checkpoint must wait for those acks (taken once: one copy).
     if (waited_for_this && waiting->second.all_read == size) {
-      offset = size;  // unchanged since it was found to hold only what had been shipped
+      offset = size;  // unchanged since it was found to hold only what had been read
+      positions = std::move(old.positions);
       return CopyVerdict::kCopy;
     }
     if (old.old_head.length == 0 || !head_matches(fd, old.old_head)) continue;
     if (waited_for_this && size <= old.old_offset) {
       offset = size;  // all of it was read from the original before the truncation
+      positions = std::move(old.positions);
       return CopyVerdict::kCopy;
     }
     // The copy holds the old content up to where drover had read it, and maybe more.
     if (size >= old.old_offset && bytes_before(fd, old.old_offset) == old.old_tail) {
       offset = old.old_offset;
+      positions = std::move(old.positions);
       return CopyVerdict::kCopy;
     }
   }
@@ -239,6 +245,7 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
   unopenable_.erase(path);
 
   uint64_t offset = 0;
+  std::shared_ptr<PositionTracker> copied_positions;  // a copy's: its original's acks
   std::string reason = "new file";
   if (has_checkpoint) {
     Resume resume = resume_offset(fd.get(), size, checkpoint->second);
@@ -251,7 +258,7 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
     offset = size;
     reason = "start_at = end";
   } else {
-    switch (judge_copy(path, fd.get(), size, offset)) {
+    switch (judge_copy(path, fd.get(), size, offset, copied_positions)) {
       case CopyVerdict::kNotACopy:
         break;
       case CopyVerdict::kCopy:
@@ -270,6 +277,7 @@ void FileInput::follow(const std::string& path, const struct stat& st, bool at_s
   }
   auto tailer = std::make_unique<Tailer>(key, std::move(source), std::move(fd), offset, config_,
                                          multiline_pattern_, commits_);
+  if (copied_positions) tailer->adopt_positions(std::move(copied_positions));
   if (too_old) {
     tailer->close();  // idle: it gets a descriptor when it grows
   } else if (open_.size() < max_open_files_) {

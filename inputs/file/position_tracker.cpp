@@ -37,4 +37,12 @@ bool PositionTracker::settled() const {
   return pending_.empty();
 }
 
+void PositionTracker::clamp_to(const Position& limit) {
+  std::lock_guard lock(mutex_);
+  if (committed_.offset > limit.offset) committed_ = limit;
+  for (Pending& pending : pending_) {
+    if (pending.end.offset > limit.offset) pending.end = limit;
+  }
+}
+
 }  // namespace drover::inputs

@@ -36,6 +36,9 @@ class PositionTracker final : public AckReceiver {
   Position committed_position() const;
   /// No batch is waiting for its ack.
   bool settled() const;
+  /// Positions past `limit` become `limit`: a copy of the file that ends there takes this
+  /// tracker over (copytruncate), and what the original held beyond it is not in the copy.
+  void clamp_to(const Position& limit);
 
  private:
   struct Pending {

@@ -19,7 +19,8 @@ Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, Unique
       fd_(std::move(fd)),
       read_offset_(offset),
       splitter_(offset, config.max_line_bytes),
-      encoder_(config.codec, *source_, config.invalid_utf8) {
+      encoder_(config.codec, *source_, config.invalid_utf8),
+      commits_(std::move(commits)) {
   if (config.multiline && multiline_pattern) {
     multiline_.emplace(*config.multiline, std::move(multiline_pattern));
   }
@@ -35,7 +36,7 @@ Tailer::Tailer(std::string key, std::shared_ptr<const SourceInfo> source, Unique
       tail_hash = fnv1a64(tail_);
     }
   }
-  positions_ = std::make_shared<PositionTracker>(offset, tail_hash, std::move(commits));
+  positions_ = std::make_shared<PositionTracker>(offset, tail_hash, commits_);
 }
 
 bool Tailer::reopen(UniqueFd fd) {
@@ -160,9 +161,11 @@ Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_
       context.counters.read_errors->add();
       return Turn::kCaughtUp;
     }
-    if (static_cast<uint64_t>(st.st_size) < read_offset_) start_over(context, shrank_why(st));
+    if (static_cast<uint64_t>(st.st_size) < read_offset_ &&
+        !start_over(context, out, stop, shrank_why(st))) {
+      return Turn::kStopped;
+    }
   }
-  if (batch_ && !push(context, out, stop)) return Turn::kStopped;  // what start_over flushed
 
   std::vector<char>& buffer = context.read_buffer;
   uint64_t read_this_turn = 0;
@@ -182,8 +185,7 @@ Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_
     const size_t checked = std::exchange(recheck, 0);
     if (checked > 0) {
       if (got < checked || std::memcmp(buffer.data(), tail_.data(), checked) != 0) {
-        start_over(context, changed_why(got < checked));
-        if (batch_ && !push(context, out, stop)) return Turn::kStopped;
+        if (!start_over(context, out, stop, changed_why(got < checked))) return Turn::kStopped;
         continue;  // from offset 0
       }
       got -= checked;
@@ -321,25 +323,37 @@ bool Tailer::flush_stale(const TailContext& context, BatchSink& out, std::stop_t
   return push(context, out, stop);
 }
 
-void Tailer::start_over(const TailContext& context, std::string_view why) {
+bool Tailer::start_over(const TailContext& context, BatchSink& out, std::stop_token stop,
+                        std::string_view why) {
   spdlog::warn("input {}: {} {}; reading it again from offset 0", context.input, source_->path,
                why);
   context.counters.rewrites->add();
-  if (tail_known_) rewrite_ = Rewrite{read_offset_, tail_, head_};
   // The unfinished line ended where the old content did: ship it with what came before.
+  bool pushed = true;
   if (has_pending()) {
     flush_partial_line(context);
     flush_joined_record(context);
-    // Of bytes now gone from the file: a restart before the new content is acknowledged
-    // finds them changed and reads from 0 rather than trust this offset.
     batch_tail_hash_ = tail_hash_at(batch_end_offset_, {}, read_offset_);
   }
+  if (batch_) pushed = push(context, out, stop);
+  // The old content's acks are still due, and its bytes now live only in copytruncate's copy,
+  // if one was made: the copy takes this tracker over (adopt_positions), so its checkpoint
+  // covers what was read here but not yet acknowledged. The new content counts from 0.
+  if (tail_known_) rewrite_ = Rewrite{read_offset_, tail_, head_, positions_};
+  positions_ = std::make_shared<PositionTracker>(0, 0, commits_);
   read_offset_ = 0;
   splitter_ = LineSplitter(0, context.config.max_line_bytes);
   tail_.clear();
   tail_known_ = true;
   head_ = {};
   start_length_ = 0;
+  return pushed;
+}
+
+void Tailer::adopt_positions(std::shared_ptr<PositionTracker> positions) {
+  positions->clamp_to({read_offset_, tail_known_ ? fnv1a64(tail_) : 0});
+  positions_ = std::move(positions);
+  reported_.reset();
 }
 
 }  // namespace drover::inputs

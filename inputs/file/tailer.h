@@ -104,7 +104,12 @@ class Tailer {
     uint64_t old_offset;
     std::string old_tail;  // the bytes just before old_offset
     HeadFingerprint old_head;
+    std::shared_ptr<PositionTracker> positions;  // the old content's, with its acks still due
   };
+  /// This file is a copy of another up to read_offset(), made by copytruncate: `positions`,
+  /// that file's tracker for the copied content, becomes this one's, so the checkpoint stays
+  /// behind what was read there but not yet acknowledged (I1 across the rotation).
+  void adopt_positions(std::shared_ptr<PositionTracker> positions);
   std::optional<Rewrite> take_rewrite() { return std::exchange(rewrite_, std::nullopt); }
   const HeadFingerprint& head() const { return head_; }
   /// False when the file cannot start with `prefix` (at most kStartBytes): judged from memory,
@@ -140,7 +145,9 @@ class Tailer {
                           const ParsedJsonLine& json);
   void flush_partial_line(const TailContext& context);
   void flush_joined_record(const TailContext& context);
-  void start_over(const TailContext& context, std::string_view why);
+  /// Ships what was pending of the old content, then counts from 0; false if the sink refused.
+  bool start_over(const TailContext& context, BatchSink& out, std::stop_token stop,
+                  std::string_view why);
   std::string shrank_why(const struct stat& st) const;
   /// Why the bytes before the offset no longer match; `maybe_shorter`: fewer came back.
   std::string changed_why(bool maybe_shorter) const;
@@ -161,6 +168,7 @@ class Tailer {
   RecordEncoder encoder_;
   std::optional<MultilineJoiner> multiline_;
   std::shared_ptr<PositionTracker> positions_;
+  std::shared_ptr<std::atomic<uint64_t>> commits_;  // shared by the input's trackers
   HeadFingerprint head_;
   std::array<char, kStartBytes> start_{};  // the file's first bytes (see may_start_with)
   uint8_t start_length_ = 0;

@@ -357,6 +357,7 @@ topic = "chaos-metrics"
     row("file lines missing", lines.missing);
     for (const auto& gap : lines.first_gaps) std::printf("  missing: %s\n", gap.c_str());
     row("file lines out of order within a file", lines.out_of_order);
+    for (const auto& example : lines.first_disorder) std::printf("  e.g. %s\n", example.c_str());
     row("file lines ahead of an older file's rest (rotation)", lines.across_rotation);
     row("file lines duplicated (at-least-once)", lines.duplicates);
     row("durable/delivered events missing", events.missing);
@@ -369,7 +370,9 @@ topic = "chaos-metrics"
                     events.out_of_order == 0 && balanced && exit_code == 0 &&
                     !metric_reader.records().empty();
     if (!ok) {
-      std::printf("\nchaos: FAILED; drover's logs are in %s\n", dir_.path().c_str());
+      save_file_records(file_reader.records());
+      std::printf("\nchaos: FAILED; drover's logs, and records.tsv (what Kafka held), are in %s\n",
+                  dir_.path().c_str());
       dir_.keep();
       if (!balanced) std::printf("last /status: %s\n", accounting.c_str());
       std::printf("brokers' logs:\n%s\n", kafka_.log_tails(20).c_str());
@@ -395,6 +398,18 @@ topic = "chaos-metrics"
     if (root["gen"].get(line.generation)) line.generation = 0;
     line.src = std::string(src);
     return line;
+  }
+
+  // For a failed run: what the files topic held, one line per record, to find where it went
+  // wrong (partition, offset, Kafka timestamp, src, gen, seq).
+  void save_file_records(const std::vector<testing::ConsumedRecord>& records) const {
+    std::string out;
+    for (const auto& record : records) {
+      const Line line = parse(record.value);
+      out += fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", record.partition, record.offset,
+                         record.timestamp_ms, line.src, line.generation, line.seq);
+    }
+    testing::write_file(dir_ / "records.tsv", out);
   }
 
   static void read_to_the_end(testing::TopicReader& reader, int partitions) {
@@ -427,7 +442,8 @@ topic = "chaos-metrics"
     int64_t out_of_order = 0;
     int64_t across_rotation = 0;
     int64_t accepted_missing = 0;
-    std::vector<std::string> first_gaps;  // "file-3 seq 120-185": where to look first
+    std::vector<std::string> first_gaps;      // "file-3 seq 120-185": where to look first
+    std::vector<std::string> first_disorder;  // "file-1#4 seq 77 after 120 (p2@1034)"
   };
   static Findings check(const std::vector<testing::ConsumedRecord>& records,
                         const std::map<std::string, int64_t>& written,
@@ -449,8 +465,16 @@ topic = "chaos-metrics"
         it->second = std::max(it->second, line.seq);
         return in_order;
       };
-      if (!first_in_order(highest_in_file, fmt::format("{}#{}", line.src, line.generation))) {
+      const std::string file = fmt::format("{}#{}", line.src, line.generation);
+      const auto highest = highest_in_file.find(file);
+      const int64_t highest_seen = highest == highest_in_file.end() ? -1 : highest->second;
+      if (!first_in_order(highest_in_file, file)) {
         ++found.out_of_order;
+        if (found.first_disorder.size() < 8) {
+          found.first_disorder.push_back(fmt::format("{} seq {} after {} (partition {} offset {})",
+                                                     file, line.seq, highest_seen, record.partition,
+                                                     record.offset));
+        }
       } else if (!first_in_order(highest_in_source, line.src)) {
         ++found.across_rotation;
       }

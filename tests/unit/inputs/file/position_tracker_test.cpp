@@ -30,5 +30,19 @@ TEST(PositionTrackerTest, IgnoresUnknownAndRepeatedTickets) {
   EXPECT_EQ(tracker.committed(), 50U);
 }
 
+// A copy that ends at 150 takes the tracker over: what the original read past it is not there.
+TEST(PositionTrackerTest, ClampedPositionsStopAtTheLimit) {
+  PositionTracker tracker(100, 1);
+  const uint64_t first = tracker.add(120, 2);
+  const uint64_t second = tracker.add(200, 3);
+  tracker.clamp_to({150, 9});
+  tracker.on_batch_safe(first);
+  EXPECT_EQ(tracker.committed_position(), (PositionTracker::Position{120, 2}));
+  tracker.on_batch_safe(second);
+  EXPECT_EQ(tracker.committed_position(), (PositionTracker::Position{150, 9}));
+  tracker.clamp_to({140, 7});  // a committed position past the limit is clamped too
+  EXPECT_EQ(tracker.committed_position(), (PositionTracker::Position{140, 7}));
+}
+
 }  // namespace
 }  // namespace drover::inputs

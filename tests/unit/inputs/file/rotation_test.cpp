@@ -218,6 +218,32 @@ TEST_P(RotationTest, TruncatedInTheMiddleOfALineShipsThePartThenTheNewContent) {
   running.stop();
 }
 
+// copytruncate while what was read is not acknowledged yet (the brokers are down): those lines
+// now live only in the copy, so the copy's checkpoint must stay behind them. Stopping without
+// an ack, as a crash does, then reads them again from the copy instead of losing them.
+TEST_P(RotationTest, ACopysCheckpointWaitsForTheAcksItsOriginalWasStillDue) {
+  auto c = config();
+  c.include = {log("a.log*").string()};
+  LineWriter writer(log("a.log"), "old");
+  const std::vector<std::string> old_lines = writer.write(100);
+  std::vector<std::string> expected = old_lines;
+  {
+    Running running(c, context());
+    expect_exactly(running, expected);  // shipped, never acknowledged
+    std::filesystem::copy_file(log("a.log"), log("a.log.1"));
+    ::truncate(log("a.log").c_str(), 0);
+    append_to(expected, writer.write(10));
+    expect_exactly(running, expected);
+    ASSERT_TRUE(wait_until(
+        [&] { return testing::checkpoint_of(dir / "data", "app", log("a.log.1")).has_value(); }));
+    EXPECT_EQ(committed_offset("a.log.1"), 0U);
+    running.stop();
+  }
+  Running running(c, context());
+  expect_exactly(running, expected);
+  running.stop();
+}
+
 class CopytruncateTest : public FileInputTest,
                          public ::testing::WithParamInterface<std::chrono::milliseconds> {};
 
