@@ -3,17 +3,17 @@
 # fetches the Kafka broker's jars once, then
 #   1. builds the dev preset (warnings are errors) and runs every test: unit, integration (mock
 #      cluster) and kafka (real brokers);
-#   2. builds the asan preset (AddressSanitizer + UBSan, halting on the first error) and runs
+#   2. runs the chaos run (scripts/chaos.sh) for DROVER_CHAOS_MINUTES (default 5) with a new
+#      seed each time (it prints the seed; --seed repeats the same trouble);
+#   3. builds the asan preset (AddressSanitizer + UBSan, halting on the first error) and runs
 #      the unit and integration tests under it;
-#   3. builds the tsan preset (ThreadSanitizer) and runs the unit and integration tests under it
+#   4. builds the tsan preset (ThreadSanitizer) and runs the unit and integration tests under it
 #      (drover itself and the tests' own threads; tests/tsan.supp says what is suppressed, and
 #      why: only races inside librdkafka, which Debian does not build for TSan);
-#   4. builds the libFuzzer targets and runs each for DROVER_FUZZ_SECONDS (default 20) from
+#   5. builds the libFuzzer targets and runs each for DROVER_FUZZ_SECONDS (default 20) from
 #      its seed corpus (scripts/fuzz.sh).
-# CI runs exactly this. Usage: scripts/test.sh [stage]   (one only: dev, asan, tsan, fuzz, or
-# chaos: the chaos run for DROVER_CHAOS_MINUTES, default 5, which is not in CI yet: it finds
-# file lines lost around copytruncate rotations while the file input is held back, still to
-# be fixed)
+# CI runs exactly this. Usage: scripts/test.sh [stage]   (one only: dev, chaos, asan, tsan or
+# fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,7 +52,7 @@ run_fuzz() {
 }
 
 case "${1:-all}" in
-  all) run_preset dev && run_preset asan && run_preset tsan && run_fuzz ;;
+  all) run_preset dev && run_chaos && run_preset asan && run_preset tsan && run_fuzz ;;
   chaos) run_chaos ;;
   fuzz) run_fuzz ;;
   *) run_preset "$1" ;;

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -140,6 +141,7 @@ topic = "chaos-metrics"
 
   void start_drover() {
     std::lock_guard lock(drover_mutex_);
+    drover_starts_ms_.push_back(unix_ms());  // what this run reads is stamped later than this
     drover_ = std::make_unique<DroverProcess>(
         std::vector<std::string>{"run", "--config", (dir_ / "drover.toml").string()},
         dir_ / "stdout.txt", dir_ / fmt::format("drover-{}.log", ++drover_runs_));
@@ -333,8 +335,8 @@ topic = "chaos-metrics"
     read_to_the_end(metric_reader, 1);
     read_to_the_end(file_reader, 3);
 
-    const Findings lines = check(file_reader.records(), lines_written_, {});
-    const Findings events = check(event_reader.records(), {}, acknowledged_);
+    const Findings lines = check(file_reader.records(), lines_written_, {}, drover_starts_ms_);
+    const Findings events = check(event_reader.records(), {}, acknowledged_, drover_starts_ms_);
 
     std::printf("\nchaos run: %d minute(s), drover started %d time(s)\n\n", minutes_, drover_runs_);
     std::printf("%-52s %10s\n", "what was done", "how often");
@@ -356,12 +358,14 @@ topic = "chaos-metrics"
     std::printf("\n%-52s %10s\n", "what was found", "");
     row("file lines missing", lines.missing);
     for (const auto& gap : lines.first_gaps) std::printf("  missing: %s\n", gap.c_str());
-    row("file lines out of order within a file", lines.out_of_order);
+    row("file lines out of order within a file and run", lines.out_of_order);
     for (const auto& example : lines.first_disorder) std::printf("  e.g. %s\n", example.c_str());
+    row("file lines re-read after a crash, behind newer ones", lines.reread_after_crash);
     row("file lines ahead of an older file's rest (rotation)", lines.across_rotation);
     row("file lines duplicated (at-least-once)", lines.duplicates);
     row("durable/delivered events missing", events.missing);
     row("events out of order within a connection", events.out_of_order);
+    for (const auto& example : events.first_disorder) std::printf("  e.g. %s\n", example.c_str());
     row("events duplicated (at-least-once)", events.duplicates);
     row("accepted-only events missing (allowed on SIGKILL)", events.accepted_missing);
     std::printf("%-52s %10s\n", "record accounting balanced at the end", balanced ? "yes" : "NO");
@@ -431,15 +435,26 @@ topic = "chaos-metrics"
     return true;
   }
 
+  static int64_t unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
   // Per source: every expected sequence (0..written-1, or those acknowledged) is there, and
-  // the first sighting of each comes in sequence order within one physical file or connection
-  // (I5; re-sends after a crash may repeat earlier ones later: duplicates, not disorder).
-  // Across a rotation, an older file's rest may follow the newer file's first lines: counted
-  // apart, as drover promises no order between two files.
+  // what one drover run read of one physical file or connection reaches Kafka in the order it
+  // was read (I5): the first sighting of each line among the records that run read (told by
+  // their timestamp, the time they were read) comes in sequence order; re-sends repeat earlier
+  // ones later (duplicates, not disorder). After a SIGKILL, what the killed run had spilled to
+  // disk goes out before the next run reads again what the killed one held in memory: those
+  // lines are first seen after newer ones, counted apart (I1 allows a crash to re-send; it does
+  // not lose them). Across a rotation, an older file's rest may follow the newer file's first
+  // lines: counted apart too, as drover promises no order between two files.
   struct Findings {
     int64_t missing = 0;
     int64_t duplicates = 0;
     int64_t out_of_order = 0;
+    int64_t reread_after_crash = 0;
     int64_t across_rotation = 0;
     int64_t accepted_missing = 0;
     std::vector<std::string> first_gaps;      // "file-3 seq 120-185": where to look first
@@ -447,17 +462,16 @@ topic = "chaos-metrics"
   };
   static Findings check(const std::vector<testing::ConsumedRecord>& records,
                         const std::map<std::string, int64_t>& written,
-                        const std::map<std::string, std::set<int64_t>>& acknowledged) {
+                        const std::map<std::string, std::set<int64_t>>& acknowledged,
+                        const std::vector<int64_t>& drover_starts_ms) {
     Findings found;
-    std::map<std::string, std::set<int64_t>> seen;
+    std::map<std::string, std::set<int64_t>> seen;         // by source
+    std::map<std::string, std::set<int64_t>> seen_in_run;  // by file or connection, and run
+    std::map<std::string, int64_t> highest_in_run;
     std::map<std::string, int64_t> highest_in_file;
     std::map<std::string, int64_t> highest_in_source;
     for (const auto& record : records) {
       const Line line = parse(record.value);
-      if (!seen[line.src].insert(line.seq).second) {
-        ++found.duplicates;
-        continue;
-      }
       const auto first_in_order = [&](std::map<std::string, int64_t>& highest,
                                       const std::string& stream) {
         auto [it, fresh] = highest.try_emplace(stream, line.seq);
@@ -465,16 +479,31 @@ topic = "chaos-metrics"
         it->second = std::max(it->second, line.seq);
         return in_order;
       };
+      const auto run =
+          std::upper_bound(drover_starts_ms.begin(), drover_starts_ms.end(), record.timestamp_ms) -
+          drover_starts_ms.begin();
       const std::string file = fmt::format("{}#{}", line.src, line.generation);
-      const auto highest = highest_in_file.find(file);
-      const int64_t highest_seen = highest == highest_in_file.end() ? -1 : highest->second;
-      if (!first_in_order(highest_in_file, file)) {
-        ++found.out_of_order;
-        if (found.first_disorder.size() < 8) {
-          found.first_disorder.push_back(fmt::format("{} seq {} after {} (partition {} offset {})",
-                                                     file, line.seq, highest_seen, record.partition,
-                                                     record.offset));
+      const std::string read_by_run = fmt::format("{} run {}", file, run);
+      bool disorder = false;
+      if (seen_in_run[read_by_run].insert(line.seq).second) {
+        const auto highest = highest_in_run.find(read_by_run);
+        const int64_t highest_seen = highest == highest_in_run.end() ? -1 : highest->second;
+        if (!first_in_order(highest_in_run, read_by_run)) {
+          disorder = true;
+          ++found.out_of_order;
+          if (found.first_disorder.size() < 8) {
+            found.first_disorder.push_back(
+                fmt::format("{}: seq {} after {} (partition {} offset {})", read_by_run, line.seq,
+                            highest_seen, record.partition, record.offset));
+          }
         }
+      }
+      if (!seen[line.src].insert(line.seq).second) {
+        ++found.duplicates;
+        continue;
+      }
+      if (!first_in_order(highest_in_file, file)) {
+        found.reread_after_crash += disorder ? 0 : 1;
       } else if (!first_in_order(highest_in_source, line.src)) {
         ++found.across_rotation;
       }
@@ -509,6 +538,7 @@ topic = "chaos-metrics"
   const std::string events_ = fmt::format("127.0.0.1:{}", testing::free_port());
   std::mutex drover_mutex_;
   std::unique_ptr<DroverProcess> drover_;
+  std::vector<int64_t> drover_starts_ms_;  // wall clock: which run read a record (its timestamp)
   int drover_runs_ = 0;
   std::atomic<bool> stop_{false};
   Tally tally_;
