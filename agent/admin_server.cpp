@@ -1,5 +1,7 @@
 #include "agent/admin_server.h"
 
+#include "agent/http_request.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -15,7 +17,6 @@
 namespace drover {
 namespace {
 
-constexpr size_t kMaxRequestBytes = 8192;
 constexpr int kClientTimeoutMs = 2000;  // a slow or idle client cannot hold the thread
 
 void send_all(int fd, std::string_view data) {
@@ -27,11 +28,8 @@ void send_all(int fd, std::string_view data) {
   }
 }
 
-void respond(int fd, int status, std::string_view reason, std::string_view content_type,
-             std::string_view body, std::string_view extra_headers = {}) {
-  send_all(fd, fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
-                           "Connection: close\r\n{}\r\n{}",
-                           status, reason, content_type, body.size(), extra_headers, body));
+void respond(int fd, int status, std::string_view content_type, std::string_view body) {
+  send_all(fd, http_response(status, content_type, body, /*keep_alive=*/false, {}));
 }
 
 }  // namespace
@@ -90,58 +88,58 @@ void AdminServer::run(std::stop_token stop) {
 }
 
 void AdminServer::serve(int client) {
-  std::string request;
-  char buffer[1024];
-  while (request.find("\r\n\r\n") == std::string::npos && request.size() < kMaxRequestBytes) {
+  RequestReader reader(/*max_body_bytes=*/0);  // GETs: nothing to read past the head
+  std::string received;
+  char buffer[4096];
+  while (reader.state() == RequestReader::State::kHead) {
     pollfd readable{client, POLLIN, 0};
     if (::poll(&readable, 1, kClientTimeoutMs) <= 0) return;
     const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
     if (n <= 0) return;
-    request.append(buffer, static_cast<size_t>(n));
+    received.append(buffer, static_cast<size_t>(n));
+    received.erase(0, reader.feed(received));
   }
-  if (!tokens_.allows(header_value(request, "authorization"))) {
+  if (reader.state() == RequestReader::State::kBad) {
+    respond(client, reader.status(), "text/plain", reader.error() + "\n");
+    return;
+  }
+  const RequestHead& head = reader.head();
+  if (!tokens_.allows(head.authorization)) {
     if (unauthorized_ != nullptr) unauthorized_->add();
     if (auto suppressed = unauthorized_log_.allow()) {
       spdlog::warn("admin: refused a request from {} without a valid bearer token{}",
                    tcp_peer_of(client),
                    *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
     }
-    respond(client, 401, "Unauthorized", "text/plain",
-            "a valid \"Authorization: Bearer <token>\" header is required\n",
-            "WWW-Authenticate: Bearer realm=\"drover\"\r\n");
+    respond(client, 401, "text/plain",
+            "a valid \"Authorization: Bearer <token>\" header is required\n");
     return;
   }
-  const size_t line_end = request.find("\r\n");
-  const std::string_view line(request.data(),
-                              line_end == std::string::npos ? request.size() : line_end);
-  std::string_view path;
-  if (line.starts_with("GET ")) {
-    path = line.substr(4, line.find(' ', 4) == std::string_view::npos ? std::string_view::npos
-                                                                      : line.find(' ', 4) - 4);
-  } else {
-    respond(client, 405, "Method Not Allowed", "text/plain", "only GET\n");
+  if (head.method != "GET") {
+    respond(client, 405, "text/plain", "only GET\n");
     return;
   }
+  const std::string_view path = head.path;
   if (path == "/metrics") {
-    respond(client, 200, "OK", "text/plain; version=0.0.4", handlers_.metrics());
+    respond(client, 200, "text/plain; version=0.0.4", handlers_.metrics());
   } else if (path == "/healthz") {
     const std::string problems = handlers_.problems();
     if (problems.empty()) {
-      respond(client, 200, "OK", "text/plain", "ok\n");
+      respond(client, 200, "text/plain", "ok\n");
     } else {
-      respond(client, 503, "Service Unavailable", "text/plain", problems);
+      respond(client, 503, "text/plain", problems);
     }
   } else if (path == "/readyz") {
     const std::string why_not = handlers_.not_ready();
     if (why_not.empty()) {
-      respond(client, 200, "OK", "text/plain", "ready\n");
+      respond(client, 200, "text/plain", "ready\n");
     } else {
-      respond(client, 503, "Service Unavailable", "text/plain", "not ready: " + why_not + "\n");
+      respond(client, 503, "text/plain", "not ready: " + why_not + "\n");
     }
   } else if (path == "/status") {
-    respond(client, 200, "OK", "application/json", handlers_.status() + "\n");
+    respond(client, 200, "application/json", handlers_.status() + "\n");
   } else {
-    respond(client, 404, "Not Found", "text/plain", "try /metrics, /healthz, /readyz or /status\n");
+    respond(client, 404, "text/plain", "try /metrics, /healthz, /readyz or /status\n");
   }
 }
 

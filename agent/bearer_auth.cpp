@@ -83,22 +83,4 @@ bool is_loopback_listen(std::string_view listen) {
   return host.starts_with("127.") || host == "localhost" || host == "[::1]" || host == "::1";
 }
 
-std::optional<std::string_view> header_value(std::string_view head, std::string_view name) {
-  size_t line_start = head.find("\r\n");
-  while (line_start != std::string_view::npos) {
-    line_start += 2;
-    const size_t line_end = head.find("\r\n", line_start);
-    const std::string_view line =
-        head.substr(line_start, line_end == std::string_view::npos ? std::string_view::npos
-                                                                   : line_end - line_start);
-    if (line.empty()) break;
-    const size_t colon = line.find(':');
-    if (colon != std::string_view::npos && ascii_iequals(line.substr(0, colon), name)) {
-      return trim_blanks(line.substr(colon + 1));
-    }
-    line_start = line_end;
-  }
-  return std::nullopt;
-}
-
 }  // namespace drover

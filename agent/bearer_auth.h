@@ -41,7 +41,4 @@ Result<BearerTokens> tokens_for_listener(std::string_view listen, const std::str
 /// True for "127.x.x.x:port", "localhost:port" and "[::1]:port": listeners only this host reaches.
 bool is_loopback_listen(std::string_view listen);
 
-/// The value of header `name` (any case) in an HTTP request head, spaces around it removed.
-std::optional<std::string_view> header_value(std::string_view head, std::string_view name);
-
 }  // namespace drover

@@ -2,6 +2,7 @@
 // acknowledgements from output threads to the input's thread. Private to inputs/events.
 #pragma once
 
+#include "agent/http_request.h"
 #include "inputs/events/events_input.h"
 
 #include <mutex>
@@ -48,7 +49,7 @@ struct EventsInput::Connection {
   std::shared_ptr<const SourceInfo> source;
   std::unique_ptr<RecordEncoder> encoder;
   std::string in;                          // HTTP: received, not yet answered
-  uint64_t in_position = 0;                // HTTP: where in[0] is in the connection
+  std::unique_ptr<RequestReader> reader;   // HTTP
   std::unique_ptr<LineSplitter> splitter;  // stream
   std::shared_ptr<Batch> pending;          // stream: read, not yet queued
   std::string out;

@@ -1,10 +1,10 @@
 // The HTTP side of the events input: requests read from a connection's buffer, their events
 // queued, and replies sent at once (accepted) or when the outputs acknowledge them (durable,
 // delivered), or when that takes longer than ack_timeout.
+#include "agent/http_request.h"
 #include "agent/json_escape.h"
 #include "inputs/events/events_connection.h"
 #include "inputs/events/events_input.h"
-#include "inputs/events/http_request.h"
 #include "inputs/events/ndjson_events.h"
 
 #include <fmt/format.h>
@@ -27,16 +27,18 @@ std::string error_body(std::string_view error) {
 }  // namespace
 
 void EventsInput::serve_http(Connection& connection) {
-  while (!connection.waiting_ticket && !connection.close_after_write && !connection.broken &&
-         !connection.in.empty()) {
-    const HeadParse parse = parse_request_head(connection.in);
-    if (parse.state == HeadParse::State::kIncomplete) return;
-    if (parse.state == HeadParse::State::kBad) {
-      reply(connection, parse.status, error_body(parse.error), false);
+  RequestReader& reader = *connection.reader;
+  while (!connection.waiting_ticket && !connection.close_after_write && !connection.broken) {
+    connection.in.erase(0, reader.feed(connection.in));
+    if (reader.state() == RequestReader::State::kHead) return;
+    if (reader.state() == RequestReader::State::kBad) {
+      std::string error = reader.error();
+      if (reader.status() == 413) error += " (max_request_bytes): send fewer events per request";
+      reply(connection, reader.status(), error_body(error), false);
       connection.in.clear();
       return;
     }
-    const RequestHead& head = parse.head;
+    const RequestHead& head = reader.head();
     if (!tokens_.allows(head.authorization)) {
       if (auto suppressed = unauthorized_log_.allow()) {
         spdlog::warn("input {}: refused a request from {} without a valid bearer token{}",
@@ -50,17 +52,10 @@ void EventsInput::serve_http(Connection& connection) {
       return;
     }
     const bool keep_alive = head.keep_alive;
-    if (head.content_length > config_.max_request_bytes) {
-      reply(connection, 413,
-            error_body(fmt::format("the body has {} bytes; this input takes at most {} "
-                                   "(max_request_bytes): send fewer events per request",
-                                   head.content_length, config_.max_request_bytes)),
-            false);
-      connection.in.clear();
-      return;
-    }
-    const size_t total = head.head_bytes + head.content_length;
-    if (connection.in.size() < total) {
+    const uint64_t body_bytes = reader.body_bytes();  // sent with Content-Length: read in place
+    const bool whole = head.chunked ? reader.state() == RequestReader::State::kComplete
+                                    : connection.in.size() >= body_bytes;
+    if (!whole) {
       if (head.expect_continue && !connection.continue_sent) {
         connection.out += "HTTP/1.1 100 Continue\r\n\r\n";
         connection.continue_sent = true;
@@ -69,7 +64,7 @@ void EventsInput::serve_http(Connection& connection) {
       return;
     }
     const std::string_view body =
-        std::string_view(connection.in).substr(head.head_bytes, head.content_length);
+        head.chunked ? reader.body() : std::string_view(connection.in).substr(0, body_bytes);
     counters_.bytes->add(body.size());
     if (head.path != kEventsEndpoint) {
       reply(connection, 404,
@@ -90,24 +85,22 @@ void EventsInput::serve_http(Connection& connection) {
                   fmt::format("ack '{}' is not accepted, durable or delivered", ack.substr(0, 32))),
               keep_alive);
       } else {
-        serve_events_request(connection, *level, body, connection.in_position + head.head_bytes,
-                             keep_alive);
+        serve_events_request(connection, *level, body, keep_alive);
       }
     }
-    connection.in.erase(0, total);
-    connection.in_position += total;
+    connection.in.erase(0, body_bytes);
+    reader.next();
     connection.continue_sent = false;
   }
 }
 
 void EventsInput::serve_events_request(Connection& connection, AckLevel level,
-                                       std::string_view body, uint64_t body_position,
-                                       bool keep_alive) {
+                                       std::string_view body, bool keep_alive) {
   auto batch = std::make_shared<Batch>(connection.source, unix_ms_now());
   batch->reserve(body.size() + body.size() / 2, 128);
   const std::string timestamp = format_timestamp(batch->timestamp_ms());
   const NdjsonOutcome outcome =
-      encode_ndjson(body, body_position, 1, *batch, *connection.encoder, parser_, timestamp);
+      encode_ndjson(body, 0, 1, *batch, *connection.encoder, parser_, timestamp);
   if (outcome.invalid > 0) {
     counters_.invalid->add(outcome.invalid);
     std::string errors;

@@ -1,8 +1,8 @@
 #include "inputs/events/events_input.h"
 
+#include "agent/http_request.h"
 #include "config/config_error.h"
 #include "inputs/events/events_connection.h"
-#include "inputs/events/http_request.h"
 #include "inputs/events/ndjson_events.h"
 
 #include <spdlog/spdlog.h>
@@ -281,7 +281,11 @@ void EventsInput::accept_all(int listener_fd, bool http) {
         http ? "http:" + tcp_peer_of(fd.get()) : unix_peer_of(fd.get(), connection->id)});
     connection->encoder = std::make_unique<RecordEncoder>(config_.codec, *connection->source,
                                                           InvalidUtf8::kReplace, false);
-    if (!http) connection->splitter = std::make_unique<LineSplitter>(0, config_.max_event_bytes);
+    if (http) {
+      connection->reader = std::make_unique<RequestReader>(config_.max_request_bytes);
+    } else {
+      connection->splitter = std::make_unique<LineSplitter>(0, config_.max_event_bytes);
+    }
     connection->fd = std::move(fd);
     Connection& added = *connection;
     connections_.emplace(added.id, std::move(connection));

@@ -71,7 +71,7 @@ class EventsInput final : public Input {
   /// Answers every complete request buffered on the connection, until one must wait.
   void serve_http(Connection& connection);
   void serve_events_request(Connection& connection, AckLevel level, std::string_view body,
-                            uint64_t body_position, bool keep_alive);
+                            bool keep_alive);
   /// Ships what a stream connection sent; false when the queues had no room (retried later).
   bool push_stream(Connection& connection);
   void reply(Connection& connection, int status, std::string_view body, bool keep_alive,

@@ -15,6 +15,7 @@
 #include <simdjson.h>
 
 #include <map>
+#include <numeric>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <thread>
@@ -262,6 +263,74 @@ TEST_F(EventsToKafkaTest, OneBadEventRefusesTheWholeRequestAndNamesItsLine) {
                            "drover_events_requests_total{input=\"ev\",code=\"404\"} 1\n",
                            "drover_input_json_invalid_total{input=\"ev\"} 1\n",
                            "drover_input_records_total{input=\"ev\"} 1\n"}) {
+    EXPECT_NE(counters.find(line), std::string::npos) << line << counters;
+  }
+  stop();
+}
+
+// What HTTP clients send besides one Content-Length request at a time: a chunked body in many
+// small chunks, two requests pipelined, a body that waits for 100 Continue, HTTP/1.0; and what
+// is refused: a head over 16 KiB (431), a chunked body over max_request_bytes (413).
+TEST_F(EventsToKafkaTest, ChunkedPipelinedContinuedAndOldRequestsAreAllTaken) {
+  start(1, "key_field = \"user\"\nmax_request_bytes = \"4KiB\"");
+  HttpConnection http(address);
+  ASSERT_TRUE(http.send_raw(
+      "POST /v1/events?ack=delivered HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunked = events(0, 0, 10);
+  for (size_t at = 0; at < chunked.size(); at += 7) {
+    const std::string piece = chunked.substr(at, 7);
+    ASSERT_TRUE(http.send_raw(fmt::format("{:x}\r\n{}\r\n", piece.size(), piece)));
+  }
+  ASSERT_TRUE(http.send_raw("0\r\n\r\n"));
+  const HttpResponse chunked_reply = http.read_response();
+  ASSERT_EQ(chunked_reply.status, 200) << chunked_reply.body;
+  EXPECT_EQ(member(chunked_reply.body, "accepted"), 10);
+
+  ASSERT_TRUE(http.send_post("/v1/events?ack=durable", events(0, 10, 5)));
+  ASSERT_TRUE(http.send_post("/v1/events?ack=durable", events(0, 15, 5)));
+  for (int reply = 0; reply < 2; ++reply) {
+    const HttpResponse pipelined = http.read_response();
+    ASSERT_EQ(pipelined.status, 200) << pipelined.body;
+    EXPECT_EQ(member(pipelined.body, "accepted"), 5);
+  }
+
+  const std::string waiting = events(0, 20, 3);
+  ASSERT_TRUE(http.send_raw(fmt::format(
+      "POST /v1/events?ack=durable HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+      waiting.size())));
+  EXPECT_EQ(http.read_response().status, 100);
+  ASSERT_TRUE(http.send_raw(waiting));
+  EXPECT_EQ(http.read_response().status, 200);
+
+  HttpConnection old(address);
+  const std::string last = events(0, 23, 2);
+  ASSERT_TRUE(old.send_raw(fmt::format(
+      "POST /v1/events?ack=durable HTTP/1.0\r\nContent-Length: {}\r\n\r\n{}", last.size(), last)));
+  const HttpResponse old_reply = old.read_response();
+  EXPECT_EQ(old_reply.status, 200) << old_reply.body;
+  EXPECT_NE(old_reply.head.find("Connection: close"), std::string::npos) << old_reply.head;
+
+  HttpConnection big_head(address);
+  EXPECT_EQ(big_head.post("/v1/events", "{}", "X-Big: " + std::string(20000, 'x') + "\r\n").status,
+            431);
+  HttpConnection big_body(address);
+  ASSERT_TRUE(big_body.send_raw("POST /v1/events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  for (int chunk = 0; chunk < 5; ++chunk) {
+    if (!big_body.send_raw(fmt::format("400\r\n{}\r\n", std::string(1024, ' ')))) break;
+  }
+  EXPECT_EQ(big_body.read_response().status, 413);
+
+  TopicReader reader(kafka.bootstrap(), "events", 1);
+  ASSERT_TRUE(wait_until([&] { return reader.poll().size() >= 25; }));
+  std::vector<int64_t> numbers;
+  for (const auto& record : reader.records()) numbers.push_back(member(record.value, "n"));
+  std::vector<int64_t> expected(25);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(numbers, expected);  // each once, in the order sent
+  const std::string counters = metrics();
+  for (const char* line : {"drover_events_requests_total{input=\"ev\",code=\"431\"} 1\n",
+                           "drover_events_requests_total{input=\"ev\",code=\"413\"} 1\n",
+                           "drover_input_records_total{input=\"ev\"} 25\n"}) {
     EXPECT_NE(counters.find(line), std::string::npos) << line << counters;
   }
   stop();

@@ -1,6 +1,5 @@
 // The events input's pure parts: its settings, HTTP request heads, and NDJSON bodies.
 #include "inputs/events/events_input_config.h"
-#include "inputs/events/http_request.h"
 #include "inputs/events/ndjson_events.h"
 
 #include <gtest/gtest.h>
@@ -53,52 +52,6 @@ TEST(EventsInputConfigTest, ListsEveryProblemAtOnce) {
                 "drover.toml:4: inputs.ev.ack: 'sure' is not one of: accepted, durable, delivered",
                 "drover.toml:5: inputs.ev.ack_timeout: must be greater than zero",
                 "drover.toml:6: inputs.ev.port: unknown key"}));
-}
-
-TEST(HttpRequestTest, ReadsAHeadOnceItIsWhole) {
-  const std::string request =
-      "POST /v1/events?ack=durable&x=1 HTTP/1.1\r\nHost: h\r\ncontent-length: 12\r\n"
-      "Expect: 100-continue\r\n\r\n{\"a\":1}\n";
-  EXPECT_EQ(parse_request_head(request.substr(0, 40)).state, HeadParse::State::kIncomplete);
-  const HeadParse parse = parse_request_head(request);
-  ASSERT_EQ(parse.state, HeadParse::State::kComplete) << parse.error;
-  EXPECT_EQ(parse.head.method, "POST");
-  EXPECT_EQ(parse.head.path, "/v1/events");
-  EXPECT_EQ(query_value(parse.head.query, "ack"), "durable");
-  EXPECT_EQ(query_value(parse.head.query, "x"), "1");
-  EXPECT_EQ(query_value(parse.head.query, "y"), "");
-  EXPECT_EQ(parse.head.content_length, 12U);
-  EXPECT_EQ(parse.head.head_bytes, request.find("{"));
-  EXPECT_TRUE(parse.head.keep_alive);
-  EXPECT_TRUE(parse.head.expect_continue);
-}
-
-TEST(HttpRequestTest, KeepAliveFollowsTheVersionAndConnectionHeader) {
-  EXPECT_FALSE(parse_request_head("GET / HTTP/1.0\r\n\r\n").head.keep_alive);
-  EXPECT_TRUE(
-      parse_request_head("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").head.keep_alive);
-  EXPECT_FALSE(parse_request_head("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").head.keep_alive);
-}
-
-TEST(HttpRequestTest, RefusesWhatItDoesNotTakeWithTheRightStatus) {
-  const auto status_of = [](const std::string& head) {
-    const HeadParse parse = parse_request_head(head);
-    EXPECT_EQ(parse.state, HeadParse::State::kBad) << head;
-    return parse.status;
-  };
-  EXPECT_EQ(status_of("POST /v1/events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 411);
-  EXPECT_EQ(status_of("POST /v1/events HTTP/1.1\r\nHost: h\r\n\r\n"), 411);
-  EXPECT_EQ(status_of("POST /v1/events HTTP/1.1\r\nContent-Length: 1x\r\n\r\n"), 400);
-  EXPECT_EQ(status_of("POST /v1/events HTTP/2.0\r\n\r\n"), 505);
-  EXPECT_EQ(status_of("GARBAGE\r\n\r\n"), 400);
-  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nNoColon\r\n\r\n"), 400);
-  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nX: " + std::string(kMaxRequestHeadBytes, 'x')), 431);
-}
-
-TEST(HttpRequestTest, ResponsesCarryLengthAndRetryAfter) {
-  EXPECT_EQ(http_response(503, "{}", false, 1),
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-            "Content-Length: 3\r\nConnection: close\r\nRetry-After: 1\r\n\r\n{}\n");
 }
 
 TEST(NdjsonEventsTest, EncodesEachObjectAndNamesTheLinesThatAreNot) {
