@@ -14,6 +14,10 @@
 namespace drover::inputs {
 
 inline constexpr std::string_view kEventsEndpoint = "/v1/events";
+// epoll data of what is not a connection (connections are numbered from 0).
+inline constexpr uint64_t kHttpListener = ~uint64_t{0};
+inline constexpr uint64_t kSocketListener = kHttpListener - 1;
+inline constexpr uint64_t kWake = kHttpListener - 2;
 
 /// Completed acknowledgements, handed from output threads to the input's thread.
 class EventsInput::AckWaiter final : public AckReceiver {
@@ -59,6 +63,10 @@ struct EventsInput::Connection {
   bool peer_closed = false;
   bool broken = false;
   uint32_t watched = 0;  // the epoll events registered; 0: not in the epoll set
+  // HTTP: what the connection waits for from its client, and until when (arm_timer).
+  enum class Awaiting : uint8_t { kNothing, kNextRequest, kHead, kBody };
+  Awaiting awaiting = Awaiting::kNothing;
+  Clock::time_point deadline{};
 };
 
 }  // namespace drover::inputs

@@ -238,4 +238,58 @@ void EventsInput::answer(uint64_t ticket, Waiting waiting, bool timed_out) {
   }
 }
 
+void EventsInput::arm_timer(Connection& connection, Clock::time_point now) {
+  using Awaiting = Connection::Awaiting;
+  const bool client_owes_nothing = connection.waiting_ticket || connection.close_after_write ||
+                                   connection.broken || connection.peer_closed;
+  Awaiting awaiting = Awaiting::kNothing;  // drover owes a reply, or the connection is ending
+  std::chrono::milliseconds timeout{};
+  if (client_owes_nothing) {
+    awaiting = Awaiting::kNothing;
+  } else if (connection.reader->state() == RequestReader::State::kHead) {
+    awaiting = connection.in.empty() ? Awaiting::kNextRequest : Awaiting::kHead;
+    timeout = connection.in.empty() ? config_.idle_timeout : config_.header_timeout;
+  } else {
+    awaiting = Awaiting::kBody;
+    timeout = config_.body_timeout;
+  }
+  if (awaiting == connection.awaiting) return;
+  connection.awaiting = awaiting;
+  connection.deadline = now + timeout;
+}
+
+void EventsInput::expire_connections(Clock::time_point now) {
+  // Deadlines are seconds apart: a look every 100 ms, not per loop turn, keeps thousands of
+  // connections cheap.
+  if (now < next_timer_scan_) return;
+  next_timer_scan_ = now + std::chrono::milliseconds(100);
+  std::vector<uint64_t> late;
+  for (const auto& [id, connection] : connections_) {
+    if (connection->awaiting != Connection::Awaiting::kNothing && connection->deadline <= now) {
+      late.push_back(id);
+    }
+  }
+  for (uint64_t id : late) {
+    Connection& connection = *connections_.at(id);
+    if (connection.awaiting == Connection::Awaiting::kNextRequest) {
+      counters_.idle_closed->add();
+      close_connection(id);
+      continue;
+    }
+    const bool head = connection.awaiting == Connection::Awaiting::kHead;
+    reply(connection, 408,
+          error_body(fmt::format("the request's {} did not arrive within {} ms ({})",
+                                 head ? "head" : "body",
+                                 (head ? config_.header_timeout : config_.body_timeout).count(),
+                                 head ? "header_timeout" : "body_timeout")),
+          false);
+    connection.in.clear();
+    if (finished(connection)) {
+      close_connection(id);
+    } else {
+      watch(connection);
+    }
+  }
+}
+
 }  // namespace drover::inputs

@@ -19,24 +19,9 @@
 namespace drover::inputs {
 namespace {
 
-constexpr uint64_t kHttpListener = ~uint64_t{0};
-constexpr uint64_t kSocketListener = kHttpListener - 1;
-constexpr uint64_t kWake = kHttpListener - 2;
 constexpr size_t kReadBytes = 256 * 1024;
 // A stream whose events found no room is tried again this often (it is not read meanwhile).
 constexpr auto kStreamRetry = std::chrono::milliseconds(20);
-// Out of descriptors with nothing to shed: how long the listeners are left alone.
-constexpr auto kListenerPause = std::chrono::milliseconds(200);
-
-/// The sending process of a Unix socket connection, for the records' origin and the logs.
-std::string unix_peer_of(int fd, uint64_t connection) {
-  ucred credentials{};
-  socklen_t length = sizeof credentials;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) {
-    return fmt::format("unix:#{}", connection);
-  }
-  return fmt::format("unix:pid {} uid {} #{}", credentials.pid, credentials.uid, connection);
-}
 
 }  // namespace
 
@@ -91,7 +76,8 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
                &m.counter("drover_events_connections", labels),
                &m.counter("drover_events_refused_connections_total", labels),
                &m.counter("drover_input_dropped_records_total",
-                          {{"input", context_.name}, {"reason", "stopping"}})};
+                          {{"input", context_.name}, {"reason", "stopping"}}),
+               &m.counter("drover_events_idle_closed_total", labels)};
   read_buffer_.resize(kReadBytes);
   spdlog::info("input {}: events on {}{}{} (ack = {})", context_.name,
                http_listener_ ? fmt::format("http://{}{}", http_listener_->address, kEventsEndpoint)
@@ -159,6 +145,7 @@ Status EventsInput::run(BatchSink& out, std::stop_token stop) {
       }
     }
     expire_waits(Clock::now());
+    expire_connections(Clock::now());
   }
 
   // Stopping: what streams sent is queued if there is room (on disk too); waiting requests are
@@ -191,107 +178,16 @@ Status EventsInput::run(BatchSink& out, std::stop_token stop) {
   return Status::ok();
 }
 
-void EventsInput::pause_listeners(Clock::time_point until) {
-  for (const auto& [listener, id] :
-       {std::pair{&http_listener_, kHttpListener}, std::pair{&socket_listener_, kSocketListener}}) {
-    if (!*listener) continue;
-    epoll_event event{};  // registered, but reporting nothing
-    event.data.u64 = id;
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, (*listener)->fd.get(), &event);
-  }
-  listeners_paused_until_ = until;
-}
-
-void EventsInput::resume_listeners() {
-  for (const auto& [listener, id] :
-       {std::pair{&http_listener_, kHttpListener}, std::pair{&socket_listener_, kSocketListener}}) {
-    if (!*listener) continue;
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.u64 = id;
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, (*listener)->fd.get(), &event);
-  }
-  listeners_paused_until_.reset();
-}
-
 std::chrono::milliseconds EventsInput::next_wake(Clock::time_point now) const {
   for (const auto& [id, connection] : connections_) {
     if (connection->pending) return kStreamRetry;
   }
   Clock::time_point first = listeners_paused_until_.value_or(Clock::time_point::max());
-  if (waiting_.empty() && !listeners_paused_until_) return std::chrono::milliseconds(-1);
+  if (http_listener_ && !connections_.empty()) first = std::min(first, next_timer_scan_);
+  if (first == Clock::time_point::max() && waiting_.empty()) return std::chrono::milliseconds(-1);
   for (const auto& [ticket, waiting] : waiting_) first = std::min(first, waiting.deadline);
   if (first <= now) return std::chrono::milliseconds(0);
   return std::chrono::ceil<std::chrono::milliseconds>(first - now);
-}
-
-void EventsInput::accept_all(int listener_fd, bool http) {
-  while (true) {
-    UniqueFd fd(::accept4(listener_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (!fd.valid()) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (out_of_descriptors(errno)) {
-        const int error = errno;
-        // Answered and closed rather than left waiting: the listener would stay readable.
-        const bool shed = reserve_.shed(
-            listener_fd, http ? http_response(503,
-                                              R"({"accepted":0,"error":"drover is out of file )"
-                                              R"(descriptors; try again"})",
-                                              false, 1)
-                              : std::string());
-        if (shed) counters_.refused_connections->add();
-        if (auto suppressed = refused_log_.allow()) {
-          spdlog::warn(
-              "input {}: out of file descriptors ({}; ulimit -n is {}, {} connection(s) open): "
-              "refused a connection{}; raise LimitNOFILE or lower max_connections",
-              context_.name, std::strerror(error), open_file_limit(), connections_.size(),
-              *suppressed ? fmt::format(" ({} more refused)", *suppressed) : "");
-        }
-        if (shed) continue;
-        // Not even the spare is left: connections wait in the backlog a moment.
-        pause_listeners(Clock::now() + kListenerPause);
-        return;
-      }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        if (auto suppressed = refused_log_.allow()) {
-          spdlog::warn("input {}: cannot accept a connection: {}", context_.name,
-                       std::strerror(errno));
-        }
-      }
-      return;
-    }
-    if (connections_.size() >= config_.max_connections) {
-      counters_.refused_connections->add();
-      if (auto suppressed = refused_log_.allow()) {
-        spdlog::warn("input {}: refused a connection: max_connections ({}) are open{}",
-                     context_.name, config_.max_connections,
-                     *suppressed ? fmt::format(" ({} more refused)", *suppressed) : "");
-      }
-      continue;  // closed
-    }
-    auto connection = std::make_unique<Connection>();
-    connection->id = next_connection_++;
-    connection->http = http;
-    if (http) {
-      const int on = 1;  // replies are small and awaited: never hold one back
-      ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    }
-    connection->source = std::make_shared<SourceInfo>(SourceInfo{
-        context_.name, context_.host,
-        http ? "http:" + tcp_peer_of(fd.get()) : unix_peer_of(fd.get(), connection->id)});
-    connection->encoder = std::make_unique<RecordEncoder>(config_.codec, *connection->source,
-                                                          InvalidUtf8::kReplace, false);
-    if (http) {
-      connection->reader = std::make_unique<RequestReader>(config_.max_request_bytes);
-    } else {
-      connection->splitter = std::make_unique<LineSplitter>(0, config_.max_event_bytes);
-    }
-    connection->fd = std::move(fd);
-    Connection& added = *connection;
-    connections_.emplace(added.id, std::move(connection));
-    counters_.connections->set(connections_.size());
-    watch(added);
-  }
 }
 
 bool EventsInput::finished(const Connection& connection) {
@@ -301,6 +197,7 @@ bool EventsInput::finished(const Connection& connection) {
 }
 
 void EventsInput::watch(Connection& connection) {
+  if (connection.http) arm_timer(connection, Clock::now());
   const bool reading =
       connection.http ? !connection.close_after_write && !connection.peer_closed &&
                             connection.in.size() <= config_.max_request_bytes + kMaxRequestHeadBytes

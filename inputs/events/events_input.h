@@ -64,6 +64,7 @@ class EventsInput final : public Input {
     Counter* connections;  // gauge
     Counter* refused_connections;
     Counter* dropped_at_stop;  // read from a stream, no room to queue them when stopping
+    Counter* idle_closed;      // keep-alive connections closed after idle_timeout
   };
 
   void accept_all(int listener_fd, bool http);
@@ -82,6 +83,11 @@ class EventsInput final : public Input {
   void expire_waits(Clock::time_point now);
   void close_connection(uint64_t id);
   void watch(Connection& connection);
+  /// HTTP: starts the timeout of what the connection now waits for from its client, if that
+  /// changed (a head or body trickling in keeps its first deadline).
+  void arm_timer(Connection& connection, Clock::time_point now);
+  /// Answers 408 to connections whose head or body is late, and closes idle ones.
+  void expire_connections(Clock::time_point now);
   /// Nothing left to read, answer or ship: the connection can be closed.
   static bool finished(const Connection& connection);
   Counter& requests_with_status(int status);
@@ -110,6 +116,7 @@ class EventsInput final : public Input {
   LogLimiter refused_log_;
   DescriptorReserve reserve_;  // to answer and close a connection when none is left
   std::optional<Clock::time_point> listeners_paused_until_;
+  Clock::time_point next_timer_scan_{};  // connections' deadlines are looked at this often
   BearerTokens tokens_;  // HTTP requests need one of them (none: every request is taken)
   LogLimiter unauthorized_log_;
 };

@@ -68,8 +68,14 @@ EventsInputConfig parse_events_input_config(config::TomlReader& reader) {
       reader.integer("max_connections", static_cast<int64_t>(config.max_connections), 1, 1 << 20));
   config.busy_timeout = reader.duration("busy_timeout", config.busy_timeout);
   config.ack_timeout = reader.duration("ack_timeout", config.ack_timeout);
+  config.header_timeout = reader.duration("header_timeout", config.header_timeout);
+  config.body_timeout = reader.duration("body_timeout", config.body_timeout);
+  config.idle_timeout = reader.duration("idle_timeout", config.idle_timeout);
   for (const auto& [key, value] : {std::pair{"busy_timeout", config.busy_timeout},
-                                   std::pair{"ack_timeout", config.ack_timeout}}) {
+                                   std::pair{"ack_timeout", config.ack_timeout},
+                                   std::pair{"header_timeout", config.header_timeout},
+                                   std::pair{"body_timeout", config.body_timeout},
+                                   std::pair{"idle_timeout", config.idle_timeout}}) {
     if (value.count() <= 0) reader.error(key, "must be greater than zero");
   }
   return config;

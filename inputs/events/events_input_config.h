@@ -35,6 +35,12 @@ struct EventsInputConfig {
   // How long a durable/delivered request waits for its acknowledgement before it is answered
   // 504 (its events stay queued and are delivered).
   std::chrono::milliseconds ack_timeout{30000};
+  // A request's head, then its body, must arrive within these (408 otherwise): a slow or stalled
+  // client cannot hold a connection and its buffer. A keep-alive connection with nothing sent
+  // for idle_timeout is closed.
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds idle_timeout{60000};
 };
 
 EventsInputConfig parse_events_input_config(config::TomlReader& reader);

@@ -336,6 +336,35 @@ TEST_F(EventsToKafkaTest, ChunkedPipelinedContinuedAndOldRequestsAreAllTaken) {
   stop();
 }
 
+// A client that stalls cannot hold a connection: a head or a body that does not arrive in time
+// is answered 408, a keep-alive connection left idle is closed; each is counted.
+TEST_F(EventsToKafkaTest, LateHeadsAndBodiesAre408AndIdleConnectionsClose) {
+  start(1, "header_timeout = \"300ms\"\nbody_timeout = \"300ms\"\nidle_timeout = \"300ms\"");
+  HttpConnection slow_head(address);
+  slow_head.set_timeout(std::chrono::seconds(5));
+  ASSERT_TRUE(slow_head.send_raw("POST /v1/events HTTP/1.1\r\nHost: dro"));
+  const HttpResponse late_head = slow_head.read_response();
+  EXPECT_EQ(late_head.status, 408);
+  EXPECT_NE(late_head.body.find("header_timeout"), std::string::npos) << late_head.body;
+
+  HttpConnection slow_body(address);
+  slow_body.set_timeout(std::chrono::seconds(5));
+  ASSERT_TRUE(slow_body.send_raw("POST /v1/events HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"n\":"));
+  const HttpResponse late_body = slow_body.read_response();
+  EXPECT_EQ(late_body.status, 408);
+  EXPECT_NE(late_body.body.find("body_timeout"), std::string::npos) << late_body.body;
+
+  HttpConnection idle(address);
+  EXPECT_EQ(idle.post("/v1/events", events(0, 0, 1)).status, 200);
+  EXPECT_TRUE(wait_until([&] {
+    return metrics().find("drover_events_idle_closed_total{input=\"ev\"} 1\n") != std::string::npos;
+  })) << metrics();
+  EXPECT_NE(metrics().find("drover_events_requests_total{input=\"ev\",code=\"408\"} 2\n"),
+            std::string::npos)
+      << metrics();
+  stop();
+}
+
 TEST_F(EventsToKafkaTest, UnixSocketStreamsKeepTheirOrderAndShipBrokenLinesAsText) {
   start(3, "key_field = \"c\"");  // one partition per connection
   constexpr int kPerConnection = 3000;

@@ -24,7 +24,8 @@ TEST(EventsInputConfigTest, DefaultsAndEverySetting) {
   EventsInputConfig config;
   ASSERT_TRUE(problems_of("listen = \"127.0.0.1:8088\"\nsocket = \"/run/drover/e.sock\"\n"
                           "socket_mode = \"0600\"\nack = \"delivered\"\ncodec = \"raw\"\n"
-                          "key_field = \"user.id\"\nbusy_timeout = \"1s\"\n",
+                          "key_field = \"user.id\"\nbusy_timeout = \"1s\"\n"
+                          "header_timeout = \"2s\"\nbody_timeout = \"3s\"\nidle_timeout = \"4s\"\n",
                           &config)
                   .empty());
   EXPECT_EQ(config.listen, "127.0.0.1:8088");
@@ -34,6 +35,9 @@ TEST(EventsInputConfigTest, DefaultsAndEverySetting) {
   EXPECT_EQ(config.json.key_field, "user.id");
   EXPECT_EQ(config.busy_timeout, std::chrono::seconds(1));
   EXPECT_EQ(config.ack_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(config.header_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(config.body_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(config.idle_timeout, std::chrono::seconds(4));
 }
 
 TEST(EventsInputConfigTest, ListsEveryProblemAtOnce) {
