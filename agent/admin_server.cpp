@@ -35,7 +35,8 @@ void respond(int fd, int status, std::string_view content_type, std::string_view
 }  // namespace
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& listen,
-                                                        Handlers handlers, BearerTokens tokens,
+                                                        Handlers handlers,
+                                                        std::shared_ptr<ListenerTokens> tokens,
                                                         Counter* unauthorized) {
   auto listener = listen_tcp(listen);
   if (!listener) return listener.error();
@@ -44,12 +45,12 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& liste
                       std::move(tokens), unauthorized));
 }
 
-AdminServer::AdminServer(UniqueFd fd, std::string address, Handlers handlers, BearerTokens tokens,
-                         Counter* unauthorized)
+AdminServer::AdminServer(UniqueFd fd, std::string address, Handlers handlers,
+                         std::shared_ptr<ListenerTokens> tokens, Counter* unauthorized)
     : fd_(std::move(fd)),
       address_(std::move(address)),
       handlers_(std::move(handlers)),
-      tokens_(std::move(tokens)),
+      tokens_(tokens ? std::move(tokens) : std::make_shared<ListenerTokens>()),
       unauthorized_(unauthorized),
       thread_([this](std::stop_token stop) { run(stop); }) {}
 
@@ -104,7 +105,7 @@ void AdminServer::serve(int client) {
     return;
   }
   const RequestHead& head = reader.head();
-  if (!tokens_.allows(head.authorization)) {
+  if (!tokens_->allows(head.authorization)) {
     if (unauthorized_ != nullptr) unauthorized_->add();
     if (auto suppressed = unauthorized_log_.allow()) {
       spdlog::warn("admin: refused a request from {} without a valid bearer token{}",

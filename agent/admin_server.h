@@ -33,9 +33,9 @@ class AdminServer {
 
   /// Listens on "host:port" (IPv4). Port 0 picks a free one; address() says which.
   /// `unauthorized` counts the requests refused for want of a valid token.
-  static Result<std::unique_ptr<AdminServer>> start(const std::string& listen, Handlers handlers,
-                                                    BearerTokens tokens = {},
-                                                    Counter* unauthorized = nullptr);
+  static Result<std::unique_ptr<AdminServer>> start(
+      const std::string& listen, Handlers handlers,
+      std::shared_ptr<ListenerTokens> tokens = nullptr, Counter* unauthorized = nullptr);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -43,15 +43,15 @@ class AdminServer {
   const std::string& address() const { return address_; }
 
  private:
-  AdminServer(UniqueFd fd, std::string address, Handlers handlers, BearerTokens tokens,
-              Counter* unauthorized);
+  AdminServer(UniqueFd fd, std::string address, Handlers handlers,
+              std::shared_ptr<ListenerTokens> tokens, Counter* unauthorized);
   void run(std::stop_token stop);
   void serve(int client);
 
   UniqueFd fd_;
   std::string address_;
   Handlers handlers_;
-  BearerTokens tokens_;
+  std::shared_ptr<ListenerTokens> tokens_;  // re-read on SIGHUP (Agent::reload)
   Counter* unauthorized_;
   LogLimiter unauthorized_log_;
   LogLimiter refused_log_;

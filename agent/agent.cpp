@@ -110,10 +110,11 @@ void Agent::start_input(RunningInput& r) {
 
 void Agent::start() {
   if (!config_.agent.admin_address.empty()) {
-    auto tokens = tokens_for_listener(config_.agent.admin_address, config_.agent.admin_token_file,
-                                      "agent.admin_token_file");
+    auto tokens = ListenerTokens::open(config_.agent.admin_address, config_.agent.admin_token_file,
+                                       "agent.admin_token_file");
     if (!tokens)
       throw ConfigError({fmt::format("agent.admin_token_file: {}", tokens.error().message)});
+    admin_tokens_ = *tokens;
     auto admin = AdminServer::start(
         config_.agent.admin_address,
         {[this] { return metrics_.render(); }, [this] { return health_.render(); },

@@ -76,6 +76,9 @@ class Agent {
   const AgentSettings& settings() const { return config_.agent; }
 
  private:
+  /// SIGHUP: the token files of the admin endpoint and of the inputs the plan keeps are read
+  /// again; returns a problem per file that could not be (its old tokens stay in use).
+  std::vector<std::string> reread_files(const ReloadPlan& plan);
   using Clock = std::chrono::steady_clock;
   struct RunningInput {
     InputSpec spec;
@@ -119,6 +122,7 @@ class Agent {
   std::map<std::string, std::unique_ptr<RunningOutput>> outputs_;
   std::map<std::string, std::unique_ptr<RunningInput>> inputs_;
   std::unique_ptr<AdminServer> admin_;
+  std::shared_ptr<ListenerTokens> admin_tokens_;  // re-read on SIGHUP
   Health health_;
   StartupProgress progress_;
   enum class Phase { kStarting, kRunning, kStopping };

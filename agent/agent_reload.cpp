@@ -24,6 +24,25 @@ const Spec& spec_named(const std::vector<Spec>& specs, const std::string& name) 
 
 }  // namespace
 
+std::vector<std::string> Agent::reread_files(const ReloadPlan& plan) {
+  std::vector<std::string> problems;
+  if (admin_tokens_) {
+    if (Status s = admin_tokens_->reread(); !s) {
+      problems.push_back(fmt::format("agent.admin_token_file: {}", s.error().message));
+    }
+  }
+  // Inputs the plan rebuilds read their files as they start.
+  std::lock_guard lock(components_mutex_);
+  for (auto& [name, running] : inputs_) {
+    if (named(plan.inputs_changed, name) || named(plan.inputs_removed, name)) continue;
+    if (Status s = running->input->reread_files(); !s) {
+      problems.push_back(fmt::format("inputs.{}: {}", name, s.error().message));
+    }
+  }
+  for (const auto& problem : problems) spdlog::error("reload: {}", problem);
+  return problems;
+}
+
 ReloadPlan Agent::reload(PipelineConfig next) {
   ReloadPlan plan = plan_reload(config_, next);
   // What applies only at the next start keeps its running value, so later reloads compare
@@ -40,7 +59,11 @@ ReloadPlan Agent::reload(PipelineConfig next) {
   for (const auto& setting : plan.need_restart) {
     spdlog::warn("reload: {} changed; it takes effect when drover restarts", setting);
   }
-  if (plan.changes_nothing()) return plan;
+  std::vector<std::string> problems = reread_files(plan);
+  if (plan.changes_nothing()) {
+    if (!problems.empty()) throw ConfigError(std::move(problems));
+    return plan;
+  }
 
   // Everything new is built before anything stops: one that cannot be built changes nothing.
   std::map<std::string, std::unique_ptr<Output>> replacements;
@@ -113,7 +136,6 @@ ReloadPlan Agent::reload(PipelineConfig next) {
 
   // Replaced inputs end where their successors start: once what they read is safe.
   for (auto& input : retiring_inputs) retire_input(*input, deadline);
-  std::vector<std::string> problems;
   for (auto& input : retiring_inputs) {
     const std::string name = input->spec.name;
     if (!named(plan.inputs_changed, name)) continue;

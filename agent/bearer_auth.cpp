@@ -77,6 +77,26 @@ Result<BearerTokens> tokens_for_listener(std::string_view listen, const std::str
       listen, token_file_key)};
 }
 
+Result<std::shared_ptr<ListenerTokens>> ListenerTokens::open(std::string_view listen,
+                                                             const std::string& token_file,
+                                                             std::string_view token_file_key) {
+  auto tokens = tokens_for_listener(listen, token_file, token_file_key);
+  if (!tokens) return tokens.error();
+  return std::make_shared<ListenerTokens>(std::move(*tokens), token_file);
+}
+
+Status ListenerTokens::reread() {
+  if (file_.empty()) return Status::ok();
+  auto tokens = BearerTokens::load(file_);
+  if (!tokens) {
+    return Error{fmt::format("{}; the tokens read before stay in use", tokens.error().message)};
+  }
+  auto fresh = std::make_shared<const BearerTokens>(std::move(*tokens));
+  std::lock_guard lock(mutex_);
+  tokens_ = std::move(fresh);
+  return Status::ok();
+}
+
 bool is_loopback_listen(std::string_view listen) {
   const size_t colon = listen.rfind(':');
   const std::string_view host = listen.substr(0, colon == std::string_view::npos ? 0 : colon);

@@ -7,6 +7,8 @@
 #include "agent/status.h"
 
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +32,34 @@ class BearerTokens {
 
  private:
   std::vector<std::string> tokens_;
+};
+
+/// A listener's tokens, read again from their file on SIGHUP, so a token is added or revoked
+/// without a restart. The listener's thread checks requests while the main thread re-reads.
+class ListenerTokens {
+ public:
+  /// As tokens_for_listener().
+  static Result<std::shared_ptr<ListenerTokens>> open(std::string_view listen,
+                                                      const std::string& token_file,
+                                                      std::string_view token_file_key);
+  explicit ListenerTokens(BearerTokens tokens = {}, std::string file = {})
+      : file_(std::move(file)), tokens_(std::make_shared<const BearerTokens>(std::move(tokens))) {}
+
+  bool allows(std::optional<std::string_view> authorization) const {
+    return current()->allows(authorization);
+  }
+  /// Reads the file again; if it cannot be read or holds no valid token, the tokens in use stay
+  /// and the error names the file and line.
+  Status reread();
+
+ private:
+  std::shared_ptr<const BearerTokens> current() const {
+    std::lock_guard lock(mutex_);
+    return tokens_;
+  }
+  const std::string file_;  // empty: no token file (a loopback listener): nothing to re-read
+  mutable std::mutex mutex_;
+  std::shared_ptr<const BearerTokens> tokens_;
 };
 
 /// The tokens a listener on `listen` requires: those of `token_file`; none when it is empty and

@@ -4,12 +4,11 @@
 
 #include <fmt/format.h>
 
-#include <limits>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <limits>
 
 namespace drover {
 namespace http = boost::beast::http;

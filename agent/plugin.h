@@ -60,6 +60,10 @@ class Input {
   /// Writes what /status shows of it beyond its counters, as members of the open object.
   /// Called on the admin thread: reads only what is safe to read from there.
   virtual void describe(JsonWriter& /*out*/) {}
+  /// On SIGHUP, for an input a reload keeps as it is: reads again the files its settings name
+  /// (token files, certificates), whose content may have changed though the settings did not.
+  /// Called on the main thread while run() goes on. An error keeps what was read before.
+  virtual Status reread_files() { return Status::ok(); }
 };
 
 /// A destination. Owned by the Agent; run() executes on its own (sender) thread.

@@ -39,7 +39,7 @@ void EventsInput::serve_http(Connection& connection) {
       return;
     }
     const RequestHead& head = reader.head();
-    if (!tokens_.allows(head.authorization)) {
+    if (!tokens_->allows(head.authorization)) {
       if (auto suppressed = unauthorized_log_.allow()) {
         spdlog::warn("input {}: refused a request from {} without a valid bearer token{}",
                      context_.name, connection.source->path,

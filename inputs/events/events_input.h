@@ -36,6 +36,8 @@ class EventsInput final : public Input {
 
   Status run(BatchSink& out, std::stop_token stop) override;
   /// The listeners (fixed at construction) and the open connections.
+  /// The token file, read again on SIGHUP.
+  Status reread_files() override { return tokens_->reread(); }
   void describe(JsonWriter& out) override {
     out.key("listeners").begin_array();
     if (http_listener_) out.value("http://" + http_listener_->address);
@@ -116,8 +118,8 @@ class EventsInput final : public Input {
   LogLimiter refused_log_;
   DescriptorReserve reserve_;  // to answer and close a connection when none is left
   std::optional<Clock::time_point> listeners_paused_until_;
-  Clock::time_point next_timer_scan_{};  // connections' deadlines are looked at this often
-  BearerTokens tokens_;  // HTTP requests need one of them (none: every request is taken)
+  Clock::time_point next_timer_scan_{};     // connections' deadlines are looked at this often
+  std::shared_ptr<ListenerTokens> tokens_;  // HTTP requests need one (none: all are taken)
   LogLimiter unauthorized_log_;
 };
 

@@ -36,10 +36,11 @@ EventsInputConfig parse_events_input_config(config::TomlReader& reader) {
                  "both: the input has nothing to listen on");
   }
   config.auth_token_file = reader.string("auth_token_file", "");
+  config.allow_unauthenticated = reader.boolean("allow_unauthenticated", false);
   if (!config.listen.empty() && !parse_ipv4_address(config.listen)) {
     reader.error("listen", "\"" + config.listen + "\" is not an IPv4 address:port");
-  } else if (auto tokens =
-                 tokens_for_listener(config.listen, config.auth_token_file, "auth_token_file");
+  } else if (auto tokens = tokens_for_listener(config.token_listen(), config.auth_token_file,
+                                               "auth_token_file");
              !tokens) {
     reader.error(config.auth_token_file.empty() ? "listen" : "auth_token_file",
                  tokens.error().message);

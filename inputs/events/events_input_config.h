@@ -22,7 +22,11 @@ std::string_view name_of(AckLevel level);
 struct EventsInputConfig {
   std::string listen;           // "address:port" for HTTP; empty: no HTTP
   std::string auth_token_file;  // HTTP requests need a bearer token from it; empty: none
-  std::string socket;           // a Unix socket path taking NDJSON streams; empty: none
+  // A listener other hosts reach, without tokens: refused unless this says it is meant to be.
+  bool allow_unauthenticated = false;
+  /// The address whose reach decides whether tokens are required ("" when they are waived).
+  std::string token_listen() const { return allow_unauthenticated ? std::string() : listen; }
+  std::string socket;  // a Unix socket path taking NDJSON streams; empty: none
   uint32_t socket_mode = 0660;
   AckLevel ack = AckLevel::kAccepted;  // a request's `?ack=` chooses its own
   Codec codec = Codec::kJson;

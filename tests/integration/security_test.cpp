@@ -128,6 +128,43 @@ TEST_F(SecurityTest, ListenersOtherHostsReachNeedABearerToken) {
   EXPECT_NE(drover->log().find("refused a request from"), std::string::npos) << drover->log();
 }
 
+// Tokens are rotated without a restart: SIGHUP reads both token files again; a file that became
+// unreadable or invalid fails the reload, naming it, and the tokens in use stay.
+TEST_F(SecurityTest, TokenFilesAreReadAgainOnSighup) {
+  start(config());
+  const std::string new_events_token = "EVENTS-TOKEN-ROTATED-0123456789abcdef";
+  const std::string new_admin_token = "ADMIN-TOKEN-ROTATED-0123456789abcdef";
+  testing::write_file(dir / "events.tokens", new_events_token + "\n");
+  testing::write_file(dir / "admin.tokens", new_admin_token + "\n");
+  drover->signal(SIGHUP);
+  const auto post_with = [&](const std::string& token) {
+    HttpConnection client(events);
+    return client
+        .post("/v1/events", "{\"n\":1}\n", fmt::format("Authorization: Bearer {}\r\n", token))
+        .status;
+  };
+  ASSERT_TRUE(wait_until([&] { return post_with(new_events_token) == 200; })) << drover->log();
+  EXPECT_EQ(post_with(kEventsToken), 401);
+  const auto admin_with = [&](const std::string& token) {
+    return testing::http_get(admin, "/metrics", fmt::format("Authorization: Bearer {}\r\n", token));
+  };
+  EXPECT_EQ(admin_with(new_admin_token).first, 200);
+  EXPECT_EQ(admin_with(kAdminToken).first, 401);
+
+  testing::write_file(dir / "events.tokens", "short\n");
+  drover->signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] {
+    return testing::metric_value(admin_with(new_admin_token).second,
+                                 R"(drover_reloads_total{result="failed"})") == 1;
+  })) << drover->log();
+  EXPECT_EQ(post_with(new_events_token), 200) << "the tokens read before stay in use";
+  EXPECT_NE(drover->log().find("events.tokens:1: a token of 5 characters"), std::string::npos)
+      << drover->log();
+  drover->signal(SIGTERM);
+  EXPECT_EQ(drover->wait_exit(), 0) << drover->log();
+  EXPECT_EQ(drover->log().find(new_events_token), std::string::npos) << "a token was logged";
+}
+
 TEST_F(SecurityTest, CheckRefusesAListenerOtherHostsReachWithoutTokens) {
   testing::write_file(dir / "open.toml", R"([agent]
 admin_address = "0.0.0.0:9899"

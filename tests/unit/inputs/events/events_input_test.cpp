@@ -40,6 +40,19 @@ TEST(EventsInputConfigTest, DefaultsAndEverySetting) {
   EXPECT_EQ(config.idle_timeout, std::chrono::seconds(4));
 }
 
+TEST(EventsInputConfigTest, AListenerOtherHostsReachNeedsTokensUnlessExplicitlyWaived) {
+  EXPECT_EQ(problems_of("listen = \"0.0.0.0:8088\"\n"),
+            (std::vector<std::string>{
+                "drover.toml:1: inputs.ev.listen: 0.0.0.0:8088 can be reached from other hosts: "
+                "set auth_token_file to a file of bearer tokens (one per line, readable only by "
+                "drover), or listen on 127.0.0.1"}));
+  EventsInputConfig config;
+  EXPECT_TRUE(
+      problems_of("listen = \"0.0.0.0:8088\"\nallow_unauthenticated = true\n", &config).empty());
+  EXPECT_TRUE(config.allow_unauthenticated);
+  EXPECT_EQ(config.token_listen(), "");
+}
+
 TEST(EventsInputConfigTest, ListsEveryProblemAtOnce) {
   EXPECT_EQ(
       problems_of("ack = \"durable\"\n"),
