@@ -109,6 +109,9 @@ void RequestReader::read_head() {
   if (auto it = message.find(http::field::authorization); it != message.end()) {
     head_.authorization = view(it->value());
   }
+  if (auto it = message.find("Idempotency-Key"); it != message.end()) {
+    head_.idempotency_key = view(it->value());
+  }
   if (auto it = message.find(http::field::transfer_encoding); it != message.end()) {
     // "gzip, chunked" is chunked, but its content is still gzip'ed: not taken.
     if (!ascii_iequals(trim_blanks(view(it->value())), "chunked")) {

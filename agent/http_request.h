@@ -22,7 +22,8 @@ struct RequestHead {
   bool chunked = false;
   bool keep_alive = true;
   bool expect_continue = false;
-  std::optional<std::string_view> authorization;  // the Authorization header's value
+  std::optional<std::string_view> authorization;    // the Authorization header's value
+  std::optional<std::string_view> idempotency_key;  // the Idempotency-Key header's value
 };
 
 class RequestReader {

@@ -3,7 +3,10 @@
 #pragma once
 
 #include "agent/http_request.h"
+#include "agent/json_escape.h"
 #include "inputs/events/events_input.h"
+
+#include <fmt/format.h>
 
 #include <mutex>
 #include <string_view>
@@ -14,10 +17,28 @@
 namespace drover::inputs {
 
 inline constexpr std::string_view kEventsEndpoint = "/v1/events";
+// A stream whose events found no room is tried again this often (it is not read meanwhile).
+inline constexpr auto kStreamRetry = std::chrono::milliseconds(20);
+// The replies kept for Idempotency-Key repeats take at most this much memory.
+inline constexpr size_t kIdempotencyMaxReplyBytes = 16 << 20;
+// A socket batch's header line is at most this long.
+inline constexpr size_t kMaxBatchHeaderBytes = 4096;
 // epoll data of what is not a connection (connections are numbered from 0).
 inline constexpr uint64_t kHttpListener = ~uint64_t{0};
 inline constexpr uint64_t kSocketListener = kHttpListener - 1;
 inline constexpr uint64_t kWake = kHttpListener - 2;
+
+inline std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  append_json_escaped(out, text);
+  out += '"';
+  return out;
+}
+
+/// A reply saying nothing was taken, and why.
+inline std::string error_body(std::string_view error) {
+  return fmt::format("{{\"accepted\":0,\"error\":{}}}", json_string(error));
+}
 
 /// Completed acknowledgements, handed from output threads to the input's thread.
 class EventsInput::AckWaiter final : public AckReceiver {
@@ -49,10 +70,15 @@ class EventsInput::AckWaiter final : public AckReceiver {
 struct EventsInput::Connection {
   uint64_t id = 0;
   UniqueFd fd;
-  bool http = true;  // else an NDJSON stream from the Unix socket
+  bool http = true;  // else a Unix socket connection
+  // Unix socket: an NDJSON stream with no replies, or batches each answered with a reply line
+  // (decided by the connection's first line; see events_socket.cpp).
+  enum class Framing : uint8_t { kUndecided, kStream, kBatches };
+  Framing framing = Framing::kUndecided;
+  size_t batch_scanned = 0;  // batches: how far `in` was searched for the end of the batch
   std::shared_ptr<const SourceInfo> source;
   std::unique_ptr<RecordEncoder> encoder;
-  std::string in;                          // HTTP: received, not yet answered
+  std::string in;                          // HTTP, socket batches: received, not yet answered
   std::unique_ptr<RequestReader> reader;   // HTTP
   std::unique_ptr<LineSplitter> splitter;  // stream
   std::shared_ptr<Batch> pending;          // stream: read, not yet queued

@@ -1,6 +1,6 @@
 // The HTTP side of the events input: requests read from a connection's buffer, their events
-// queued, and replies sent at once (accepted) or when the outputs acknowledge them (durable,
-// delivered), or when that takes longer than ack_timeout.
+// queued (a socket batch's too), and replies sent at once (accepted) or, for durable and
+// delivered, by events_acks.cpp once the outputs acknowledge them; slow clients timed out.
 #include "agent/http_request.h"
 #include "agent/json_escape.h"
 #include "inputs/events/events_connection.h"
@@ -11,20 +11,6 @@
 #include <spdlog/spdlog.h>
 
 namespace drover::inputs {
-namespace {
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  append_json_escaped(out, text);
-  out += '"';
-  return out;
-}
-
-std::string error_body(std::string_view error) {
-  return fmt::format("{{\"accepted\":0,\"error\":{}}}", json_string(error));
-}
-
-}  // namespace
 
 void EventsInput::serve_http(Connection& connection) {
   RequestReader& reader = *connection.reader;
@@ -84,8 +70,12 @@ void EventsInput::serve_http(Connection& connection) {
               error_body(
                   fmt::format("ack '{}' is not accepted, durable or delivered", ack.substr(0, 32))),
               keep_alive);
+      } else if (head.idempotency_key && !IdempotencyKeys::valid(*head.idempotency_key)) {
+        reply(connection, 400,
+              error_body("an Idempotency-Key is 1 to 255 visible ASCII characters"), keep_alive);
       } else {
-        serve_events_request(connection, *level, body, keep_alive);
+        serve_events_request(connection, *level, body, keep_alive,
+                             head.idempotency_key.value_or(std::string_view()));
       }
     }
     connection.in.erase(0, body_bytes);
@@ -95,7 +85,17 @@ void EventsInput::serve_http(Connection& connection) {
 }
 
 void EventsInput::serve_events_request(Connection& connection, AckLevel level,
-                                       std::string_view body, bool keep_alive) {
+                                       std::string_view body, bool keep_alive,
+                                       std::string_view idempotency_key) {
+  const auto now = Clock::now();
+  if (!idempotency_key.empty() && answer_repeat(connection, idempotency_key, keep_alive, now)) {
+    return;
+  }
+  // A reply its key's repeats get too.
+  const auto answer_now = [&](int status, std::string reply_body) {
+    reply(connection, status, reply_body, keep_alive);
+    if (!idempotency_key.empty()) remember(idempotency_key, {status, std::move(reply_body)}, now);
+  };
   auto batch = std::make_shared<Batch>(connection.source, unix_ms_now());
   batch->reserve(body.size() + body.size() / 2, 128);
   const std::string timestamp = format_timestamp(batch->timestamp_ms());
@@ -115,31 +115,33 @@ void EventsInput::serve_events_request(Connection& connection, AckLevel level,
           context_.name, connection.source->path, outcome.invalid, outcome.events, errors,
           *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
     }
-    reply(connection, 400,
-          fmt::format("{{\"accepted\":0,\"invalid\":{},\"error\":{}}}", outcome.invalid,
-                      json_string("no event was taken: " + errors)),
-          keep_alive);
+    answer_now(400, fmt::format("{{\"accepted\":0,\"invalid\":{},\"error\":{}}}", outcome.invalid,
+                                json_string("no event was taken: " + errors)));
     return;
   }
   if (outcome.events == 0) {
-    reply(connection, 200, "{\"accepted\":0}", keep_alive);
+    answer_now(200, "{\"accepted\":0}");
     return;
   }
-  const auto now = Clock::now();
   std::optional<uint64_t> ticket;
   if (level != AckLevel::kAccepted) {
     ticket = next_ticket_++;
     auto receipt = level == AckLevel::kDelivered ? std::make_shared<DeliveryReceipt>() : nullptr;
     batch->set_ack(std::make_shared<AckGroup>(acks_, *ticket, receipt));
-    waiting_[*ticket] = {connection.id,      level,      outcome.events,
-                         std::move(receipt), keep_alive, now + config_.ack_timeout};
+    waiting_[*ticket] = {level,
+                         outcome.events,
+                         std::move(receipt),
+                         {{connection.id, keep_alive, now + config_.ack_timeout}},
+                         std::string(idempotency_key)};
     connection.waiting_ticket = ticket;
   }
   const PushResult pushed = out_->push_until(std::move(batch), stop_, now + config_.busy_timeout);
   if (pushed == PushResult::kQueued) {
     counters_.records->add(outcome.events);
     if (!ticket) {
-      reply(connection, 200, fmt::format("{{\"accepted\":{}}}", outcome.events), keep_alive);
+      answer_now(200, fmt::format("{{\"accepted\":{}}}", outcome.events));
+    } else if (!idempotency_key.empty()) {
+      counters_.idempotency_evicted->add(idempotency_.wait(idempotency_key, *ticket, now));
     }
     return;
   }
@@ -147,6 +149,7 @@ void EventsInput::serve_events_request(Connection& connection, AckLevel level,
     waiting_.erase(*ticket);
     connection.waiting_ticket.reset();
   }
+  // Nothing was taken: a repeat is a first try.
   if (pushed == PushResult::kTimedOut) {
     reply(connection, 503,
           error_body(fmt::format("the output queues had no room for {} ms (busy_timeout); "
@@ -160,82 +163,19 @@ void EventsInput::serve_events_request(Connection& connection, AckLevel level,
 
 void EventsInput::reply(Connection& connection, int status, std::string_view body, bool keep_alive,
                         int retry_after_seconds) {
-  connection.out += http_response(status, body, keep_alive, retry_after_seconds);
+  if (connection.http) {
+    connection.out += http_response(status, body, keep_alive, retry_after_seconds);
+  } else {
+    // A socket batch's reply: the HTTP reply's JSON, with the status it would have had.
+    connection.out += fmt::format("{{\"status\":{},", status);
+    if (retry_after_seconds > 0) {
+      connection.out += fmt::format("\"retry_after\":{},", retry_after_seconds);
+    }
+    connection.out.append(body.substr(1)).push_back('\n');
+  }
   requests_with_status(status).add();
   if (!keep_alive) connection.close_after_write = true;
   flush_output(connection);
-}
-
-void EventsInput::answer_acknowledged() {
-  for (uint64_t ticket : acks_->take()) {
-    auto it = waiting_.find(ticket);
-    if (it == waiting_.end()) continue;  // answered already (timed out), or its client left
-    Waiting waiting = std::move(it->second);
-    waiting_.erase(it);
-    answer(ticket, std::move(waiting), false);
-  }
-}
-
-void EventsInput::expire_waits(Clock::time_point now) {
-  std::vector<uint64_t> expired;
-  for (const auto& [ticket, waiting] : waiting_) {
-    if (waiting.deadline <= now) expired.push_back(ticket);
-  }
-  for (uint64_t ticket : expired) {
-    Waiting waiting = std::move(waiting_.at(ticket));
-    waiting_.erase(ticket);
-    answer(ticket, std::move(waiting), true);
-  }
-}
-
-void EventsInput::answer(uint64_t ticket, Waiting waiting, bool timed_out) {
-  auto it = connections_.find(waiting.connection);
-  if (it == connections_.end()) return;
-  Connection& connection = *it->second;
-  if (connection.waiting_ticket != ticket) return;
-  connection.waiting_ticket.reset();
-  if (timed_out) {
-    reply(connection, 504,
-          fmt::format("{{\"accepted\":{},\"error\":{}}}", waiting.events,
-                      json_string(fmt::format(
-                          "not {} within {} ms (ack_timeout); the events stay queued and will be "
-                          "sent (a retry may duplicate them)",
-                          name_of(waiting.level), config_.ack_timeout.count()))),
-          waiting.keep_alive);
-  } else if (waiting.level == AckLevel::kDurable) {
-    reply(connection, 200, fmt::format("{{\"accepted\":{},\"ack\":\"durable\"}}", waiting.events),
-          waiting.keep_alive);
-  } else {
-    auto outcomes = waiting.receipt->outcomes();
-    std::stable_sort(outcomes.begin(), outcomes.end(),
-                     [](const auto& a, const auto& b) { return a.record < b.record; });
-    std::string body =
-        fmt::format("{{\"accepted\":{},\"ack\":\"delivered\",\"records\":[", waiting.events);
-    bool failed = false;
-    for (size_t i = 0; i < outcomes.size(); ++i) {
-      const auto& outcome = outcomes[i];
-      if (i > 0) body += ',';
-      if (outcome.error.empty()) {
-        fmt::format_to(
-            std::back_inserter(body),
-            "{{\"record\":{},\"output\":{},\"topic\":{},\"partition\":{},\"offset\":{}}}",
-            outcome.record, json_string(outcome.output), json_string(outcome.topic),
-            outcome.partition, outcome.offset);
-      } else {
-        failed = true;
-        fmt::format_to(std::back_inserter(body), "{{\"record\":{},\"output\":{},\"error\":{}}}",
-                       outcome.record, json_string(outcome.output), json_string(outcome.error));
-      }
-    }
-    body += "]}";
-    reply(connection, failed ? 422 : 200, body, waiting.keep_alive);
-  }
-  serve_http(connection);  // requests sent behind it
-  if (finished(connection)) {
-    close_connection(connection.id);
-  } else {
-    watch(connection);
-  }
 }
 
 void EventsInput::arm_timer(Connection& connection, Clock::time_point now) {

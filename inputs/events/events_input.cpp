@@ -20,8 +20,6 @@ namespace drover::inputs {
 namespace {
 
 constexpr size_t kReadBytes = 256 * 1024;
-// A stream whose events found no room is tried again this often (it is not read meanwhile).
-constexpr auto kStreamRetry = std::chrono::milliseconds(20);
 
 }  // namespace
 
@@ -30,7 +28,9 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
       context_(context),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       acks_(std::make_shared<AckWaiter>()),
-      parser_(config_.json) {
+      parser_(config_.json),
+      idempotency_(config_.idempotency_window, config_.idempotency_max_keys,
+                   kIdempotencyMaxReplyBytes) {
   std::vector<std::string> problems;
   const auto add = [&](int fd, uint64_t id) {
     epoll_event event{};
@@ -84,7 +84,12 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
                &m.counter("drover_events_refused_connections_total", labels),
                &m.counter("drover_input_dropped_records_total",
                           {{"input", context_.name}, {"reason", "stopping"}}),
-               &m.counter("drover_events_idle_closed_total", labels)};
+               &m.counter("drover_events_idle_closed_total", labels),
+               &m.counter("drover_events_idempotent_repeats_total",
+                          {{"input", context_.name}, {"first", "answered"}}),
+               &m.counter("drover_events_idempotent_repeats_total",
+                          {{"input", context_.name}, {"first", "waiting"}}),
+               &m.counter("drover_events_idempotency_evicted_total", labels)};
   read_buffer_.resize(kReadBytes);
   spdlog::info("input {}: events on {}{}{} (ack = {})", context_.name,
                http_listener_ ? fmt::format("http://{}{}", http_listener_->address, kEventsEndpoint)
@@ -171,14 +176,17 @@ Status EventsInput::run(BatchSink& out, std::stop_token stop) {
         context_.name, unqueued);
   }
   for (auto& [ticket, waiting] : waiting_) {
-    auto it = connections_.find(waiting.connection);
-    if (it == connections_.end()) continue;
-    it->second->waiting_ticket.reset();
-    reply(*it->second, 503,
-          fmt::format("{{\"accepted\":{},\"error\":\"drover is stopping before the events were "
-                      "{}; they are queued and will be sent (a retry may duplicate them)\"}}",
-                      waiting.events, name_of(waiting.level)),
-          false, 1);
+    for (const Waiter& waiter : waiting.waiters) {
+      auto it = connections_.find(waiter.connection);
+      if (it == connections_.end() || it->second->waiting_ticket != ticket) continue;
+      it->second->waiting_ticket.reset();
+      reply(*it->second, 503,
+            fmt::format("{{\"accepted\":{},\"error\":\"drover is stopping before the events "
+                        "were {}; they are queued and will be sent (a retry may duplicate "
+                        "them)\"}}",
+                        waiting.events, name_of(waiting.level)),
+            false, 1);
+    }
   }
   waiting_.clear();
   while (!connections_.empty()) close_connection(connections_.begin()->first);
@@ -192,7 +200,9 @@ std::chrono::milliseconds EventsInput::next_wake(Clock::time_point now) const {
   Clock::time_point first = listeners_paused_until_.value_or(Clock::time_point::max());
   if (http_listener_ && !connections_.empty()) first = std::min(first, next_timer_scan_);
   if (first == Clock::time_point::max() && waiting_.empty()) return std::chrono::milliseconds(-1);
-  for (const auto& [ticket, waiting] : waiting_) first = std::min(first, waiting.deadline);
+  for (const auto& [ticket, waiting] : waiting_) {
+    for (const Waiter& waiter : waiting.waiters) first = std::min(first, waiter.deadline);
+  }
   if (first <= now) return std::chrono::milliseconds(0);
   return std::chrono::ceil<std::chrono::milliseconds>(first - now);
 }
@@ -208,7 +218,10 @@ void EventsInput::watch(Connection& connection) {
   const bool reading =
       connection.http ? !connection.close_after_write && !connection.peer_closed &&
                             connection.in.size() <= config_.max_request_bytes + kMaxRequestHeadBytes
-                      : !connection.pending && !connection.peer_closed;
+      : connection.framing == Connection::Framing::kBatches
+          ? !connection.close_after_write && !connection.peer_closed &&
+                connection.in.size() <= config_.max_request_bytes + 2 * kMaxBatchHeaderBytes
+          : !connection.pending && !connection.peer_closed;
   const uint32_t wanted = (reading ? EPOLLIN : 0U) | (connection.out.empty() ? 0U : EPOLLOUT);
   if (wanted == connection.watched) return;
   epoll_event event{};
@@ -227,7 +240,7 @@ void EventsInput::close_connection(uint64_t id) {
   if (it == connections_.end()) return;
   Connection& connection = *it->second;
   flush_output(connection);  // a last reply, if the socket takes it now
-  if (connection.waiting_ticket) waiting_.erase(*connection.waiting_ticket);
+  stop_waiting(connection);
   if (connection.watched != 0) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, connection.fd.get(), nullptr);
   }
@@ -268,53 +281,7 @@ void EventsInput::on_readable(Connection& connection) {
     serve_http(connection);
     return;
   }
-  counters_.bytes->add(data.size());
-  if (!connection.pending) {
-    connection.pending = std::make_shared<Batch>(connection.source, unix_ms_now());
-  }
-  Batch& batch = *connection.pending;
-  const std::string timestamp = format_timestamp(batch.timestamp_ms());
-  const auto encode = [&](const Line& line) {
-    if (is_blank(line.text)) return;
-    const auto encoded = connection.encoder->encode(batch, line, timestamp, &parser_);
-    if (line.truncated) counters_.truncated->add();
-    if (encoded.json != nullptr && !encoded.json->is_object) {
-      counters_.invalid->add();
-      if (auto suppressed = invalid_log_.allow()) {
-        spdlog::warn("input {}: {} byte {}: not a JSON object ({}); shipped as text{}",
-                     context_.name, connection.source->path, line.offset, encoded.json->error,
-                     *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
-      }
-    }
-  };
-  if (got == 0) {
-    connection.splitter->flush(encode);  // the last event needs no newline
-    connection.peer_closed = true;
-  } else {
-    connection.splitter->feed(data, encode);
-  }
-  push_stream(connection);
-}
-
-bool EventsInput::push_stream(Connection& connection) {
-  if (!connection.pending) return true;
-  if (connection.pending->empty()) {
-    connection.pending.reset();
-    return true;
-  }
-  const size_t events = connection.pending->record_count();
-  // Briefly: this thread serves every connection. Not read meanwhile, the stream waits in the
-  // socket and its sender blocks; that is the backpressure.
-  switch (out_->push_until(connection.pending, stop_, Clock::now() + kStreamRetry)) {
-    case PushResult::kQueued:
-      counters_.records->add(events);
-      connection.pending.reset();
-      return true;
-    case PushResult::kTimedOut:
-    case PushResult::kStopping:
-      return false;
-  }
-  return false;
+  on_socket_data(connection, data, got == 0);
 }
 
 }  // namespace drover::inputs

@@ -2,10 +2,11 @@
 // POST /v1/events, NDJSON bodies) a request is answered once its events are accepted, durable
 // or delivered (`ack`, or `?ack=` per request); a full queue is answered 503 + Retry-After.
 // With auth_token_file, an HTTP request needs "Authorization: Bearer <token>" (401 without).
-// Over a Unix socket (its file mode decides who may connect), each connection is an NDJSON stream
-// with no replies: a full queue stops reading it (the sender blocks). Events of one connection keep
-// their order (I5). One thread serves every connection (epoll); acknowledgements from the outputs
-// reach it through an eventfd.
+// Over a Unix socket (its file mode decides who may connect), a connection is an NDJSON stream
+// with no replies (a full queue stops reading it: the sender blocks), or, when its first line is
+// a header such as {"ack":"durable"}, a series of batches each answered with one reply line.
+// Events of one connection keep their order (I5). One thread serves every connection (epoll);
+// acknowledgements from the outputs reach it through an eventfd.
 #pragma once
 
 #include "agent/bearer_auth.h"
@@ -13,6 +14,7 @@
 #include "agent/plugin.h"
 #include "agent/unique_fd.h"
 #include "inputs/events/events_input_config.h"
+#include "inputs/events/idempotency_keys.h"
 #include "inputs/events/listeners.h"
 #include "inputs/file/json_line.h"
 #include "inputs/file/line_splitter.h"
@@ -50,13 +52,17 @@ class EventsInput final : public Input {
   using Clock = std::chrono::steady_clock;
   class AckWaiter;
   struct Connection;
-  struct Waiting {  // a request answered when its batch is safe
+  struct Waiter {  // a connection answered when a ticket's batch is safe, or at its deadline
     uint64_t connection;
+    bool keep_alive;
+    Clock::time_point deadline;
+  };
+  struct Waiting {  // a batch whose request waits to hear it is safe
     AckLevel level;
     size_t events;
     std::shared_ptr<DeliveryReceipt> receipt;
-    bool keep_alive;
-    Clock::time_point deadline;
+    std::vector<Waiter> waiters;  // its request; repeats of its Idempotency-Key
+    std::string idempotency_key;  // empty: none (then it is forgotten when no one waits)
   };
   struct Counters {
     Counter* records;
@@ -65,8 +71,11 @@ class EventsInput final : public Input {
     Counter* truncated;
     Counter* connections;  // gauge
     Counter* refused_connections;
-    Counter* dropped_at_stop;  // read from a stream, no room to queue them when stopping
-    Counter* idle_closed;      // keep-alive connections closed after idle_timeout
+    Counter* dropped_at_stop;   // read from a stream, no room to queue them when stopping
+    Counter* idle_closed;       // keep-alive connections closed after idle_timeout
+    Counter* repeats_answered;  // Idempotency-Key repeats answered with the first reply
+    Counter* repeats_waiting;   // ... that waited for the first request's ack
+    Counter* idempotency_evicted;
   };
 
   void accept_all(int listener_fd, bool http);
@@ -74,15 +83,34 @@ class EventsInput final : public Input {
   /// Answers every complete request buffered on the connection, until one must wait.
   void serve_http(Connection& connection);
   void serve_events_request(Connection& connection, AckLevel level, std::string_view body,
-                            bool keep_alive);
+                            bool keep_alive, std::string_view idempotency_key);
+  /// A repeat of an Idempotency-Key seen within the window is answered (or waits) as its first
+  /// request was; false when the key is new.
+  bool answer_repeat(Connection& connection, std::string_view key, bool keep_alive,
+                     Clock::time_point now);
+  void remember(std::string_view key, IdempotencyKeys::Reply reply, Clock::time_point now);
+  /// Answers what the connection sent, HTTP requests or socket batches, until one must wait.
+  void serve(Connection& connection);
+  /// Unix socket: what was read (eof: the peer sends nothing more) goes to the stream or the
+  /// batches, once the first line said which the connection is.
+  void on_socket_data(Connection& connection, std::string_view data, bool eof);
+  void feed_stream(Connection& connection, std::string_view data, bool eof);
   /// Ships what a stream connection sent; false when the queues had no room (retried later).
   bool push_stream(Connection& connection);
+  /// Answers every whole batch buffered on a batches connection, until one must wait.
+  void serve_socket_batches(Connection& connection);
   void reply(Connection& connection, int status, std::string_view body, bool keep_alive,
              int retry_after_seconds = 0);
   void flush_output(Connection& connection);
   void answer_acknowledged();
-  void answer(uint64_t ticket, Waiting waiting, bool timed_out);
+  /// The reply every waiter of an acknowledged batch gets.
+  IdempotencyKeys::Reply acknowledged_reply(const Waiting& waiting) const;
+  /// Sends a waiter its reply (if its connection still waits for `ticket`) and serves what
+  /// the connection sent behind the request.
+  void answer_waiter(uint64_t ticket, const Waiter& waiter, const IdempotencyKeys::Reply& reply);
   void expire_waits(Clock::time_point now);
+  /// The connection no longer waits for its ticket (it closes, or drover stops).
+  void stop_waiting(Connection& connection);
   void close_connection(uint64_t id);
   void watch(Connection& connection);
   /// HTTP: starts the timeout of what the connection now waits for from its client, if that
@@ -109,6 +137,7 @@ class EventsInput final : public Input {
   JsonLineParser parser_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
   std::map<uint64_t, Waiting> waiting_;  // by ack ticket
+  IdempotencyKeys idempotency_;
   uint64_t next_connection_ = 0;
   uint64_t next_ticket_ = 0;
   BatchSink* out_ = nullptr;

@@ -72,11 +72,16 @@ EventsInputConfig parse_events_input_config(config::TomlReader& reader) {
   config.header_timeout = reader.duration("header_timeout", config.header_timeout);
   config.body_timeout = reader.duration("body_timeout", config.body_timeout);
   config.idle_timeout = reader.duration("idle_timeout", config.idle_timeout);
+  config.idempotency_window = reader.duration("idempotency_window", config.idempotency_window);
+  config.idempotency_max_keys = static_cast<uint64_t>(
+      reader.integer("idempotency_max_keys", static_cast<int64_t>(config.idempotency_max_keys), 1,
+                     int64_t{1} << 24));
   for (const auto& [key, value] : {std::pair{"busy_timeout", config.busy_timeout},
                                    std::pair{"ack_timeout", config.ack_timeout},
                                    std::pair{"header_timeout", config.header_timeout},
                                    std::pair{"body_timeout", config.body_timeout},
-                                   std::pair{"idle_timeout", config.idle_timeout}}) {
+                                   std::pair{"idle_timeout", config.idle_timeout},
+                                   std::pair{"idempotency_window", config.idempotency_window}}) {
     if (value.count() <= 0) reader.error(key, "must be greater than zero");
   }
   return config;

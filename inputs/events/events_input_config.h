@@ -45,6 +45,10 @@ struct EventsInputConfig {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};
+  // A request repeating an Idempotency-Key seen this long ago or less is not stored again: it
+  // gets the first request's reply. At most this many keys are kept (the oldest go first).
+  std::chrono::milliseconds idempotency_window{10 * 60 * 1000};
+  uint64_t idempotency_max_keys = 10000;
 };
 
 EventsInputConfig parse_events_input_config(config::TomlReader& reader);

@@ -1,8 +1,9 @@
-// The chaos run (scripts/chaos.sh): drover ships files, events and host metrics to a 3-broker
-// Kafka cluster while everything that can go wrong does — files rotated by rename and by
-// copytruncate, brokers killed and restarted, drover SIGKILLed and restarted, SIGHUPs with valid
-// and invalid configs, every broker down until the disk queue is past its budget — and then an
-// independent consumer reconciles what Kafka holds with what was written and acknowledged.
+// The chaos run (scripts/chaos.sh): drover ships files, events (HTTP at every ack level, Unix
+// socket batches at durable and delivered) and host metrics to a 3-broker Kafka cluster while
+// everything that can go wrong does — files rotated by rename and by copytruncate, brokers
+// killed and restarted, drover SIGKILLed and restarted, SIGHUPs with valid and invalid configs,
+// every broker down until the disk queue is past its budget — and then an independent consumer
+// reconciles what Kafka holds with what was written and acknowledged.
 // Exits 1 on any loss, order violation or unbalanced accounting. Pacing sleeps are the workload's
 // rhythm; every correctness check waits on a condition.
 #include "tests/kafka/kafka_cluster.h"
@@ -12,6 +13,7 @@
 #include "tests/support/http_get.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/topic_reader.h"
+#include "tests/support/unix_client.h"
 #include "tests/support/wait.h"
 
 #include <fmt/format.h>
@@ -63,7 +65,12 @@ class ChaosRun {
     start_drover();
     std::thread files([this] { write_files(); });
     std::vector<std::thread> posters;
-    for (int level = 0; level < 3; ++level) posters.emplace_back([this, level] { post(level); });
+    for (int level = 0; level < 3; ++level) {
+      posters.emplace_back([this, level] { post(level, /*over_socket=*/false); });
+    }
+    for (int level = 1; level < 3; ++level) {  // batches with replies on the Unix socket
+      posters.emplace_back([this, level] { post(level, /*over_socket=*/true); });
+    }
     // On this thread: a broker it restarts dies with the thread that started it
     // (PR_SET_PDEATHSIG), so that thread must live until the end.
     make_trouble();
@@ -102,6 +109,7 @@ rescan_interval = "1s"
 [inputs.ev]
 type = "events"
 listen = "{1}"
+socket = "{0}/events.sock"
 key_field = "src"
 codec = "raw"
 busy_timeout = "2s"
@@ -197,18 +205,26 @@ topic = "chaos-metrics"
     for (size_t k = 0; k < kFiles; ++k) lines_written_[fmt::format("file-{}", k)] = next[k];
   }
 
-  // One client per ack level, 20 events a request, keep-alive; a failed request is sent again
-  // (a duplicate is allowed, a loss of an acknowledged event is not).
-  void post(int level) {
-    const std::string src = fmt::format("ev-{}", kAckLevels[level]);
+  // One client per ack level and transport, 20 events a request (or socket batch), keep-alive;
+  // a failed request is sent again (a duplicate is allowed, a loss of an acknowledged event is
+  // not).
+  void post(int level, bool over_socket) {
+    const std::string src = fmt::format("{}-{}", over_socket ? "sock" : "ev", kAckLevels[level]);
     int64_t seq = 0;
     int64_t connections = 0;  // "gen": events keep their order within one connection (I5)
-    std::unique_ptr<testing::HttpConnection> connection;
+    std::unique_ptr<testing::HttpConnection> http;
+    std::unique_ptr<testing::UnixConnection> socket;
     while (!stop_) {
-      if (!connection || !connection->connected()) {
+      const bool connected =
+          over_socket ? socket && socket->connected() : http && http->connected();
+      if (!connected) {
         ++connections;
-        connection = std::make_unique<testing::HttpConnection>(events_);
-        connection->set_timeout(90s);
+        if (over_socket) {
+          socket = std::make_unique<testing::UnixConnection>((dir_ / "events.sock").string(), 90s);
+        } else {
+          http = std::make_unique<testing::HttpConnection>(events_);
+          http->set_timeout(90s);
+        }
       }
       std::string body;
       for (int i = 0; i < 20; ++i) {
@@ -216,17 +232,25 @@ topic = "chaos-metrics"
                             "\n",
                             src, connections, seq + i);
       }
-      const auto reply =
-          connection->post(fmt::format("/v1/events?ack={}", kAckLevels[level]), body);
-      if (reply.status == 0) connection.reset();
+      int status = 0;
+      if (!over_socket) {
+        status = http->post(fmt::format("/v1/events?ack={}", kAckLevels[level]), body).status;
+        if (status == 0) http.reset();
+      } else if (socket->connected() &&
+                 socket->send(fmt::format("{{\"ack\":\"{}\"}}\n{}\n", kAckLevels[level], body))) {
+        const std::string reply = socket->read_line();
+        const size_t at = reply.find("\"status\":");
+        status = at == std::string::npos ? 0 : std::atoi(reply.c_str() + at + 9);
+      }
+      if (over_socket && status == 0) socket.reset();
       {
         std::lock_guard lock(ledger_mutex_);
-        ++replies_[src][reply.status];
-        if (reply.status == 200) {
+        ++replies_[src][status];
+        if (status == 200) {
           for (int i = 0; i < 20; ++i) acknowledged_[src].insert(seq + i);
         }
       }
-      if (reply.status == 200) {
+      if (status == 200) {
         seq += 20;
         std::this_thread::sleep_for(50ms);
       } else {

@@ -18,6 +18,9 @@ struct PipelineOptions {
   std::string key;  // template; empty = no key
   std::string compression = "lz4";
   std::string extra_output_toml;  // more lines for [outputs.kafka]
+  std::string linger = "10ms";
+  std::string output_inputs = R"(["app"])";  // what the output ships
+  std::string extra_toml;                    // more tables: another input, for instance
 };
 
 class DroverPipeline {
@@ -47,16 +50,19 @@ rescan_interval = "200ms"
 
 [outputs.kafka]
 type = "kafka"
-inputs = ["app"]
+inputs = {6}
 brokers = ["{1}"]
 topic = "{2}"
 key = "{3}"
 compression = "{4}"
-linger = "10ms"
+linger = "{7}"
 {5}
+
+{8}
 )",
                                    dir_.path().string(), options_.brokers, options_.topic,
-                                   options_.key, options_.compression, options_.extra_output_toml));
+                                   options_.key, options_.compression, options_.extra_output_toml,
+                                   options_.output_inputs, options_.linger, options_.extra_toml));
     process_ = std::make_unique<DroverProcess>(
         std::vector<std::string>{"run", "--config", config.string()}, dir_ / "stdout.txt",
         dir_ / fmt::format("drover-{}.log", runs_++));

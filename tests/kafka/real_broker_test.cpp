@@ -1,11 +1,15 @@
 // drover against a real Apache Kafka 3.9 broker: what only a real broker can prove.
 #include "tests/kafka/drover_pipeline.h"
 #include "tests/kafka/kafka_cluster.h"
+#include "tests/support/free_port.h"
+#include "tests/support/http_client.h"
+#include "tests/support/http_get.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <map>
 #include <random>
@@ -309,6 +313,67 @@ TEST_F(RealBrokerTest, CreatesItsTopicAtStartOrSaysClearlyWhyNot) {
   EXPECT_NE(impossible.log().find("INVALID_REPLICATION_FACTOR"), std::string::npos)
       << impossible.log();
   EXPECT_EQ(impossible.stop(), 0) << impossible.log();
+}
+
+// An application that retries with its Idempotency-Key: three sends, the second while the
+// first still waits for Kafka (linger 1 s), put the events into Kafka once, and all three
+// replies name the same offsets.
+TEST_F(RealBrokerTest, ARequestRepeatedWithItsIdempotencyKeyIsStoredOnce) {
+  kafka_->create_topic("idempotent", 1, 1);
+  const std::string address = fmt::format("127.0.0.1:{}", testing::free_port());
+  DroverPipeline drover(
+      {.brokers = kafka_->bootstrap(),
+       .topic = "idempotent",
+       .linger = "1s",
+       .output_inputs = R"(["app", "ev"])",
+       .extra_toml = fmt::format("[inputs.ev]\ntype = \"events\"\nlisten = \"{}\"\n", address)});
+  drover.start();
+  ASSERT_TRUE(wait_until([&] { return testing::HttpConnection(address).connected(); }))
+      << drover.log();
+  const auto records_in = [&] {
+    return testing::metric_value(testing::http_get(drover.admin_address(), "/metrics").second,
+                                 "drover_input_records_total{input=\"ev\"}");
+  };
+  std::string body;
+  for (int n = 0; n < 5; ++n) body += fmt::format("{{\"order\":4711,\"n\":{}}}\n", n);
+  const std::string key = "Idempotency-Key: 7c1e2d9a-order-4711\r\n";
+
+  testing::HttpConnection first(address);
+  ASSERT_TRUE(first.send_post("/v1/events?ack=delivered", body, key));
+  ASSERT_TRUE(wait_until([&] { return records_in() == 5; })) << drover.log();
+  testing::HttpConnection second(address);
+  ASSERT_TRUE(second.send_post("/v1/events?ack=delivered", body, key));
+  const testing::HttpResponse first_reply = first.read_response();
+  const testing::HttpResponse second_reply = second.read_response();
+  const std::string metrics = testing::http_get(drover.admin_address(), "/metrics").second;
+  EXPECT_EQ(testing::metric_value(
+                metrics, "drover_events_idempotent_repeats_total{input=\"ev\",first=\"waiting\"}"),
+            1)
+      << "the second send came while the first waited for Kafka";
+  testing::HttpConnection third(address);
+  const testing::HttpResponse third_reply = third.post("/v1/events?ack=delivered", body, key);
+
+  ASSERT_EQ(first_reply.status, 200) << first_reply.body;
+  EXPECT_EQ(second_reply.body, first_reply.body);
+  EXPECT_EQ(third_reply.body, first_reply.body);
+  simdjson::dom::parser parser;
+  simdjson::dom::array named = parser.parse(first_reply.body)["records"];
+  std::vector<int64_t> offsets;
+  for (simdjson::dom::element record : named) offsets.push_back(int64_t(record["offset"]));
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3, 4})) << first_reply.body;
+  EXPECT_EQ(records_in(), 5) << "the repeats took no event";
+
+  // One more request without a key: once it is in, anything sent before it would be too.
+  ASSERT_EQ(third.post("/v1/events?ack=delivered", "{\"n\":5}\n").status, 200);
+  TopicReader reader(kafka_->bootstrap(), "idempotent", 1);
+  const auto records = read_until(reader, 6, drover);
+  ASSERT_EQ(records.size(), 6U);
+  for (size_t n = 0; n < records.size(); ++n) {
+    EXPECT_EQ(records[n].offset, static_cast<int64_t>(n));
+    EXPECT_NE(records[n].value.find(fmt::format("\"n\":{}", n)), std::string::npos)
+        << records[n].value;
+  }
+  ASSERT_EQ(drover.stop(), 0) << drover.log();
 }
 
 }  // namespace

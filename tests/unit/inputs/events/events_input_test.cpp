@@ -1,7 +1,9 @@
-// The events input's pure parts: its settings, HTTP request heads, and NDJSON bodies.
+// The events input's pure parts: its settings, NDJSON bodies and Idempotency-Key memory.
 #include "inputs/events/events_input_config.h"
+#include "inputs/events/idempotency_keys.h"
 #include "inputs/events/ndjson_events.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -25,7 +27,8 @@ TEST(EventsInputConfigTest, DefaultsAndEverySetting) {
   ASSERT_TRUE(problems_of("listen = \"127.0.0.1:8088\"\nsocket = \"/run/drover/e.sock\"\n"
                           "socket_mode = \"0600\"\nack = \"delivered\"\ncodec = \"raw\"\n"
                           "key_field = \"user.id\"\nbusy_timeout = \"1s\"\n"
-                          "header_timeout = \"2s\"\nbody_timeout = \"3s\"\nidle_timeout = \"4s\"\n",
+                          "header_timeout = \"2s\"\nbody_timeout = \"3s\"\nidle_timeout = \"4s\"\n"
+                          "idempotency_window = \"5m\"\nidempotency_max_keys = 50\n",
                           &config)
                   .empty());
   EXPECT_EQ(config.listen, "127.0.0.1:8088");
@@ -38,6 +41,8 @@ TEST(EventsInputConfigTest, DefaultsAndEverySetting) {
   EXPECT_EQ(config.header_timeout, std::chrono::seconds(2));
   EXPECT_EQ(config.body_timeout, std::chrono::seconds(3));
   EXPECT_EQ(config.idle_timeout, std::chrono::seconds(4));
+  EXPECT_EQ(config.idempotency_window, std::chrono::minutes(5));
+  EXPECT_EQ(config.idempotency_max_keys, 50U);
 }
 
 TEST(EventsInputConfigTest, AListenerOtherHostsReachNeedsTokensUnlessExplicitlyWaived) {
@@ -91,6 +96,58 @@ TEST(NdjsonEventsTest, EncodesEachObjectAndNamesTheLinesThatAreNot) {
   EXPECT_EQ(batch.position(0), 100U);
   EXPECT_EQ(batch.record(2), "{\"@timestamp\":\"T\",\"host\":\"host-1\",\"input\":\"ev\",\"n\":3}");
   EXPECT_EQ(batch.position(2), 100U + body.find("{\"n\":3}"));
+}
+
+TEST(IdempotencyKeysTest, ARepeatFindsItsFirstRequestUntilTheWindowEnds) {
+  using namespace std::chrono_literals;
+  IdempotencyKeys keys(10min, 100, 1 << 20);
+  const auto start = IdempotencyKeys::Clock::now();
+  EXPECT_EQ(keys.find("k1", start), nullptr);
+  EXPECT_EQ(keys.wait("k1", 7, start), 0U);
+  const IdempotencyKeys::Entry* waiting = keys.find("k1", start + 1s);
+  ASSERT_NE(waiting, nullptr);
+  EXPECT_EQ(waiting->ticket, std::optional<uint64_t>(7));
+  keys.answer("k1", {200, R"({"accepted":3,"ack":"durable"})"}, start + 2s);
+  const IdempotencyKeys::Entry* answered = keys.find("k1", start + 9min);
+  ASSERT_NE(answered, nullptr);
+  EXPECT_FALSE(answered->ticket);
+  EXPECT_EQ(answered->reply.status, 200);
+  EXPECT_EQ(answered->reply.body, R"({"accepted":3,"ack":"durable"})");
+  // The window counts from the first request, not from its reply.
+  EXPECT_EQ(keys.find("k1", start + 10min), nullptr);
+  EXPECT_EQ(keys.size(), 0U);
+  keys.answer("k2", {200, "{}"}, start);
+  keys.forget("k2");
+  EXPECT_EQ(keys.find("k2", start), nullptr) << "a 503 took nothing: the next try is a first";
+}
+
+TEST(IdempotencyKeysTest, TheOldestKeysGoWhenThereAreTooManyOrTheirRepliesTakeTooMuch) {
+  const auto now = IdempotencyKeys::Clock::now();
+  IdempotencyKeys by_count(std::chrono::minutes(10), 3, 1 << 20);
+  size_t evicted = 0;
+  for (int k = 0; k < 5; ++k) evicted += by_count.answer(fmt::format("k{}", k), {200, "{}"}, now);
+  EXPECT_EQ(evicted, 2U);
+  EXPECT_EQ(by_count.find("k0", now), nullptr);
+  EXPECT_EQ(by_count.find("k1", now), nullptr);
+  EXPECT_NE(by_count.find("k4", now), nullptr);
+
+  IdempotencyKeys by_bytes(std::chrono::minutes(10), 100, 1000);
+  const std::string reply(400, 'x');
+  for (int k = 0; k < 3; ++k) by_bytes.answer(fmt::format("k{}", k), {200, reply}, now);
+  EXPECT_EQ(by_bytes.size(), 2U) << "1,200 bytes of replies do not fit in 1,000";
+  EXPECT_EQ(by_bytes.find("k0", now), nullptr);
+  EXPECT_EQ(by_bytes.answer("big", {200, std::string(5000, 'y')}, now), 2U);
+  EXPECT_NE(by_bytes.find("big", now), nullptr) << "the newest stays, even alone past the bytes";
+}
+
+TEST(IdempotencyKeysTest, AKeyIsOneTo255VisibleAsciiCharacters) {
+  EXPECT_TRUE(IdempotencyKeys::valid("a"));
+  EXPECT_TRUE(IdempotencyKeys::valid("4f9c1c3e-0b6a-4d1e-9f53-6d3f1a2b7c88"));
+  EXPECT_TRUE(IdempotencyKeys::valid(std::string(255, 'k')));
+  EXPECT_FALSE(IdempotencyKeys::valid(""));
+  EXPECT_FALSE(IdempotencyKeys::valid(std::string(256, 'k')));
+  EXPECT_FALSE(IdempotencyKeys::valid("with space"));
+  EXPECT_FALSE(IdempotencyKeys::valid("caf\xc3\xa9"));
 }
 
 }  // namespace
