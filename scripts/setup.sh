@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   librdkafka-dev libsimdjson-dev libtoml11-dev libspdlog-dev libfmt-dev libgtest-dev libre2-dev
-  libmimalloc-dev libsystemd-dev libboost-dev kcat
+  libmimalloc-dev libsystemd-dev libboost-dev libssl-dev kcat
 )
 fuzz_packages=(clang-14 libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes
 case "${1:-}" in

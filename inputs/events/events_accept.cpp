@@ -84,9 +84,14 @@ void EventsInput::accept_all(int listener_fd, bool http) {
       const int on = 1;  // replies are small and awaited: never hold one back
       ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     }
-    connection->source = std::make_shared<SourceInfo>(SourceInfo{
-        context_.name, context_.host,
-        http ? "http:" + tcp_peer_of(fd.get()) : unix_peer_of(fd.get(), connection->id)});
+    if (http && tls_) {
+      connection->tls = tls_->session(fd.get());
+      if (!connection->tls) continue;  // out of memory in OpenSSL: closed
+    }
+    connection->source = std::make_shared<SourceInfo>(
+        SourceInfo{context_.name, context_.host,
+                   http ? (tls_ ? "https:" : "http:") + tcp_peer_of(fd.get())
+                        : unix_peer_of(fd.get(), connection->id)});
     connection->encoder = std::make_unique<RecordEncoder>(config_.codec, *connection->source,
                                                           InvalidUtf8::kReplace, false);
     if (http) {

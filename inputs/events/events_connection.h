@@ -70,7 +70,10 @@ class EventsInput::AckWaiter final : public AckReceiver {
 struct EventsInput::Connection {
   uint64_t id = 0;
   UniqueFd fd;
-  bool http = true;  // else a Unix socket connection
+  std::unique_ptr<TlsSession> tls;    // HTTPS; after fd, so the session goes before its socket
+  bool tls_read_wants_write = false;  // OpenSSL's handshake waits to write before reading on
+  bool tls_write_wants_read = false;  // ... or to read before writing on
+  bool http = true;                   // else a Unix socket connection
   // Unix socket: an NDJSON stream with no replies, or batches each answered with a reply line
   // (decided by the connection's first line; see events_socket.cpp).
   enum class Framing : uint8_t { kUndecided, kStream, kBatches };

@@ -72,6 +72,14 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
   } else {
     problems.push_back(tokens.error().message);
   }
+  if (config_.tls.enabled()) {
+    if (auto tls = TlsServerContext::open(config_.tls, fmt::format("inputs.{}.tls", context_.name));
+        tls) {
+      tls_ = std::move(*tls);
+    } else {
+      problems.push_back(tls.error().message);
+    }
+  }
   if (!problems.empty()) throw ConfigError(std::move(problems));
   add(acks_->fd(), kWake);
   Metrics& m = *context_.metrics;
@@ -89,18 +97,30 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
                           {{"input", context_.name}, {"first", "answered"}}),
                &m.counter("drover_events_idempotent_repeats_total",
                           {{"input", context_.name}, {"first", "waiting"}}),
-               &m.counter("drover_events_idempotency_evicted_total", labels)};
+               &m.counter("drover_events_idempotency_evicted_total", labels),
+               &m.counter("drover_events_tls_handshake_failures_total", labels)};
   read_buffer_.resize(kReadBytes);
-  spdlog::info("input {}: events on {}{}{} (ack = {})", context_.name,
-               http_listener_ ? fmt::format("http://{}{}", http_listener_->address, kEventsEndpoint)
-                              : std::string(),
-               http_listener_ && socket_listener_ ? " and " : "",
-               socket_listener_ ? "unix:" + socket_listener_->address : std::string(),
-               name_of(config_.ack));
+  spdlog::info(
+      "input {}: events on {}{}{} (ack = {})", context_.name,
+      http_listener_
+          ? fmt::format("{}://{}{}{}", tls_ ? "https" : "http", http_listener_->address,
+                        kEventsEndpoint,
+                        config_.tls.client_ca_file.empty() ? "" : " (client certificates required)")
+          : std::string(),
+      http_listener_ && socket_listener_ ? " and " : "",
+      socket_listener_ ? "unix:" + socket_listener_->address : std::string(), name_of(config_.ack));
 }
 
 EventsInput::~EventsInput() {
   if (socket_listener_) ::unlink(socket_listener_->address.c_str());
+}
+
+Status EventsInput::reread_files() {
+  Status tokens = tokens_->reread();
+  Status tls = tls_ ? tls_->reread() : Status::ok();
+  if (tokens && tls) return Status::ok();
+  if (!tokens && !tls) return Error{tokens.error().message + "; " + tls.error().message};
+  return tokens ? tls : tokens;
 }
 
 Counter& EventsInput::requests_with_status(int status) {
@@ -132,8 +152,10 @@ Status EventsInput::run(BatchSink& out, std::stop_token stop) {
                    id == kHttpListener);
       } else if (auto it = connections_.find(id); it != connections_.end()) {
         Connection& connection = *it->second;
-        if ((events[i].events & EPOLLOUT) != 0) flush_output(connection);
-        if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !connection.broken) {
+        const bool readable = (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
+        const bool writable = (events[i].events & EPOLLOUT) != 0;
+        if (writable || (readable && connection.tls_write_wants_read)) flush_output(connection);
+        if ((readable || (writable && connection.tls_read_wants_write)) && !connection.broken) {
           on_readable(connection);
         }
         if (finished(connection)) {
@@ -144,8 +166,22 @@ Status EventsInput::run(BatchSink& out, std::stop_token stop) {
       }
     }
     std::vector<uint64_t> retry;
+    std::vector<uint64_t> tls_buffered;  // decrypted, unread: epoll will not say so
     for (const auto& [id, connection] : connections_) {
       if (connection->pending) retry.push_back(id);
+      if (connection->tls && (connection->watched & EPOLLIN) != 0 &&
+          connection->tls->has_buffered()) {
+        tls_buffered.push_back(id);
+      }
+    }
+    for (uint64_t id : tls_buffered) {
+      Connection& connection = *connections_.at(id);
+      on_readable(connection);
+      if (finished(connection)) {
+        close_connection(id);
+      } else {
+        watch(connection);
+      }
     }
     for (uint64_t id : retry) {
       Connection& connection = *connections_.at(id);
@@ -222,7 +258,9 @@ void EventsInput::watch(Connection& connection) {
           ? !connection.close_after_write && !connection.peer_closed &&
                 connection.in.size() <= config_.max_request_bytes + 2 * kMaxBatchHeaderBytes
           : !connection.pending && !connection.peer_closed;
-  const uint32_t wanted = (reading ? EPOLLIN : 0U) | (connection.out.empty() ? 0U : EPOLLOUT);
+  const uint32_t wanted =
+      (reading || connection.tls_write_wants_read ? EPOLLIN : 0U) |
+      (connection.out.empty() && !connection.tls_read_wants_write ? 0U : EPOLLOUT);
   if (wanted == connection.watched) return;
   epoll_event event{};
   event.events = wanted;
@@ -249,6 +287,24 @@ void EventsInput::close_connection(uint64_t id) {
 }
 
 void EventsInput::flush_output(Connection& connection) {
+  connection.tls_write_wants_read = false;
+  while (connection.tls && !connection.out.empty() && !connection.broken) {
+    const auto [io, bytes] = connection.tls->write(connection.out.data(), connection.out.size());
+    switch (io) {
+      case TlsSession::Io::kDone:
+        connection.out.erase(0, bytes);
+        break;
+      case TlsSession::Io::kWantWrite:
+        return;  // EPOLLOUT says when
+      case TlsSession::Io::kWantRead:
+        connection.tls_write_wants_read = true;
+        return;
+      case TlsSession::Io::kClosed:
+      case TlsSession::Io::kFailed:
+        connection.broken = true;
+        break;
+    }
+  }
   while (!connection.out.empty() && !connection.broken) {
     const ssize_t sent =
         ::send(connection.fd.get(), connection.out.data(), connection.out.size(), MSG_NOSIGNAL);
@@ -265,6 +321,10 @@ void EventsInput::flush_output(Connection& connection) {
 }
 
 void EventsInput::on_readable(Connection& connection) {
+  if (connection.tls) {
+    read_tls(connection);
+    return;
+  }
   const ssize_t got = ::read(connection.fd.get(), read_buffer_.data(), read_buffer_.size());
   if (got < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) connection.broken = true;

@@ -12,6 +12,7 @@
 #include "agent/bearer_auth.h"
 #include "agent/log_limiter.h"
 #include "agent/plugin.h"
+#include "agent/tls_server.h"
 #include "agent/unique_fd.h"
 #include "inputs/events/events_input_config.h"
 #include "inputs/events/idempotency_keys.h"
@@ -39,10 +40,10 @@ class EventsInput final : public Input {
   Status run(BatchSink& out, std::stop_token stop) override;
   /// The listeners (fixed at construction) and the open connections.
   /// The token file, read again on SIGHUP.
-  Status reread_files() override { return tokens_->reread(); }
+  Status reread_files() override;
   void describe(JsonWriter& out) override {
     out.key("listeners").begin_array();
-    if (http_listener_) out.value("http://" + http_listener_->address);
+    if (http_listener_) out.value((tls_ ? "https://" : "http://") + http_listener_->address);
     if (socket_listener_) out.value("unix:" + socket_listener_->address);
     out.end_array();
     out.member("connections", counters_.connections->value());
@@ -76,10 +77,13 @@ class EventsInput final : public Input {
     Counter* repeats_answered;  // Idempotency-Key repeats answered with the first reply
     Counter* repeats_waiting;   // ... that waited for the first request's ack
     Counter* idempotency_evicted;
+    Counter* tls_handshake_failures;
   };
 
   void accept_all(int listener_fd, bool http);
   void on_readable(Connection& connection);
+  /// HTTPS: what OpenSSL can decrypt now (the handshake happens within); then serve_http.
+  void read_tls(Connection& connection);
   /// Answers every complete request buffered on the connection, until one must wait.
   void serve_http(Connection& connection);
   void serve_events_request(Connection& connection, AckLevel level, std::string_view body,
@@ -149,6 +153,8 @@ class EventsInput final : public Input {
   std::optional<Clock::time_point> listeners_paused_until_;
   Clock::time_point next_timer_scan_{};     // connections' deadlines are looked at this often
   std::shared_ptr<ListenerTokens> tokens_;  // HTTP requests need one (none: all are taken)
+  std::shared_ptr<TlsServerContext> tls_;   // HTTPS (none: plain HTTP)
+  LogLimiter tls_log_;
   LogLimiter unauthorized_log_;
 };
 

@@ -37,6 +37,18 @@ EventsInputConfig parse_events_input_config(config::TomlReader& reader) {
   }
   config.auth_token_file = reader.string("auth_token_file", "");
   config.allow_unauthenticated = reader.boolean("allow_unauthenticated", false);
+  if (config::TomlReader* tls = reader.table("tls")) {
+    config.tls.cert_file = tls->required_string("cert_file");
+    config.tls.key_file = tls->required_string("key_file");
+    config.tls.client_ca_file = tls->string("client_ca_file", "");
+    if (config.listen.empty()) {
+      reader.error("tls", "is for the HTTP listener: set listen");
+    } else if (config.tls.cert_file.empty() || config.tls.key_file.empty()) {
+      // named by the reader already
+    } else if (Status checked = check_tls_files(config.tls); !checked) {
+      reader.error("tls", checked.error().message);
+    }
+  }
   if (!config.listen.empty() && !parse_ipv4_address(config.listen)) {
     reader.error("listen", "\"" + config.listen + "\" is not an IPv4 address:port");
   } else if (auto tokens = tokens_for_listener(config.token_listen(), config.auth_token_file,

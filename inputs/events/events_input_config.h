@@ -1,6 +1,7 @@
 // Settings of one `type = "events"` input, parsed without opening a socket.
 #pragma once
 
+#include "agent/tls_server.h"
 #include "config/toml_reader.h"
 #include "inputs/file/file_input_config.h"
 
@@ -24,8 +25,12 @@ struct EventsInputConfig {
   std::string auth_token_file;  // HTTP requests need a bearer token from it; empty: none
   // A listener other hosts reach, without tokens: refused unless this says it is meant to be.
   bool allow_unauthenticated = false;
-  /// The address whose reach decides whether tokens are required ("" when they are waived).
-  std::string token_listen() const { return allow_unauthenticated ? std::string() : listen; }
+  TlsFiles tls;  // HTTPS when set; with client_ca_file, clients need a certificate (mutual TLS)
+  /// The address whose reach decides whether tokens are required ("" when they are waived, or
+  /// when client certificates already say who may send).
+  std::string token_listen() const {
+    return allow_unauthenticated || !tls.client_ca_file.empty() ? std::string() : listen;
+  }
   std::string socket;  // a Unix socket path taking NDJSON streams; empty: none
   uint32_t socket_mode = 0660;
   AckLevel ack = AckLevel::kAccepted;  // a request's `?ack=` chooses its own

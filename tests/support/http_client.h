@@ -39,6 +39,7 @@ class HttpConnection {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
   /// A response not read within `timeout` comes back with status 0.
   void set_timeout(std::chrono::milliseconds timeout) {
     const timeval tv{static_cast<time_t>(timeout.count() / 1000),

@@ -2,6 +2,8 @@
 #include "inputs/events/events_input_config.h"
 #include "inputs/events/idempotency_keys.h"
 #include "inputs/events/ndjson_events.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tls_client.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -56,6 +58,44 @@ TEST(EventsInputConfigTest, AListenerOtherHostsReachNeedsTokensUnlessExplicitlyW
       problems_of("listen = \"0.0.0.0:8088\"\nallow_unauthenticated = true\n", &config).empty());
   EXPECT_TRUE(config.allow_unauthenticated);
   EXPECT_EQ(config.token_listen(), "");
+}
+
+TEST(EventsInputConfigTest, TlsFilesAreCheckedAndClientCertificatesStandInForTokens) {
+  testing::TempDir dir;
+  ASSERT_TRUE(testing::make_certificate(dir.path(), "ca"));
+  ASSERT_TRUE(testing::make_certificate(dir.path(), "server", "ca"));
+  testing::write_file(dir / "bad.pem", "-----BEGIN CERTIFICATE-----\nbroken\n");
+  const std::string d = dir.path().string();
+  EventsInputConfig config;
+  EXPECT_TRUE(problems_of(fmt::format("listen = \"0.0.0.0:8443\"\ntls = {{ cert_file = "
+                                      "\"{0}/server.pem\", key_file = \"{0}/server.key\", "
+                                      "client_ca_file = \"{0}/ca.pem\" }}\n",
+                                      d),
+                          &config)
+                  .empty())
+      << "client certificates say who may send: no token file needed";
+  EXPECT_TRUE(config.tls.enabled());
+  const auto problems = problems_of(
+      fmt::format("listen = \"127.0.0.1:8443\"\ntls = {{ cert_file = \"{0}/bad.pem\", key_file = "
+                  "\"{0}/server.key\" }}\n",
+                  d));
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_NE(problems[0].find(fmt::format(
+                "drover.toml:2: inputs.ev.tls: cannot use the certificate '{}/bad.pem'", d)),
+            std::string::npos)
+      << problems[0];
+  const auto wrong_key = problems_of(fmt::format(
+      "listen = \"127.0.0.1:8443\"\ntls = {{ cert_file = \"{0}/server.pem\", key_file = "
+      "\"{0}/ca.key\" }}\n",
+      d));
+  ASSERT_EQ(wrong_key.size(), 1U);
+  EXPECT_NE(wrong_key[0].find("the private key does not belong to the certificate"),
+            std::string::npos)
+      << wrong_key[0];
+  EXPECT_EQ(
+      problems_of("socket = \"/run/e.sock\"\ntls = { cert_file = \"a\", key_file = \"b\" }\n"),
+      (std::vector<std::string>{
+          "drover.toml:2: inputs.ev.tls: is for the HTTP listener: set listen"}));
 }
 
 TEST(EventsInputConfigTest, ListsEveryProblemAtOnce) {
