@@ -6,8 +6,9 @@
 // inputs: a full memory part makes them wait for the output. Once the output has taken nothing
 // for `spill_after`, batches go to disk; once anything is on disk, new batches go behind it until
 // the output has taken all of it. A batch synced into a segment is safe: its source position may
-// commit (I1). When memory and disk are both full, `when_full` decides: block the inputs (default)
-// or drop, counted.
+// commit (I1). With fsync = every_batch, a syncer thread syncs whatever was appended since its
+// last sync, so producers never wait for the disk and share its syncs (group commit). When memory
+// and disk are both full, `when_full` decides: block the inputs (default) or drop, counted.
 #pragma once
 
 #include "agent/batch.h"
@@ -21,12 +22,14 @@
 #include <cstddef>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace drover {
@@ -51,6 +54,9 @@ struct QueueOptions {
   // this long (Kafka away or slow) — and at once with 0, or when `when_full` drops.
   std::chrono::milliseconds spill_after{1000};
   uint64_t segment_bytes = 64ULL << 20;
+  // Called on the syncer thread before each fdatasync (fsync = every_batch); tests hold it there
+  // to see batches gather into one sync.
+  std::function<void()> before_sync;
 };
 
 enum class PushResult { kQueued, kStopping, kTimedOut };
@@ -121,6 +127,7 @@ class BatchQueue {
     Counter* disk_bytes = unregistered();  // gauge
     Counter* lost_bytes = unregistered();
     Counter* lost_batches = unregistered();  // unreadable when read back (the disk changed)
+    Counter* syncs = unregistered();         // fdatasyncs of the disk part
   };
   // Sources told "safe" once the lock is released: their callbacks must not run under it.
   using SafeAcks = std::vector<std::shared_ptr<AckGroup>>;
@@ -137,6 +144,10 @@ class BatchQueue {
   Status sync_locked();
   void drop_locked(const BatchPtr& incoming, SafeAcks& safe);
   std::optional<BatchPtr> take_locked();
+  std::optional<BatchPtr> take_from_disk_locked();
+  /// fsync = every_batch: syncs what was appended, again and again, while there is any.
+  void run_syncer();
+  void stop_syncer();
   Status save_for_stop(std::vector<BatchPtr> unfinished, SafeAcks& safe);
   void on_disk_batch_delivered(uint64_t ticket);
 
@@ -164,6 +175,13 @@ class BatchQueue {
   std::map<uint64_t, Replayed> replayed_;                       // by ticket
   std::map<FrameId, std::shared_ptr<AckGroup>> unsynced_acks_;  // fsync = never: by frame
   SafeAcks acks_after_sync_;                                    // fsync = interval
+  // fsync = every_batch: appended, not yet synced (by frame, in the order written; an entry's
+  // ack may be empty). The syncer's next fdatasync makes them safe; one read back first is
+  // taken out, and its source waits for its delivery instead.
+  std::map<FrameId, std::shared_ptr<AckGroup>> awaiting_sync_;
+  std::condition_variable sync_wanted_;
+  bool syncer_stopping_ = false;
+  std::thread syncer_;
   uint64_t next_ticket_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
   std::chrono::steady_clock::time_point disk_retry_at_{};  // after a failed write

@@ -67,6 +67,8 @@ Result<FrameId> DiskQueue::append(const Batch& batch) {
 
 Status DiskQueue::sync() { return writer_ ? writer_->sync() : Status::ok(); }
 
+UniqueFd DiskQueue::duplicate_writer() const { return writer_ ? writer_->duplicate() : UniqueFd(); }
+
 Result<size_t> DiskQueue::write_ahead(const std::vector<const Batch*>& batches) {
   if (batches.empty()) return size_t{0};
   const uint64_t first = segments_.empty() ? next_segment_id_ : segments_.begin()->first;

@@ -75,6 +75,9 @@ class DiskQueue {
   DiskQueue(const DiskQueue&) = delete;
   DiskQueue& operator=(const DiskQueue&) = delete;
 
+  /// A descriptor of the segment being written (invalid if none is): syncing it makes every
+  /// frame appended so far durable, since older segments are synced when they are closed.
+  UniqueFd duplicate_writer() const;
   /// True if a batch of `batch_bytes` encoded bytes fits under max_bytes.
   bool has_room(uint64_t batch_bytes) const;
   /// Writes the batch as one frame (not yet synced). Fails when the disk is full; nothing is

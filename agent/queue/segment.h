@@ -8,6 +8,7 @@
 #include "agent/unique_fd.h"
 
 #include <cstdint>
+#include <fcntl.h>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -40,6 +41,8 @@ class SegmentWriter {
   Result<uint64_t> append(std::string_view payload);
   /// fdatasync: every frame appended so far survives a crash.
   Status sync();
+  /// Another descriptor of the file, to sync it without holding up the writer.
+  UniqueFd duplicate() const { return UniqueFd(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0)); }
   uint64_t size() const { return size_; }
   uint64_t id() const { return id_; }
   const std::filesystem::path& path() const { return path_; }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -273,6 +274,7 @@ TEST_F(HybridQueueTest, SpillsInOrderAndSpilledBatchesAreSafeOnceSynced) {
   auto queue = open();
   push(*queue, 0, 10);  // memory holds two; eight go to disk
   EXPECT_EQ(counter("drover_queue_spilled_batches_total"), 8U);
+  EXPECT_TRUE(testing::wait_until([&] { return safe_tickets().size() == 8; }));
   EXPECT_EQ(safe_tickets(), (std::vector<uint64_t>{2, 3, 4, 5, 6, 7, 8, 9}))
       << "synced to disk: their sources may commit";
   // Memory has room again after a pop, but new batches go behind what is on disk.
@@ -281,6 +283,30 @@ TEST_F(HybridQueueTest, SpillsInOrderAndSpilledBatchesAreSafeOnceSynced) {
   EXPECT_EQ(pop_all(*queue), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   EXPECT_EQ(counter("drover_queue_replayed_batches_total"), 9U);
   EXPECT_EQ(queue->disk_bytes(), 0U) << "delivered: the segments are gone";
+}
+
+// Group commit: pushes do not wait for the disk, and one fdatasync makes every batch appended
+// before it safe. The syncer is held in its first sync while forty more batches spill.
+TEST_F(HybridQueueTest, BatchesSpilledDuringASyncShareTheNextOne) {
+  std::mutex held;
+  std::unique_lock hold(held);
+  std::atomic<int> syncs_started = 0;
+  QueueOptions options;
+  options.spill_after = std::chrono::milliseconds(0);
+  options.before_sync = [&] {
+    ++syncs_started;
+    std::lock_guard wait_for_the_test(held);
+  };
+  auto queue = open(options);
+  push(*queue, 0, 3);  // two in memory, the third to disk: the first sync starts and is held
+  ASSERT_TRUE(testing::wait_until([&] { return syncs_started == 1; }));
+  push(*queue, 3, 43);  // spilled while that sync is held: none of them waits for it
+  EXPECT_EQ(counter("drover_queue_spilled_batches_total"), 41U);
+  EXPECT_TRUE(safe_tickets().empty()) << "nothing is safe before its sync";
+  hold.unlock();
+  ASSERT_TRUE(testing::wait_until([&] { return safe_tickets().size() == 41; }));
+  EXPECT_EQ(safe_tickets(), range_u(2, 43));
+  EXPECT_EQ(counter("drover_queue_syncs_total"), 2U) << "one sync for the first, one for the 40";
 }
 
 TEST_F(HybridQueueTest, WhileTheOutputTakesBatchesAFullMemoryMakesThePushWaitNotSpill) {
