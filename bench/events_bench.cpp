@@ -2,16 +2,22 @@
 
 #include "bench/child_process.h"
 #include "bench/drover_config.h"
+#include "bench/events_clients.h"
 #include "bench/kafka_sink.h"
 #include "tests/support/free_port.h"
 #include "tests/support/http_client.h"
+#include "tests/support/http_get.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tls_client.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -41,40 +47,74 @@ void append_event(std::string& out, uint64_t n) {
 
 struct Drover {
   std::unique_ptr<ChildProcess> process;
-  std::string http;
-  std::filesystem::path socket;
+  EventsEndpoint endpoint;
+  std::filesystem::path data_dir;
+
+  long long metric(const std::string& series) const {
+    std::string admin = testing::read_file(data_dir / "admin.address");
+    admin.erase(admin.find_last_not_of('\n') + 1);
+    return testing::metric_value(testing::http_get(admin, "/metrics").second, series);
+  }
+  void stop() {
+    process->signal(SIGTERM);
+    process->wait(std::chrono::seconds(30));
+  }
+};
+
+struct DroverSetup {
+  bool tls = false;          // HTTPS, with a certificate made for the run
+  std::string input_extra;   // more lines for the events input
+  std::string output_extra;  // more lines for the Kafka output
 };
 
 Drover start_drover(const EventsOptions& options, const std::filesystem::path& dir,
-                    const KafkaSink& sink, const std::string& topic) {
+                    const KafkaSink& sink, const std::string& topic,
+                    const DroverSetup& setup = {}) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   Drover drover;
-  drover.http = fmt::format("127.0.0.1:{}", testing::free_port());
-  drover.socket = dir / "events.sock";
+  drover.endpoint.http = fmt::format("127.0.0.1:{}", testing::free_port());
+  drover.endpoint.socket = dir / "events.sock";
+  drover.data_dir = dir / "data";
+  std::string tls;
+  if (setup.tls) {
+    if (!testing::make_certificate(dir, "ca") || !testing::make_certificate(dir, "server", "ca")) {
+      throw std::runtime_error("openssl could not make certificates; see " +
+                               (dir / "openssl.log").string());
+    }
+    drover.endpoint.ca_file = dir / "ca.pem";
+    tls = fmt::format(R"(tls = {{ cert_file = "{0}/server.pem", key_file = "{0}/server.key" }})",
+                      dir.string());
+  }
   const auto config = dir / "drover.toml";
-  std::ofstream(config) << fmt::format(R"([agent]
+  std::ofstream(config) << fmt::format(
+      R"([agent]
 data_dir = "{}"
-admin_address = ""
+admin_address = "127.0.0.1:0"
+shutdown_timeout = "2s"
 
 [inputs.bench]
 type = "events"
 listen = "{}"
 socket = "{}"
+{}
+{}
 
 [outputs.kafka]
 type = "kafka"
 inputs = ["bench"]
 brokers = ["{}"]
 topic = "{}"
+{}
 {})",
-                                       (dir / "data").string(), drover.http, drover.socket.string(),
-                                       sink.bootstrap(), topic, kProducerSettings);
+      drover.data_dir.string(), drover.endpoint.http, drover.endpoint.socket.string(), tls,
+      setup.input_extra, sink.bootstrap(), topic, kProducerSettings, setup.output_extra);
   drover.process = std::make_unique<ChildProcess>(
       std::vector<std::string>{options.drover.string(), "run", "--config", config.string()},
       dir / "drover.log");
   const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (!testing::HttpConnection(drover.http).connected()) {
+  while (!testing::HttpConnection(drover.endpoint.http).connected() ||
+         !std::filesystem::exists(drover.data_dir / "admin.address")) {
     if (!drover.process->running() || Clock::now() > deadline) {
       throw std::runtime_error("drover's events input did not start; see " +
                                (dir / "drover.log").string());
@@ -95,69 +135,51 @@ void wait_for_records(KafkaSink& sink, const std::string& topic, int64_t expecte
   }
 }
 
+std::string requests_of(uint64_t first, uint64_t count) {
+  std::string body;
+  for (uint64_t n = first; n < first + count; ++n) append_event(body, n);
+  return body;
+}
+
 struct Throughput {
   double events_per_second = 0;
   double cpu_seconds = 0;
   double peak_rss_mib = 0;
 };
 
-// Each connection sends its share of the events: HTTP requests one after the other (each waits
-// for its reply), or one NDJSON stream.
-Throughput send_all(const EventsOptions& options, bool http, KafkaSink& sink,
+// Each connection sends its share of the events at ack=accepted: requests (or batches) one
+// after the other, each waiting for its reply, or one NDJSON stream.
+Throughput send_all(const EventsOptions& options, Transport transport, KafkaSink& sink,
                     const std::filesystem::path& dir) {
-  const std::string topic = fmt::format("bench.events.{}", http ? "http" : "unix");
+  const std::string topic = fmt::format("bench.events.{}", static_cast<int>(transport));
   sink.create_topic(topic, kPartitions);
-  Drover drover = start_drover(options, dir, sink, topic);
+  Drover drover = start_drover(options, dir, sink, topic, {.tls = transport == Transport::kHttps});
   const uint64_t per_connection = options.events / static_cast<uint64_t>(options.connections);
   // Built before the clock starts: the bench measures drover, not the client's formatting.
   std::vector<std::vector<std::string>> bodies(static_cast<size_t>(options.connections));
   for (int c = 0; c < options.connections; ++c) {
     const uint64_t first = static_cast<uint64_t>(c) * per_connection;
     for (uint64_t n = 0; n < per_connection; n += kEventsPerRequest) {
-      std::string body;
-      for (uint64_t i = n; i < std::min<uint64_t>(n + kEventsPerRequest, per_connection); ++i) {
-        append_event(body, first + i);
-      }
-      bodies[static_cast<size_t>(c)].push_back(std::move(body));
+      bodies[static_cast<size_t>(c)].push_back(
+          requests_of(first + n, std::min<uint64_t>(kEventsPerRequest, per_connection - n)));
     }
   }
+  std::vector<std::unique_ptr<EventsClient>> clients;
+  for (int c = 0; c < options.connections; ++c)
+    clients.push_back(connect(transport, drover.endpoint));
   const double cpu_before = cpu_seconds_of(drover.process->pid());
   const auto start = Clock::now();
-  std::vector<std::thread> clients;
+  std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int c = 0; c < options.connections; ++c) {
-    clients.emplace_back([&, c] {
-      const auto& requests = bodies[static_cast<size_t>(c)];
-      if (http) {
-        testing::HttpConnection connection(drover.http);
-        for (const auto& body : requests) {
-          if (connection.post("/v1/events", body).status != 200) ++failures;
-        }
-        return;
+    threads.emplace_back([&, c] {
+      for (const auto& body : bodies[static_cast<size_t>(c)]) {
+        if (!clients[static_cast<size_t>(c)]->send(body, "accepted")) ++failures;
       }
-      const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-      sockaddr_un address{};
-      address.sun_family = AF_UNIX;
-      std::memcpy(address.sun_path, drover.socket.c_str(), drover.socket.string().size() + 1);
-      if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ++failures;
-        return;
-      }
-      for (const auto& body : requests) {
-        for (size_t sent = 0; sent < body.size();) {
-          const ssize_t n = ::send(fd, body.data() + sent, body.size() - sent, MSG_NOSIGNAL);
-          if (n <= 0) {
-            ++failures;
-            ::close(fd);
-            return;
-          }
-          sent += static_cast<size_t>(n);
-        }
-      }
-      ::close(fd);
+      clients[static_cast<size_t>(c)].reset();  // a stream ends with its connection
     });
   }
-  for (auto& client : clients) client.join();
+  for (auto& thread : threads) thread.join();
   if (failures > 0) throw std::runtime_error(fmt::format("{} requests failed", failures.load()));
   const int64_t expected = static_cast<int64_t>(per_connection) * options.connections;
   wait_for_records(sink, topic, expected, *drover.process);
@@ -166,44 +188,96 @@ Throughput send_all(const EventsOptions& options, bool http, KafkaSink& sink,
   figures.events_per_second = static_cast<double>(expected) / seconds;
   figures.cpu_seconds = cpu_seconds_of(drover.process->pid()) - cpu_before;
   figures.peak_rss_mib = static_cast<double>(drover.process->usage().peak_rss) / (1 << 20);
-  drover.process->signal(SIGTERM);
-  drover.process->wait(std::chrono::seconds(30));
+  drover.stop();
   return figures;
 }
 
-struct Latency {
-  std::vector<double> milliseconds;
-};
+constexpr const char* kLevels[] = {"accepted", "durable", "delivered"};
 
-// One connection, one request of 100 events at a time, at each ack level.
-std::vector<Latency> latencies(const EventsOptions& options, KafkaSink& sink,
-                               const std::filesystem::path& dir) {
-  const std::string topic = "bench.events.latency";
+// One connection, one request of 100 events at a time, at each ack level: milliseconds from
+// sending the request to reading its whole reply.
+std::vector<std::vector<double>> latencies(const EventsOptions& options, Transport transport,
+                                           KafkaSink& sink, const std::filesystem::path& dir) {
+  const std::string topic = fmt::format("bench.events.latency.{}", static_cast<int>(transport));
   sink.create_topic(topic, kPartitions);
-  Drover drover = start_drover(options, dir, sink, topic);
-  testing::HttpConnection connection(drover.http);
-  std::vector<Latency> by_level(3);
+  Drover drover = start_drover(options, dir, sink, topic, {.tls = transport == Transport::kHttps});
+  const auto client = connect(transport, drover.endpoint);
+  std::vector<std::vector<double>> by_level(3);
   uint64_t n = 0;
-  const char* const levels[] = {"accepted", "durable", "delivered"};
   for (size_t level = 0; level < 3; ++level) {
-    const std::string target = fmt::format("/v1/events?ack={}", levels[level]);
     for (int r = 0; r < options.latency_requests; ++r) {
-      std::string body;
-      for (int i = 0; i < kEventsPerRequest; ++i) append_event(body, n++);
+      const std::string body = requests_of(n, kEventsPerRequest);
+      n += kEventsPerRequest;
       const auto start = Clock::now();
-      const auto response = connection.post(target, body);
-      const auto elapsed = Clock::now() - start;
-      if (response.status != 200) {
+      if (!client->send(body, kLevels[level])) {
         throw std::runtime_error(
-            fmt::format("ack={}: {} {}", levels[level], response.status, response.body));
+            fmt::format("{} ack={}: refused", name_of(transport), kLevels[level]));
       }
-      by_level[level].milliseconds.push_back(
-          std::chrono::duration<double, std::milli>(elapsed).count());
+      by_level[level].push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     }
   }
-  drover.process->signal(SIGTERM);
-  drover.process->wait(std::chrono::seconds(30));
+  drover.stop();
   return by_level;
+}
+
+struct DurableRate {
+  double events_per_second = 0;
+  double syncs_per_second = 0;
+};
+
+// ack=durable from `clients` connections at once while Kafka is away: every batch goes to the
+// disk queue, and a reply waits for the fdatasync that covers it. With group commit, concurrent
+// requests share syncs.
+DurableRate durable_rate(const EventsOptions& options, int clients, KafkaSink& sink,
+                         const std::filesystem::path& dir) {
+  const std::string topic = "bench.events.durable";
+  sink.create_topic(topic, kPartitions);
+  sink.set_down(true);
+  Drover drover =
+      start_drover(options, dir, sink, topic,
+                   {.input_extra = "ack_timeout = \"60s\"",
+                    .output_extra = "queue = { memory_bytes = \"64KiB\", disk_bytes = \"4GiB\", "
+                                    "spill_after = \"0s\" }"});
+  // Until batches go to disk: what the output took before Kafka was found away stays there.
+  {
+    auto warmup = connect(Transport::kHttp, drover.endpoint);
+    for (uint64_t n = 0;
+         drover.metric(R"(drover_queue_spilled_batches_total{output="kafka"})") <= 0;
+         n += kEventsPerRequest) {
+      warmup->send(requests_of(n, kEventsPerRequest), "accepted");
+    }
+  }
+  const std::string body = requests_of(1'000'000, kEventsPerRequest);
+  std::vector<std::unique_ptr<EventsClient>> connections;
+  for (int c = 0; c < clients; ++c)
+    connections.push_back(connect(Transport::kHttp, drover.endpoint));
+  const long long syncs_before = drover.metric(R"(drover_queue_syncs_total{output="kafka"})");
+  std::atomic<uint64_t> taken{0};
+  std::atomic<bool> failed{false};
+  const auto start = Clock::now();
+  const auto end = start + options.durable_seconds;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      while (Clock::now() < end) {
+        if (!connections[static_cast<size_t>(c)]->send(body, "durable")) {
+          failed = true;
+          return;
+        }
+        taken += kEventsPerRequest;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const long long syncs =
+      drover.metric(R"(drover_queue_syncs_total{output="kafka"})") - syncs_before;
+  connections.clear();
+  drover.stop();
+  sink.set_down(false);
+  if (failed) throw std::runtime_error("a durable request was refused; see " + dir.string());
+  return {static_cast<double>(taken.load()) / seconds, static_cast<double>(syncs) / seconds};
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -217,59 +291,102 @@ double percentile(std::vector<double> values, double p) {
 
 void events_to_kafka(const EventsOptions& options, Report& report) {
   auto sink = KafkaSink::mock();
-  std::vector<Throughput> http_runs;
-  std::vector<Throughput> unix_runs;
-  std::vector<std::vector<double>> latency(3);
+  constexpr Transport kTransports[] = {Transport::kHttp, Transport::kHttpChunked, Transport::kHttps,
+                                       Transport::kUnixStream, Transport::kUnixBatches};
+  constexpr int kDurableClients[] = {1, 16, 64};
+  std::map<Transport, std::vector<Throughput>> runs;
+  std::map<Transport, std::vector<std::vector<double>>> latency;
+  std::map<int, std::vector<DurableRate>> durable;
   for (int run = 0; run < options.runs; ++run) {
     std::cout << fmt::format("bench: events run {} of {}\n", run + 1, options.runs) << std::flush;
-    http_runs.push_back(send_all(options, true, *sink, options.work_dir / "events-http"));
-    unix_runs.push_back(send_all(options, false, *sink, options.work_dir / "events-unix"));
-    const auto levels = latencies(options, *sink, options.work_dir / "events-latency");
-    for (size_t l = 0; l < 3; ++l) {
-      latency[l].insert(latency[l].end(), levels[l].milliseconds.begin(),
-                        levels[l].milliseconds.end());
+    for (Transport transport : kTransports) {
+      runs[transport].push_back(send_all(options, transport, *sink, options.work_dir / "events"));
+      if (transport == Transport::kUnixStream) continue;  // no replies to time
+      auto levels = latencies(options, transport, *sink, options.work_dir / "events-latency");
+      auto& kept = latency[transport];
+      kept.resize(3);
+      for (size_t l = 0; l < 3; ++l)
+        kept[l].insert(kept[l].end(), levels[l].begin(), levels[l].end());
+    }
+    for (int clients : kDurableClients) {
+      durable[clients].push_back(
+          durable_rate(options, clients, *sink, options.work_dir / "events-durable"));
     }
   }
+
   Table throughput;
   throughput.title = fmt::format(
-      "events → Kafka (mock sink): {} events of ~200 B over {} connections, medians of {} runs",
+      "events → Kafka (mock sink): {} events of ~200 B over {} connections, ack=accepted, "
+      "medians of {} runs",
       options.events, options.connections, options.runs);
   throughput.columns = {"transport",    "events/s",         "target",
                         "drover CPU s", "CPU µs per event", "peak RSS MiB"};
-  for (const auto& [label, runs, target] :
-       {std::tuple{"HTTP, requests of 100 events, ack=accepted", &http_runs, 200'000.0},
-        std::tuple{"Unix socket, NDJSON streams", &unix_runs, 500'000.0}}) {
+  for (Transport transport : kTransports) {
     std::vector<double> rate, cpu, rss;
-    for (const auto& r : *runs) {
+    for (const auto& r : runs[transport]) {
       rate.push_back(r.events_per_second);
       cpu.push_back(r.cpu_seconds);
       rss.push_back(r.peak_rss_mib);
     }
+    const std::string target = transport == Transport::kHttp         ? "≥ 1000000"
+                               : transport == Transport::kHttps      ? "≥ 500000"
+                               : transport == Transport::kUnixStream ? "≥ 500000"
+                                                                     : "";
     throughput.rows.push_back(
-        {label, fixed(median(rate), 0), fmt::format("≥ {:.0f}", target), fixed(median(cpu), 2),
+        {std::string(name_of(transport)), fixed(median(rate), 0), target, fixed(median(cpu), 2),
          fixed(median(cpu) * 1e6 / static_cast<double>(options.events), 2), fixed(median(rss), 1)});
   }
   throughput.notes.push_back(
       "Wall time from the first byte sent until the topic's high watermarks add up to every "
-      "event; the clients (one thread per connection, bodies built beforehand) and the mock "
-      "cluster run on the same 2 cores as drover. drover's defaults: JSON codec (each event gains "
-      "@timestamp, host, input), lz4, linger 50 ms, acks=all, idempotence on.");
+      "event. Requests of 100 events (a chunked body in four chunks; a Unix socket batch with its "
+      "header and reply line; a stream without replies). The clients (one thread per "
+      "connection, bodies built beforehand) and the mock cluster run on the same 2 cores as "
+      "drover. drover's defaults: JSON codec (each event gains @timestamp, host, input), lz4, "
+      "linger 50 ms, acks=all, idempotence on.");
   report.add(std::move(throughput));
 
   Table table;
   table.title = fmt::format(
-      "events: latency of one HTTP request of 100 events, one connection, {} requests per level",
+      "events: latency of one request of 100 events, one connection, {} requests per level",
       static_cast<size_t>(options.latency_requests) * static_cast<size_t>(options.runs));
-  table.columns = {"ack", "p50 ms", "p99 ms", "target"};
-  const char* const levels[] = {"accepted", "durable", "delivered"};
-  for (size_t l = 0; l < 3; ++l) {
-    table.rows.push_back({levels[l], fixed(percentile(latency[l], 0.5), 3),
-                          fixed(percentile(latency[l], 0.99), 3), l == 0 ? "p99 < 1 ms" : ""});
+  table.columns = {"transport", "ack", "p50 ms", "p99 ms", "target"};
+  for (const auto& [transport, levels] : latency) {
+    for (size_t l = 0; l < 3; ++l) {
+      table.rows.push_back({std::string(name_of(transport)), kLevels[l],
+                            fixed(percentile(levels[l], 0.5), 3),
+                            fixed(percentile(levels[l], 0.99), 3), l == 0 ? "p99 < 1 ms" : ""});
+    }
   }
   table.notes.push_back(
       "From sending the request to reading the whole reply. durable and delivered wait for "
       "Kafka's acknowledgement, so librdkafka's linger (50 ms) sets their floor.");
   report.add(std::move(table));
+
+  Table group;
+  group.title = fmt::format(
+      "events: ack=durable with Kafka away (every batch to the disk queue), {} s per figure, "
+      "medians of {} runs",
+      options.durable_seconds.count(), options.runs);
+  group.columns = {"clients",           "events/s",     "fdatasyncs/s",
+                   "requests per sync", "× one client", "target"};
+  double one_client = 0;
+  for (int clients : kDurableClients) {
+    std::vector<double> rate, syncs;
+    for (const auto& r : durable[clients]) {
+      rate.push_back(r.events_per_second);
+      syncs.push_back(r.syncs_per_second);
+    }
+    if (clients == 1) one_client = median(rate);
+    group.rows.push_back(
+        {std::to_string(clients), fixed(median(rate), 0), fixed(median(syncs), 0),
+         fixed(median(syncs) > 0 ? median(rate) / kEventsPerRequest / median(syncs) : 0, 1),
+         fixed(one_client > 0 ? median(rate) / one_client : 0, 1), clients == 64 ? "≥ 20×" : ""});
+  }
+  group.notes.push_back(
+      "HTTP keep-alive, requests of 100 events, each client sending its next request once the "
+      "last is answered. The queue's syncer thread syncs whatever was appended since its last "
+      "fdatasync (group commit), so concurrent requests share syncs.");
+  report.add(std::move(group));
 }
 
 }  // namespace drover::bench

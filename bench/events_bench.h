@@ -1,11 +1,13 @@
-// events → Kafka: applications sending events to drover's events input, over HTTP (keep-alive,
-// NDJSON requests of 100 events) and over its Unix socket (NDJSON streams), shipped to the mock
-// cluster: events/s until the topic holds them all, drover's CPU and peak RSS; then the latency
-// of single requests at each ack level.
+// events → Kafka: applications sending events to drover's events input over every transport
+// (HTTP keep-alive, HTTP chunked, HTTPS, the Unix socket as a stream and as batches with
+// replies), shipped to the mock cluster: events/s until the topic holds them all, drover's CPU
+// and peak RSS; the latency of single requests at each ack level; and ack=durable from 1, 16
+// and 64 concurrent clients while every batch goes to the disk queue (group commit).
 #pragma once
 
 #include "bench/report.h"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 
@@ -15,7 +17,8 @@ struct EventsOptions {
   uint64_t events = 1'000'000;  // per transport and run
   int connections = 4;
   int runs = 5;
-  int latency_requests = 200;  // per ack level and run
+  int latency_requests = 200;  // per transport, ack level and run
+  std::chrono::seconds durable_seconds{3};  // per figure of the durable group-commit table
   std::filesystem::path drover;
   std::filesystem::path work_dir;
 };

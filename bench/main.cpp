@@ -33,6 +33,8 @@ scenarios: file events spill outage idle all
   --sinks S[,S...]      file scenario: mock, kafka (default both; kafka needs DROVER_KAFKA_LIBS)
   --events N            events scenario: events per transport and run (default 1000000)
   --connections N       events scenario: client connections (default 4)
+  --latency-requests N  events scenario: timed requests per transport and ack level (default 200)
+  --durable-seconds N   events scenario: seconds per durable group-commit figure (default 3)
   --spill-mib N         spill scenario: MiB per run (default 512)
   --outage-seconds N    outage scenario: how long the brokers stay down (default 180)
   --outage-rate N       outage scenario: lines per second meanwhile (default 10000)
@@ -101,6 +103,10 @@ int main(int argc, char** argv) {
         events.events = std::stoull(value());
       else if (arg == "--connections")
         events.connections = std::stoi(value());
+      else if (arg == "--latency-requests")
+        events.latency_requests = std::stoi(value());
+      else if (arg == "--durable-seconds")
+        events.durable_seconds = std::chrono::seconds(std::stoll(value()));
       else if (arg == "--spill-mib")
         spill_mib = std::stoull(value());
       else if (arg == "--outage-seconds")
