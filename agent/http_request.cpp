@@ -109,6 +109,12 @@ void RequestReader::read_head() {
   if (auto it = message.find(http::field::authorization); it != message.end()) {
     head_.authorization = view(it->value());
   }
+  if (auto it = message.find(http::field::content_type); it != message.end()) {
+    head_.content_type = view(it->value());
+  }
+  if (auto it = message.find(http::field::content_encoding); it != message.end()) {
+    head_.content_encoding = view(it->value());
+  }
   if (auto it = message.find("Idempotency-Key"); it != message.end()) {
     head_.idempotency_key = view(it->value());
   }

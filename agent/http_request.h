@@ -24,6 +24,8 @@ struct RequestHead {
   bool expect_continue = false;
   std::optional<std::string_view> authorization;    // the Authorization header's value
   std::optional<std::string_view> idempotency_key;  // the Idempotency-Key header's value
+  std::string_view content_type;
+  std::string_view content_encoding;
 };
 
 class RequestReader {

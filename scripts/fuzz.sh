@@ -14,7 +14,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(config events_http event_json lines disk_queue checkpoints)
+  targets=(config events_http event_json otlp_logs lines disk_queue checkpoints)
 fi
 
 scripts/setup.sh --fuzz

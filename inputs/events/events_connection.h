@@ -87,6 +87,11 @@ struct EventsInput::Connection {
   std::shared_ptr<Batch> pending;          // stream: read, not yet queued
   std::string out;
   std::optional<uint64_t> waiting_ticket;
+  struct Otlp {  // the request being answered came to /v1/logs: its reply is OTLP's
+    size_t rejected = 0;
+    std::string why;
+  };
+  std::optional<Otlp> otlp;
   bool continue_sent = false;
   bool close_after_write = false;
   bool peer_closed = false;

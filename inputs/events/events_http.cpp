@@ -6,6 +6,7 @@
 #include "inputs/events/events_connection.h"
 #include "inputs/events/events_input.h"
 #include "inputs/events/ndjson_events.h"
+#include "inputs/events/otlp_logs.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -52,15 +53,16 @@ void EventsInput::serve_http(Connection& connection) {
     const std::string_view body =
         head.chunked ? reader.body() : std::string_view(connection.in).substr(0, body_bytes);
     counters_.bytes->add(body.size());
-    if (head.path != kEventsEndpoint) {
+    const bool otlp = head.path == kOtlpLogsEndpoint;
+    if (head.path != kEventsEndpoint && !otlp) {
       reply(connection, 404,
-            error_body(fmt::format("nothing at '{}': POST NDJSON events to {}",
-                                   head.path.substr(0, 128), kEventsEndpoint)),
+            error_body(
+                fmt::format("nothing at '{}': POST NDJSON events to {}, or OTLP logs (JSON) to {}",
+                            head.path.substr(0, 128), kEventsEndpoint, kOtlpLogsEndpoint)),
             keep_alive);
     } else if (head.method != "POST") {
       reply(connection, 405,
-            error_body(
-                fmt::format("{} takes POST, not {}", kEventsEndpoint, head.method.substr(0, 16))),
+            error_body(fmt::format("{} takes POST, not {}", head.path, head.method.substr(0, 16))),
             keep_alive);
     } else {
       const std::string_view ack = query_value(head.query, "ack");
@@ -73,6 +75,8 @@ void EventsInput::serve_http(Connection& connection) {
       } else if (head.idempotency_key && !IdempotencyKeys::valid(*head.idempotency_key)) {
         reply(connection, 400,
               error_body("an Idempotency-Key is 1 to 255 visible ASCII characters"), keep_alive);
+      } else if (otlp) {
+        serve_otlp_logs(connection, *level, head, body, keep_alive);
       } else {
         serve_events_request(connection, *level, body, keep_alive,
                              head.idempotency_key.value_or(std::string_view()));
@@ -82,6 +86,44 @@ void EventsInput::serve_http(Connection& connection) {
     reader.next();
     connection.continue_sent = false;
   }
+}
+
+void EventsInput::serve_otlp_logs(Connection& connection, AckLevel level, const RequestHead& head,
+                                  std::string_view body, bool keep_alive) {
+  connection.otlp = Connection::Otlp{};  // its replies are OTLP's
+  if (head.content_type.starts_with("application/x-protobuf")) {
+    reply(connection, 415,
+          error_body("OTLP logs are taken in their JSON encoding: set the exporter's protocol to "
+                     "http/json (OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=http/json)"),
+          keep_alive);
+    return;
+  }
+  if (!head.content_encoding.empty() && head.content_encoding != "identity") {
+    reply(connection, 415,
+          error_body(fmt::format("Content-Encoding '{}' is not taken: send the logs "
+                                 "uncompressed (OTEL_EXPORTER_OTLP_COMPRESSION=none); drover is "
+                                 "on this host",
+                                 head.content_encoding.substr(0, 32))),
+          keep_alive);
+    return;
+  }
+  OtlpLogs logs = otlp_logs_to_events(body);
+  if (!logs.error.empty()) {
+    counters_.invalid->add();
+    reply(connection, 400, error_body(logs.error), keep_alive);
+    return;
+  }
+  if (logs.rejected > 0) {
+    counters_.otlp_rejected->add(logs.rejected);
+    if (auto suppressed = invalid_log_.allow()) {
+      spdlog::warn("input {}: {} of the OTLP log records from {} were rejected: {}{}",
+                   context_.name, logs.rejected, connection.source->path, logs.rejected_why,
+                   *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
+    }
+  }
+  connection.otlp = Connection::Otlp{logs.rejected, std::move(logs.rejected_why)};
+  serve_events_request(connection, level, logs.ndjson, keep_alive,
+                       head.idempotency_key.value_or(std::string_view()));
 }
 
 void EventsInput::serve_events_request(Connection& connection, AckLevel level,
@@ -163,6 +205,12 @@ void EventsInput::serve_events_request(Connection& connection, AckLevel level,
 
 void EventsInput::reply(Connection& connection, int status, std::string_view body, bool keep_alive,
                         int retry_after_seconds) {
+  std::string otlp_body;
+  if (connection.otlp) {  // the request was OTLP's: so is its reply
+    otlp_body = otlp_reply_body(status, body, connection.otlp->rejected, connection.otlp->why);
+    body = otlp_body;
+    connection.otlp.reset();
+  }
   if (connection.http) {
     connection.out += http_response(status, body, keep_alive, retry_after_seconds);
   } else {

@@ -98,7 +98,8 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
                &m.counter("drover_events_idempotent_repeats_total",
                           {{"input", context_.name}, {"first", "waiting"}}),
                &m.counter("drover_events_idempotency_evicted_total", labels),
-               &m.counter("drover_events_tls_handshake_failures_total", labels)};
+               &m.counter("drover_events_tls_handshake_failures_total", labels),
+               &m.counter("drover_events_otlp_rejected_records_total", labels)};
   read_buffer_.resize(kReadBytes);
   spdlog::info(
       "input {}: events on {}{}{} (ack = {})", context_.name,

@@ -1,6 +1,7 @@
-// `type = "events"`: applications on the host send events to drover. Over HTTP (keep-alive,
-// POST /v1/events, NDJSON bodies) a request is answered once its events are accepted, durable
-// or delivered (`ack`, or `?ack=` per request); a full queue is answered 503 + Retry-After.
+// `type = "events"`: applications on the host send events to drover. Over HTTP or HTTPS
+// (keep-alive, POST /v1/events with NDJSON bodies, POST /v1/logs with OTLP logs in JSON) a
+// request is answered once its events are accepted, durable or delivered (`ack`, or `?ack=` per
+// request); a full queue is answered 503 + Retry-After.
 // With auth_token_file, an HTTP request needs "Authorization: Bearer <token>" (401 without).
 // Over a Unix socket (its file mode decides who may connect), a connection is an NDJSON stream
 // with no replies (a full queue stops reading it: the sender blocks), or, when its first line is
@@ -10,6 +11,7 @@
 #pragma once
 
 #include "agent/bearer_auth.h"
+#include "agent/http_request.h"
 #include "agent/log_limiter.h"
 #include "agent/plugin.h"
 #include "agent/tls_server.h"
@@ -78,6 +80,7 @@ class EventsInput final : public Input {
     Counter* repeats_waiting;   // ... that waited for the first request's ack
     Counter* idempotency_evicted;
     Counter* tls_handshake_failures;
+    Counter* otlp_rejected;  // OTLP log records that could not be read (partial success)
   };
 
   void accept_all(int listener_fd, bool http);
@@ -88,6 +91,9 @@ class EventsInput final : public Input {
   void serve_http(Connection& connection);
   void serve_events_request(Connection& connection, AckLevel level, std::string_view body,
                             bool keep_alive, std::string_view idempotency_key);
+  /// POST /v1/logs: an OTLP ExportLogsServiceRequest (JSON), each log record an event.
+  void serve_otlp_logs(Connection& connection, AckLevel level, const RequestHead& head,
+                       std::string_view body, bool keep_alive);
   /// A repeat of an Idempotency-Key seen within the window is answered (or waits) as its first
   /// request was; false when the key is new.
   bool answer_repeat(Connection& connection, std::string_view key, bool keep_alive,
