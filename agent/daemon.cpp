@@ -92,6 +92,7 @@ int run_daemon(const std::string& config_path, const Registry& registry) {
   for (const auto& warning : security_warnings(config_path, config.agent.data_dir)) {
     spdlog::warn("{}", warning);
   }
+  for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
   Agent agent(std::move(config));
   agent.progress().on_line([](const std::string& line) { notify_starting(line); });
   agent.set_config_file(std::filesystem::absolute(config_path).string());

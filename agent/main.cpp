@@ -192,6 +192,7 @@ int main(int argc, char** argv) {
       for (const auto& warning : drover::security_warnings(cl.config, config.agent.data_dir)) {
         std::printf("warning: %s\n", warning.c_str());
       }
+      for (const auto& warning : config.warnings) std::printf("warning: %s\n", warning.c_str());
       if (!cl.connect) return 0;
       // librdkafka's complaints (a broker refusing connections) in drover's format, on stderr.
       drover::setup_logging("warn", drover::LogFormat::kText);

@@ -210,6 +210,7 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
   }
   root.finish();
   if (!diagnostics.empty()) throw ConfigError(diagnostics.problems());
+  config.warnings = diagnostics.warnings();
   return config;
 }
 

@@ -44,6 +44,7 @@ struct PipelineConfig {
   AgentSettings agent;
   std::vector<InputSpec> inputs;
   std::vector<OutputSpec> outputs;
+  std::vector<std::string> warnings;  // allowed but risky: "file:line: key: why"
 };
 
 /// Reads and validates `path`. Throws ConfigError with every problem found.

@@ -57,6 +57,10 @@ void Diagnostics::add(const toml::value& at, std::string_view key_path, std::str
   add(static_cast<uint32_t>(at.location().line()), key_path, message);
 }
 
+void Diagnostics::warn(uint32_t line, std::string_view key_path, std::string_view message) {
+  warnings_.push_back(fmt::format("{}:{}: {}: {}", file_, line, key_path, message));
+}
+
 std::vector<std::string> Diagnostics::problems() const {
   auto sorted = problems_;
   std::stable_sort(sorted.begin(), sorted.end(),
@@ -108,6 +112,12 @@ void TomlReader::error(const std::string& key, std::string_view message) {
     if (it != table_->as_table().end()) at = &it->second;
   }
   diagnostics_->add(at != nullptr ? *at : *table_, key_path(key), message);
+}
+
+void TomlReader::warn(const std::string& key, std::string_view message) {
+  const toml::value* at =
+      table_->is_table() && table_->as_table().contains(key) ? &table_->as_table().at(key) : table_;
+  diagnostics_->warn(static_cast<uint32_t>(at->location().line()), key_path(key), message);
 }
 
 void TomlReader::type_error(const std::string& key, const toml::value& value,

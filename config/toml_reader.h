@@ -28,11 +28,15 @@ class Diagnostics {
   bool empty() const { return problems_.empty(); }
   /// Sorted by line, each "file:line: key.path: message".
   std::vector<std::string> problems() const;
+  /// What is allowed but risky, in the same form: said at start and by `drover check`.
+  void warn(uint32_t line, std::string_view key_path, std::string_view message);
+  const std::vector<std::string>& warnings() const { return warnings_; }
   const std::string& file() const { return file_; }
 
  private:
   std::string file_;
   std::vector<std::pair<uint32_t, std::string>> problems_;
+  std::vector<std::string> warnings_;
 };
 
 class TomlReader {
@@ -70,6 +74,7 @@ class TomlReader {
   void mark_read(const std::string& key);
   /// Records a problem at the key's line (or the table's line if the key is absent).
   void error(const std::string& key, std::string_view message);
+  void warn(const std::string& key, std::string_view message);
   /// Reports every key of this table (and of child tables) that nobody read.
   void finish();
 

@@ -58,13 +58,6 @@ EventsInput::EventsInput(EventsInputConfig config, const ComponentContext& conte
           fmt::format("inputs.{}.socket: {}", context_.name, listener.error().message));
     }
   }
-  if (config_.allow_unauthenticated && config_.auth_token_file.empty() && !config_.listen.empty() &&
-      !is_loopback_listen(config_.listen)) {
-    spdlog::warn(
-        "input {}: {} takes events from any host that reaches it, without a token "
-        "(allow_unauthenticated = true): anyone there can write to Kafka",
-        context_.name, config_.listen);
-  }
   if (auto tokens = ListenerTokens::open(config_.token_listen(), config_.auth_token_file,
                                          fmt::format("inputs.{}.auth_token_file", context_.name));
       tokens) {

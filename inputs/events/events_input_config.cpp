@@ -3,6 +3,8 @@
 #include "agent/bearer_auth.h"
 #include "agent/listener.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 
 namespace drover::inputs {
@@ -56,6 +58,14 @@ EventsInputConfig parse_events_input_config(config::TomlReader& reader) {
              !tokens) {
     reader.error(config.auth_token_file.empty() ? "listen" : "auth_token_file",
                  tokens.error().message);
+  }
+  if (config.allow_unauthenticated && config.auth_token_file.empty() &&
+      config.tls.client_ca_file.empty() && !config.listen.empty() &&
+      !is_loopback_listen(config.listen)) {
+    reader.warn("allow_unauthenticated",
+                fmt::format("{} takes events from any host that reaches it, without a token or "
+                            "a client certificate: anyone there can write to Kafka",
+                            config.listen));
   }
   if (!config.socket.empty() && config.socket.front() != '/') {
     reader.error("socket", "must be an absolute path (\"" + config.socket + "\" is not)");

@@ -13,7 +13,8 @@
 namespace drover::inputs {
 namespace {
 
-std::vector<std::string> problems_of(const std::string& text, EventsInputConfig* out = nullptr) {
+std::vector<std::string> problems_of(const std::string& text, EventsInputConfig* out = nullptr,
+                                     std::vector<std::string>* warnings = nullptr) {
   std::istringstream in(text);
   const toml::value doc = toml::parse(in, "drover.toml");
   config::Diagnostics diagnostics("drover.toml");
@@ -21,6 +22,7 @@ std::vector<std::string> problems_of(const std::string& text, EventsInputConfig*
   EventsInputConfig parsed = parse_events_input_config(reader);
   reader.finish();
   if (out != nullptr) *out = parsed;
+  if (warnings != nullptr) *warnings = diagnostics.warnings();
   return diagnostics.problems();
 }
 
@@ -54,9 +56,16 @@ TEST(EventsInputConfigTest, AListenerOtherHostsReachNeedsTokensUnlessExplicitlyW
                 "set auth_token_file to a file of bearer tokens (one per line, readable only by "
                 "drover), or listen on 127.0.0.1"}));
   EventsInputConfig config;
+  std::vector<std::string> warnings;
   EXPECT_TRUE(
-      problems_of("listen = \"0.0.0.0:8088\"\nallow_unauthenticated = true\n", &config).empty());
+      problems_of("listen = \"0.0.0.0:8088\"\nallow_unauthenticated = true\n", &config, &warnings)
+          .empty());
   EXPECT_TRUE(config.allow_unauthenticated);
+  EXPECT_EQ(warnings, (std::vector<std::string>{
+                          "drover.toml:2: inputs.ev.allow_unauthenticated: 0.0.0.0:8088 takes "
+                          "events from any host that reaches it, without a token or a client "
+                          "certificate: anyone there can write to Kafka"}))
+      << "said at start and by drover check";
   EXPECT_EQ(config.token_listen(), "");
 }
 
