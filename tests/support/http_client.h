@@ -18,6 +18,28 @@ struct HttpResponse {
   std::string body;
 };
 
+/// The next response at the front of `buffer` (taken out of it), calling `fill()` to receive
+/// more until it is whole; {0, ...} when `fill()` says the connection ended first.
+template <typename Fill>
+HttpResponse take_response(std::string& buffer, Fill fill) {
+  HttpResponse response;
+  size_t head_end;
+  while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+    if (!fill()) return response;
+  }
+  response.head = buffer.substr(0, head_end);
+  size_t length = 0;
+  const size_t at = response.head.find("Content-Length: ");
+  if (at != std::string::npos) length = std::stoul(response.head.substr(at + 16));
+  while (buffer.size() < head_end + 4 + length) {
+    if (!fill()) return response;
+  }
+  response.status = std::stoi(response.head.substr(9, 3));
+  response.body = buffer.substr(head_end + 4, length);
+  buffer.erase(0, head_end + 4 + length);
+  return response;
+}
+
 class HttpConnection {
  public:
   explicit HttpConnection(const std::string& address) {
@@ -67,22 +89,7 @@ class HttpConnection {
   }
   /// The next response on the connection.
   HttpResponse read_response() {
-    HttpResponse response;
-    size_t head_end;
-    while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (!fill()) return response;
-    }
-    response.head = buffer_.substr(0, head_end);
-    size_t length = 0;
-    const size_t at = response.head.find("Content-Length: ");
-    if (at != std::string::npos) length = std::stoul(response.head.substr(at + 16));
-    while (buffer_.size() < head_end + 4 + length) {
-      if (!fill()) return response;
-    }
-    response.status = std::stoi(response.head.substr(9, 3));
-    response.body = buffer_.substr(head_end + 4, length);
-    buffer_.erase(0, head_end + 4 + length);
-    return response;
+    return take_response(buffer_, [this] { return fill(); });
   }
   HttpResponse post(const std::string& target, const std::string& body,
                     const std::string& headers = "") {

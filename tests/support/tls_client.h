@@ -91,22 +91,7 @@ class HttpsConnection {
       error_ = errors();
       return response;
     }
-    size_t head_end;
-    while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (!fill()) return response;
-    }
-    response.head = buffer_.substr(0, head_end);
-    size_t length = 0;
-    if (const size_t at = response.head.find("Content-Length: "); at != std::string::npos) {
-      length = std::stoul(response.head.substr(at + 16));
-    }
-    while (buffer_.size() < head_end + 4 + length) {
-      if (!fill()) return response;
-    }
-    response.status = std::stoi(response.head.substr(9, 3));
-    response.body = buffer_.substr(head_end + 4, length);
-    buffer_.erase(0, head_end + 4 + length);
-    return response;
+    return take_response(buffer_, [this] { return fill(); });
   }
 
  private:
