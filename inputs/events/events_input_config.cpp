@@ -56,8 +56,11 @@ EventsInputConfig parse_events_input_config(config::TomlReader& reader) {
   } else if (auto tokens = tokens_for_listener(config.token_listen(), config.auth_token_file,
                                                "auth_token_file");
              !tokens) {
-    reader.error(config.auth_token_file.empty() ? "listen" : "auth_token_file",
-                 tokens.error().message);
+    reader.error(
+        config.auth_token_file.empty() ? "listen" : "auth_token_file",
+        config.auth_token_file.empty()
+            ? tokens.error().message + ", or require client certificates (tls.client_ca_file)"
+            : tokens.error().message);
   }
   if (config.allow_unauthenticated && config.auth_token_file.empty() &&
       config.tls.client_ca_file.empty() && !config.listen.empty() &&

@@ -54,7 +54,8 @@ TEST(EventsInputConfigTest, AListenerOtherHostsReachNeedsTokensUnlessExplicitlyW
             (std::vector<std::string>{
                 "drover.toml:1: inputs.ev.listen: 0.0.0.0:8088 can be reached from other hosts: "
                 "set auth_token_file to a file of bearer tokens (one per line, readable only by "
-                "drover), or listen on 127.0.0.1"}));
+                "drover), or listen on 127.0.0.1, or require client certificates "
+                "(tls.client_ca_file)"}));
   EventsInputConfig config;
   std::vector<std::string> warnings;
   EXPECT_TRUE(
