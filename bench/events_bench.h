@@ -17,7 +17,7 @@ struct EventsOptions {
   uint64_t events = 1'000'000;  // per transport and run
   int connections = 4;
   int runs = 5;
-  int latency_requests = 200;  // per transport, ack level and run
+  int latency_requests = 200;               // per transport, ack level and run
   std::chrono::seconds durable_seconds{3};  // per figure of the durable group-commit table
   std::filesystem::path drover;
   std::filesystem::path work_dir;

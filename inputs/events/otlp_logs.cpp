@@ -1,7 +1,7 @@
 #include "inputs/events/otlp_logs.h"
 
 #include "agent/json_escape.h"
-#include "inputs/file/record_encoder.h"
+#include "agent/json_writer.h"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -147,31 +147,34 @@ bool append_record(std::string& out, element record, std::string_view resource,
     if (!nanos) return false;
     if (*nanos != 0) break;
   }
-  bool comma = false;
+  // The event's next member: a comma unless it is the first.
+  const auto member = [&event](std::string_view name) {
+    if (event.size() > 1) event += ',';
+    append_string(event, name);
+    event += ':';
+  };
   if (nanos && *nanos != 0) {
-    event += "\"@timestamp\":";
-    append_string(event, format_timestamp(*nanos / 1'000'000));
-    comma = true;
+    member("@timestamp");
+    append_string(event, format_utc(std::chrono::system_clock::time_point(
+                             std::chrono::milliseconds(*nanos / 1'000'000))));
   }
   std::string_view severity_text;
   if (record["severityText"].get(severity_text) == simdjson::SUCCESS && !severity_text.empty()) {
-    event += comma ? ",\"severity_text\":" : "\"severity_text\":";
+    member("severity_text");
     append_string(event, severity_text);
-    comma = true;
   }
   if (element severity; record["severityNumber"].get(severity) == simdjson::SUCCESS) {
     const auto number = int64_of(severity);
     if (!number) return false;
-    event += fmt::format("{}\"severity_number\":{}", comma ? "," : "", *number);
-    comma = true;
+    member("severity_number");
+    event += std::to_string(*number);
   }
   std::string_view event_name;
   if (record["eventName"].get(event_name) == simdjson::SUCCESS && !event_name.empty()) {
-    event += comma ? ",\"event_name\":" : "\"event_name\":";
+    member("event_name");
     append_string(event, event_name);
-    comma = true;
   }
-  event += comma ? ",\"body\":" : "\"body\":";
+  member("body");
   if (element body; record["body"].get(body) == simdjson::SUCCESS) {
     if (!append_any_value(event, body)) return false;
   } else {
