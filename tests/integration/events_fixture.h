@@ -67,8 +67,11 @@ linger = "5ms"
     drover = std::make_unique<testing::DroverProcess>(
         std::vector<std::string>{"run", "--config", (dir / "drover.toml").string()},
         dir / "stdout.txt", dir / "drover.log");
-    ASSERT_TRUE(testing::wait_until([&] { return testing::HttpConnection(address).connected(); }))
-        << drover->log();
+    // The socket is listening once its path is there (drover renames it into place).
+    ASSERT_TRUE(testing::wait_until([&] {
+      return testing::HttpConnection(address).connected() &&
+             std::filesystem::exists(dir / "events.sock");
+    })) << drover->log();
   }
   std::string metrics() {
     std::string admin = testing::read_file(dir / "data" / "admin.address");
