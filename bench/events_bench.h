@@ -17,8 +17,9 @@ struct EventsOptions {
   uint64_t events = 1'000'000;  // per transport and run
   int connections = 4;
   int runs = 5;
-  int latency_requests = 200;               // per transport, ack level and run
-  std::chrono::seconds durable_seconds{3};  // per figure of the durable group-commit table
+  int latency_requests = 1000;                   // per transport and run at accepted (÷5 others)
+  std::chrono::microseconds latency_pace{2000};  // between the starts of timed requests
+  std::chrono::seconds durable_seconds{3};       // per figure of the durable group-commit table
   std::filesystem::path drover;
   std::filesystem::path work_dir;
 };

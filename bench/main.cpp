@@ -33,7 +33,9 @@ scenarios: file events spill outage idle all
   --sinks S[,S...]      file scenario: mock, kafka (default both; kafka needs DROVER_KAFKA_LIBS)
   --events N            events scenario: events per transport and run (default 1000000)
   --connections N       events scenario: client connections (default 4)
-  --latency-requests N  events scenario: timed requests per transport and ack level (default 200)
+  --latency-requests N  events scenario: timed requests per transport and run
+                        at accepted (default 1000; a fifth of it at durable and delivered)
+  --latency-pace-us N   events scenario: µs between the starts of timed requests (default 2000)
   --durable-seconds N   events scenario: seconds per durable group-commit figure (default 3)
   --spill-mib N         spill scenario: MiB per run (default 512)
   --outage-seconds N    outage scenario: how long the brokers stay down (default 180)
@@ -105,6 +107,8 @@ int main(int argc, char** argv) {
         events.connections = std::stoi(value());
       else if (arg == "--latency-requests")
         events.latency_requests = std::stoi(value());
+      else if (arg == "--latency-pace-us")
+        events.latency_pace = std::chrono::microseconds(std::stoll(value()));
       else if (arg == "--durable-seconds")
         events.durable_seconds = std::chrono::seconds(std::stoll(value()));
       else if (arg == "--spill-mib")
