@@ -2,7 +2,7 @@
 // the body back. Blocking, with a timeout; main thread of a short-lived process.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <chrono>
 #include <string>

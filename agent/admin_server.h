@@ -10,7 +10,7 @@
 #include "agent/listener.h"
 #include "agent/log_limiter.h"
 #include "agent/metrics.h"
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <atomic>
 #include <functional>

@@ -15,7 +15,7 @@
 #include "agent/log_limiter.h"
 #include "agent/metrics.h"
 #include "agent/queue/disk_queue.h"
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <chrono>
 #include <condition_variable>

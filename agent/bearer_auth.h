@@ -4,7 +4,7 @@
 // in constant time and never logged.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <filesystem>
 #include <memory>

@@ -4,7 +4,7 @@
 // among thousands do not rewrite them all. Owned and called by one input thread.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <cstdint>
 #include <filesystem>

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "agent/batch.h"
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <cstdint>
 #include <filesystem>

@@ -2,8 +2,8 @@
 // config uses for the admin endpoint and the events input.
 #pragma once
 
-#include "agent/status.h"
 #include "agent/unique_fd.h"
+#include "base/status.h"
 
 #include <netinet/in.h>
 #include <optional>

@@ -8,7 +8,7 @@
 #include "agent/json_writer.h"
 #include "agent/metrics.h"
 #include "agent/startup_progress.h"
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <chrono>
 #include <filesystem>

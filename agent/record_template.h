@@ -6,7 +6,7 @@
 #pragma once
 
 #include "agent/batch.h"
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <string>
 #include <string_view>

@@ -3,7 +3,7 @@
 // SIGHUP; and one non-blocking session per connection, driven by the listener's epoll loop.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <cstddef>
 #include <memory>

@@ -1,7 +1,7 @@
 // An owned file descriptor, and the error text for a failed system call on a path.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <fmt/format.h>
 

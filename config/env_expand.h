@@ -1,7 +1,7 @@
 // ${VAR} and ${VAR:-default} in config strings; "$${" writes a literal "${".
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <functional>
 #include <optional>

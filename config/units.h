@@ -1,7 +1,7 @@
 // Durations ("250ms", "10s", "1.5m") and sizes ("64MiB", "1MB", 4096) as written in the config.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <chrono>
 #include <cstdint>

@@ -2,6 +2,7 @@
 # One entry point for the checks people and CI run:
 #   scripts/check.sh format   clang-format check of every C++ file (fix with: format-fix)
 #   scripts/check.sh tidy     clang-tidy over the dev build's compile_commands.json
+#   scripts/check.sh layers   which folder may include which (a ctest runs it too)
 #   scripts/check.sh asan     the whole suite under AddressSanitizer + UBSan
 #   scripts/check.sh tsan     the unit and integration tests under ThreadSanitizer
 #   scripts/check.sh all      format, asan
@@ -18,6 +19,34 @@ sudo_apt() {
 }
 sources() { git ls-files '*.cpp' '*.h'; }
 
+# base/ < config/ < agent/ < inputs/common/ < one input's or one output's folder < the builtin
+# lists and main: a folder includes only from folders before it and from itself, so an input
+# never reaches into another input's internals. Prints every include that breaks this.
+layers() {
+  local broken=0 file included folder allowed
+  while IFS=: read -r file included; do
+    folder="${file%/*}"
+    case "$folder" in
+      base) allowed="base/" ;;
+      config) allowed="base/|config/" ;;
+      agent | agent/*) allowed="base/|config/|agent/" ;;
+      inputs/common) allowed="base/|config/|agent/|inputs/common/" ;;
+      inputs/* | outputs/*) allowed="base/|config/|agent/|inputs/common/|$folder/" ;;
+      *) continue ;;
+    esac
+    [ "$file" = inputs/builtin.cpp ] || [ "$file" = outputs/builtin.cpp ] ||
+      [ "$file" = agent/main.cpp ] && continue
+    if ! [[ "$included" =~ ^($allowed) ]]; then
+      echo "layers: $file includes $included"
+      broken=1
+    fi
+  done < <(git ls-files 'base/*' 'config/*' 'agent/*' 'inputs/*' 'outputs/*' |
+    grep -E '\.(cpp|h)$' | xargs grep -H -o -E '^#include "[a-z_]+/[^"]+"' |
+    sed -E 's/^([^:]+):#include "([^"]+)"/\1:\2/')
+  [ "$broken" -eq 0 ] && echo "layers: every include goes to an earlier layer or its own folder"
+  return "$broken"
+}
+
 case "${1:-all}" in
   format) need clang-format clang-format; sources | xargs clang-format --dry-run --Werror ;;
   format-fix) need clang-format clang-format; sources | xargs clang-format -i ;;
@@ -25,8 +54,9 @@ case "${1:-all}" in
     need clang-tidy clang-tidy
     scripts/build.sh dev -DBUILD_TESTING=ON
     git ls-files '*.cpp' | grep -v '^tests/' | xargs clang-tidy -p build/dev --quiet ;;
+  layers) layers ;;
   asan) scripts/test.sh asan ;;
   tsan) scripts/test.sh tsan ;;
   all) "$0" format && "$0" asan ;;
-  *) echo "usage: $0 format|format-fix|tidy|asan|tsan|all" >&2; exit 2 ;;
+  *) echo "usage: $0 format|format-fix|tidy|layers|asan|tsan|all" >&2; exit 2 ;;
 esac

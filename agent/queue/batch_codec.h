@@ -4,7 +4,7 @@
 #pragma once
 
 #include "agent/batch.h"
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <memory>
 #include <string>

@@ -13,7 +13,7 @@
 #include "agent/batch.h"
 #include "agent/queue/segment.h"
 #include "agent/startup_progress.h"
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <chrono>
 #include <cstdint>

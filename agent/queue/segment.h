@@ -4,8 +4,8 @@
 // so a flipped length bit is caught rather than followed. A frame is named by its byte offset.
 #pragma once
 
-#include "agent/status.h"
 #include "agent/unique_fd.h"
+#include "base/status.h"
 
 #include <cstdint>
 #include <fcntl.h>

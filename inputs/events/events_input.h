@@ -16,12 +16,12 @@
 #include "agent/plugin.h"
 #include "agent/tls_server.h"
 #include "agent/unique_fd.h"
+#include "inputs/common/json_line.h"
+#include "inputs/common/line_splitter.h"
+#include "inputs/common/record_encoder.h"
 #include "inputs/events/events_input_config.h"
 #include "inputs/events/idempotency_keys.h"
 #include "inputs/events/listeners.h"
-#include "inputs/file/json_line.h"
-#include "inputs/file/line_splitter.h"
-#include "inputs/file/record_encoder.h"
 
 #include <chrono>
 #include <map>

@@ -3,7 +3,7 @@
 
 #include "agent/tls_server.h"
 #include "config/toml_reader.h"
-#include "inputs/file/file_input_config.h"
+#include "inputs/common/line_format.h"
 
 #include <chrono>
 #include <cstdint>

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "agent/batch.h"
-#include "inputs/file/json_line.h"
-#include "inputs/file/record_encoder.h"
+#include "inputs/common/json_line.h"
+#include "inputs/common/record_encoder.h"
 
 #include <cstdint>
 #include <string>

@@ -2,36 +2,22 @@
 #pragma once
 
 #include "config/toml_reader.h"
-#include "inputs/file/event_time.h"
-#include "inputs/file/multiline.h"
+#include "inputs/common/line_format.h"
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace drover::inputs {
 
 enum class StartAt { kBeginning, kEnd };
-enum class Codec { kJson, kRaw };
-enum class InvalidUtf8 { kReplace, kKeep };  // keep: only with the raw codec
-enum class Parser { kRaw, kJson };           // how a line is read; the codec is how it is written
 
-struct JsonParserConfig {
-  std::string timestamp_field;  // "a.b" is the member b of the object a; empty: none
-  TimestampFormat timestamp_format = TimestampFormat::kAuto;
-  std::string key_field;  // its value (JSON text unless a string) becomes the Kafka key
-};
-
-struct FileInputConfig {
-  std::vector<std::string> include;        // absolute glob patterns; `**` spans directories
-  std::vector<std::string> exclude;        // against the full path, or the name if no '/'
-  StartAt start_at = StartAt::kBeginning;  // for files without a checkpoint found at start-up
-  Codec codec = Codec::kJson;
-  Parser parser = Parser::kRaw;
-  JsonParserConfig json;                             // parser = "json" only
-  InvalidUtf8 invalid_utf8 = InvalidUtf8::kReplace;  // default: keep with the raw codec
+/// The line format (codec, parser, multiline...) and what only files have.
+struct FileInputConfig : LineFormat {
+  std::vector<std::string> include;              // absolute glob patterns; `**` spans directories
+  std::vector<std::string> exclude;              // against the full path, or the name if no '/'
+  StartAt start_at = StartAt::kBeginning;        // for files without a checkpoint found at start-up
   bool use_inotify = true;                       // false: find appends by polling every open file
   std::chrono::milliseconds poll_interval{250};  // polling only: how often open files are checked
   // A full scan of the globs and of every file's size, catching what events missed (and all
@@ -50,14 +36,8 @@ struct FileInputConfig {
   std::chrono::milliseconds partial_line_timeout{10000};
   // Checkpoints of files gone this long are forgotten.
   std::chrono::milliseconds checkpoint_retention{std::chrono::hours(24 * 7)};
-  uint64_t max_line_bytes = 1 << 20;         // longer lines are truncated (flagged and counted)
-  uint64_t batch_bytes = 1 << 20;            // encoded bytes per batch (and per file per turn)
-  std::optional<MultilineConfig> multiline;  // [inputs.<name>.multiline]
+  uint64_t batch_bytes = 1 << 20;  // encoded bytes per batch (and per file per turn)
 };
 
 FileInputConfig parse_file_input_config(config::TomlReader& reader);
-/// timestamp_field, timestamp_format and key_field, shared by the inputs that read JSON;
-/// `lines_are_json` false: setting them is an error (a file input without parser = "json").
-JsonParserConfig parse_json_parser_config(config::TomlReader& reader, bool lines_are_json = true);
-
 }  // namespace drover::inputs

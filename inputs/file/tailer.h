@@ -10,13 +10,13 @@
 #include "agent/metrics.h"
 #include "agent/plugin.h"
 #include "agent/unique_fd.h"
+#include "inputs/common/json_line.h"
+#include "inputs/common/line_splitter.h"
+#include "inputs/common/multiline.h"
+#include "inputs/common/record_encoder.h"
 #include "inputs/file/file_input_config.h"
 #include "inputs/file/fingerprint.h"
-#include "inputs/file/json_line.h"
-#include "inputs/file/line_splitter.h"
-#include "inputs/file/multiline.h"
 #include "inputs/file/position_tracker.h"
-#include "inputs/file/record_encoder.h"
 
 #include <array>
 #include <chrono>

@@ -1,7 +1,7 @@
 #include "inputs/host_metrics/host_metrics_input.h"
 
 #include "agent/json_escape.h"
-#include "inputs/file/record_encoder.h"
+#include "inputs/common/record_encoder.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

@@ -3,7 +3,7 @@
 // drover out, never for production. Owned by the Kafka output that asked for it.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <librdkafka/rdkafka.h>
 

@@ -3,7 +3,7 @@
 // environment variable or a file, resolved when the producer is built, and never logged.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 #include "config/toml_reader.h"
 
 #include <optional>

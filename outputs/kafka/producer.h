@@ -2,7 +2,7 @@
 // Kafka output's sender thread, which also serves its delivery reports.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 #include "outputs/kafka/kafka_log.h"
 #include "outputs/kafka/kafka_output_config.h"
 

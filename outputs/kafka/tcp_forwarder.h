@@ -4,7 +4,7 @@
 // Development traffic only: one thread, blocking writes.
 #pragma once
 
-#include "agent/status.h"
+#include "base/status.h"
 
 #include <cstdint>
 #include <memory>

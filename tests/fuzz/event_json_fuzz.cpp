@@ -1,8 +1,8 @@
 // One line (or joined record) read as a JSON event: validated by simdjson, its time and key
 // lifted, and wrapped in drover's envelope. The first byte picks the parser's settings. Whatever
 // the line, the JSON codec writes exactly one valid JSON object for it.
-#include "inputs/file/json_line.h"
-#include "inputs/file/record_encoder.h"
+#include "inputs/common/json_line.h"
+#include "inputs/common/record_encoder.h"
 #include "tests/fuzz/fuzz_input.h"
 
 #include <simdjson.h>

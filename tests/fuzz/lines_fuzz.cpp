@@ -2,8 +2,8 @@
 // LineSplitter, then joined into records by the MultilineJoiner. The first bytes pick the line
 // limit, the read size and the multiline settings. Checks what positions rely on (I1): lines
 // and records tile the file without gap or overlap, and an uncut line is exactly its bytes.
-#include "inputs/file/line_splitter.h"
-#include "inputs/file/multiline.h"
+#include "inputs/common/line_splitter.h"
+#include "inputs/common/multiline.h"
 #include "tests/fuzz/fuzz_input.h"
 
 #include <cstdint>

@@ -1,10 +1,10 @@
 // Reads a line (or a joined multiline record) as one JSON object with simdjson, validating all
 // of it, and lifts the fields the input names: the event's time and the record's Kafka key.
 // A line that is not a JSON object is reported, never dropped: the encoder ships it as text.
-// One per file input, used by its thread (the parser's buffers are reused from line to line).
+// One per reading thread (the parser's buffers are reused from line to line).
 #pragma once
 
-#include "inputs/file/file_input_config.h"
+#include "inputs/common/line_format.h"
 
 #include <simdjson.h>
 

@@ -1,4 +1,4 @@
-#include "inputs/file/line_splitter.h"
+#include "inputs/common/line_splitter.h"
 
 #include <gtest/gtest.h>
 

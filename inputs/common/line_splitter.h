@@ -1,6 +1,7 @@
 // Cuts a byte stream into lines at '\n' (memchr), keeping only an unfinished last line
 // between reads. Lines over max_line_bytes are cut to that size and flagged; the rest of such
-// a line is skipped up to its newline. One per tailed file, used by the input thread.
+// a line is skipped up to its newline. One per source (a tailed file, a stream), used by one
+// thread.
 #pragma once
 
 #include <cstdint>

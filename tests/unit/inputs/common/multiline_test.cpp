@@ -1,4 +1,4 @@
-#include "inputs/file/multiline.h"
+#include "inputs/common/multiline.h"
 
 #include "tests/unit/inputs/file/file_input_fixture.h"
 

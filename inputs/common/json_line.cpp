@@ -1,4 +1,4 @@
-#include "inputs/file/json_line.h"
+#include "inputs/common/json_line.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "inputs/file/record_encoder.h"
+#include "inputs/common/record_encoder.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

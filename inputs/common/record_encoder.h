@@ -1,14 +1,15 @@
-// Encodes lines of one file into a batch, once: the JSON envelope (@timestamp, host, input,
-// path, offset, message) or the raw line. The per-file part of the envelope is escaped once
-// when the file is opened, so per line only the message is escaped. With the JSON parser, a
-// line that is a JSON object keeps its members and gains the envelope's (those it does not
-// have already) instead of being escaped into "message"; its lifted time and key go with it.
+// Encodes lines of one source (a file, a stream) into a batch, once: the JSON envelope
+// (@timestamp, host, input, path, offset, message) or the raw line. The per-source part of the
+// envelope is escaped once when the source is opened, so per line only the message is escaped. With
+// the JSON parser, a line that is a JSON object keeps its members and gains the envelope's (those
+// it does not have already) instead of being escaped into "message"; its lifted time and key go
+// with it.
 #pragma once
 
 #include "agent/batch.h"
-#include "inputs/file/file_input_config.h"
-#include "inputs/file/json_line.h"
-#include "inputs/file/line_splitter.h"
+#include "inputs/common/json_line.h"
+#include "inputs/common/line_format.h"
+#include "inputs/common/line_splitter.h"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "inputs/file/multiline.h"
+#include "inputs/common/multiline.h"
 
 namespace drover::inputs {
 

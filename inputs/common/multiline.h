@@ -1,10 +1,11 @@
 // Joins the lines of one record that spans several (a stack trace, a pretty-printed message):
 // a line starts a new record when it matches `start_pattern`, or continues the one before it
 // when it matches `continuation_pattern`. RE2: matching time is linear in the line, whatever
-// the pattern, so no line can stall the input. One per followed file, used by the input thread.
+// the pattern, so no line can stall the input. One per source (a followed file, a stream),
+// used by one thread.
 #pragma once
 
-#include "inputs/file/line_splitter.h"
+#include "inputs/common/line_splitter.h"
 
 #include <chrono>
 #include <cstdint>

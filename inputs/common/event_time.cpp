@@ -1,4 +1,4 @@
-#include "inputs/file/event_time.h"
+#include "inputs/common/event_time.h"
 
 #include <charconv>
 #include <cmath>
