@@ -39,8 +39,8 @@ void Agent::build() {
 Agent::~Agent() { stop(); }
 
 ComponentContext Agent::context(const std::string& name, uint64_t memory_bytes) {
-  return {name,     config_.agent.host, config_.agent.data_dir, &metrics_, memory_bytes,
-          &health_, &progress_};
+  return {name,     config_.agent.host, config_.agent.data_dir, &metrics_,     memory_bytes,
+          &health_, &progress_,         source_ended_,          show_progress_};
 }
 
 std::unique_ptr<Agent::RunningOutput> Agent::build_output(const OutputSpec& spec) {

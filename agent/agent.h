@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,12 @@ class Agent {
   bool wait_until_ready(std::chrono::steady_clock::time_point deadline) const;
   /// Long start-up work, for a hook that forwards its progress lines (systemd's STATUS=).
   StartupProgress& progress() { return progress_; }
+  /// Before start(): what an input whose source ends (standard input) calls, with the exit
+  /// code drover should end with; and whether such an input may draw a progress line.
+  void on_source_ended(std::function<void(int exit_code)> ended, bool show_progress = false) {
+    source_ended_ = std::move(ended);
+    show_progress_ = show_progress;
+  }
 
   /// Applies a config read again (I9): components added, removed or changed start, stop or
   /// restart; the others run on untouched. Positions and queued and in-flight records carry
@@ -125,6 +132,8 @@ class Agent {
   std::shared_ptr<ListenerTokens> admin_tokens_;  // re-read on SIGHUP
   Health health_;
   StartupProgress progress_;
+  std::function<void(int exit_code)> source_ended_;
+  bool show_progress_ = false;
   enum class Phase { kStarting, kRunning, kStopping };
   std::atomic<Phase> phase_{Phase::kStarting};
   // Taken by status_json() while it walks the components, and by reload() around each change

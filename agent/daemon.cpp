@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <ctime>
 #include <unistd.h>
@@ -26,13 +28,14 @@ LogFormat log_format_of(const AgentSettings& settings) {
 }
 
 /// SIGHUP: read the file again and apply what changed (I9). An invalid file changes nothing.
-void reload(Agent& agent, const std::string& config_path, const Registry& registry) {
+void reload(Agent& agent, const std::function<PipelineConfig()>& load,
+            const std::string& config_path) {
   Metrics& metrics = agent.metrics();
   notify_reloading();
-  spdlog::info("SIGHUP: reading {} again", config_path);
+  spdlog::info("SIGHUP: reading {} again", config_path.empty() ? "the config" : config_path);
   Agent::ReloadRecord record;
   try {
-    const ReloadPlan plan = agent.reload(load_pipeline_config(config_path, registry));
+    const ReloadPlan plan = agent.reload(load());
     metrics.counter("drover_reloads_total", {{"result", "ok"}}).add();
     spdlog::info("reload applied: {}", plan.summary());
     record.ok = true;
@@ -76,6 +79,11 @@ class StatusLine {
 }  // namespace
 
 int run_daemon(const std::string& config_path, const Registry& registry) {
+  return run_pipelines([&] { return load_pipeline_config(config_path, registry); }, config_path);
+}
+
+int run_pipelines(const std::function<PipelineConfig()>& load, const std::string& config_path,
+                  bool show_progress) {
   // Block the signals before any thread exists so every thread inherits the mask and only
   // this thread receives them. A SIGHUP that comes before the pipelines run, or during a
   // reload, waits; during shutdown it is ignored: it never ends the process.
@@ -87,15 +95,25 @@ int run_daemon(const std::string& config_path, const Registry& registry) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  PipelineConfig config = load_pipeline_config(config_path, registry);
+  PipelineConfig config = load();
   setup_logging(config.agent.log_level, log_format_of(config.agent));
-  for (const auto& warning : security_warnings(config_path, config.agent.data_dir)) {
-    spdlog::warn("{}", warning);
+  if (!config_path.empty()) {
+    for (const auto& warning : security_warnings(config_path, config.agent.data_dir)) {
+      spdlog::warn("{}", warning);
+    }
   }
   for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
+  // Set by an input whose source ended (from its thread), before it sends SIGTERM.
+  std::atomic<int> ended_with{-1};
   Agent agent(std::move(config));
+  agent.on_source_ended(
+      [&ended_with](int exit_code) {
+        ended_with = exit_code;
+        ::kill(::getpid(), SIGTERM);  // to the process: the main thread's sigtimedwait takes it
+      },
+      show_progress);
   agent.progress().on_line([](const std::string& line) { notify_starting(line); });
-  agent.set_config_file(std::filesystem::absolute(config_path).string());
+  if (!config_path.empty()) agent.set_config_file(std::filesystem::absolute(config_path).string());
   agent.metrics().counter("drover_reloads_total", {{"result", "ok"}});
   agent.metrics().counter("drover_reloads_total", {{"result", "failed"}});
   agent.start();
@@ -116,15 +134,19 @@ int run_daemon(const std::string& config_path, const Registry& registry) {
       continue;
     }
     if (received != SIGHUP) break;
-    reload(agent, config_path, registry);
+    reload(agent, load, config_path);
     notify_ready(status_line.next(agent));
   }
-  spdlog::info("received {}", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (ended_with >= 0) {
+    spdlog::info("an input's source ended: stopping");
+  } else {
+    spdlog::info("received {}", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
   notify_stopping();
   agent.stop();
   std::error_code ignored;
   std::filesystem::remove(pid_file, ignored);
-  return 0;
+  return std::max(ended_with.load(), 0);
 }
 
 }  // namespace drover

@@ -5,6 +5,7 @@
 #include "agent/control_commands.h"
 #include "agent/daemon.h"
 #include "agent/logging.h"
+#include "agent/produce_command.h"
 #include "agent/queue/queue_verify.h"
 #include "agent/security_warnings.h"
 #include "config/config_error.h"
@@ -44,6 +45,12 @@ Usage:
                                  report what is pending and what is damaged; exit 1 if damaged.
                                  --repair does what drover does at start: cuts torn writes,
                                  skips damaged batches, sets aside unreadable segments
+  drover produce --brokers HOST:PORT[,...] --topic TOPIC [--key-separator SEP]
+                 [--missing-key error|empty] [--codec raw|json] [--timeout 30s] [--progress]
+                                 the console producer: standard input's lines to TOPIC, keyed
+                                 by the text before SEP; waits for Kafka's acks at the end of
+                                 input, prints a summary and exits 0, or 1 if anything was
+                                 not delivered within --timeout (or a line had no SEP)
   drover --version
   drover --help
 
@@ -52,7 +59,7 @@ FILE defaults to /etc/drover/drover.toml.
 Exit codes:
   0  success
   1  a runtime failure: a check --connect or reload that failed, a drover that cannot be
-     reached, a damaged queue
+     reached, a damaged queue, records produce (or a stdin input) could not deliver
   2  an invalid config or command line (every problem is listed)
 )";
 
@@ -166,9 +173,26 @@ int status_command(const CommandLine& cl) {
                                     cl.json, stdout);
 }
 
+int produce_command(const std::vector<std::string_view>& args) {
+  const drover::ParsedProduce parsed = drover::parse_produce_arguments(args);
+  if (!parsed.error.empty()) {
+    std::fprintf(stderr, "drover: %s\n\n%s", parsed.error.c_str(), kUsage.data());
+    return kExitUsageOrConfig;
+  }
+  try {
+    return drover::run_produce(parsed.options, builtin_registry());
+  } catch (const drover::ConfigError& e) {
+    print_config_errors(e);
+    return kExitUsageOrConfig;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "produce") {
+    return produce_command(std::vector<std::string_view>(argv + 2, argv + argc));
+  }
   const CommandLine cl = parse_command_line(argc, argv);
   if (!cl.error.empty()) {
     std::fprintf(stderr, "drover: %s\n\n%s", cl.error.c_str(), kUsage.data());

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ struct ComponentContext {
   uint64_t memory_bytes = 0;  // an output's queue budget; it sizes client-side buffers too (I4)
   Health* health = nullptr;   // problems for /healthz; may be null (tests)
   StartupProgress* progress = nullptr;  // long start-up work (/readyz); may be null (tests)
+  /// An input whose source ends (standard input) calls this once what it read is delivered or
+  /// given up: drover then stops as on SIGTERM and exits with `exit_code`. May be empty (tests).
+  std::function<void(int exit_code)> source_ended = nullptr;
+  bool show_progress = false;  // a finite input may draw a progress line on the terminal
 };
 
 /// A source of records. Owned by the Agent; run() executes on its own thread.

@@ -14,7 +14,11 @@ fuzz_packages=(clang-14 libclang-rt-14-dev)  # libFuzzer and clang's sanitizer r
 case "${1:-}" in
   # logrotate: the rotation tests run the real one
   # openssl: the tests make TLS certificates and encrypted keys at run time
-  --tests) packages+=(default-jre-headless maven logrotate openssl "${fuzz_packages[@]}") ;;
+  # systemd-journal-remote: the journald tests write journal files with it
+  --tests)
+    packages+=(default-jre-headless maven logrotate openssl systemd-journal-remote
+      "${fuzz_packages[@]}")
+    ;;
   --fuzz) packages+=("${fuzz_packages[@]}") ;;
 esac
 

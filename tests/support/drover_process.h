@@ -21,9 +21,11 @@ inline std::string drover_binary() { return DROVER_BINARY; }
 class DroverProcess {
  public:
   /// Starts `drover ARGS...`; stdout and stderr go to the given files. `max_open_files`: the
-  /// process's descriptor limit (ulimit -n), or 0 for the test's own.
+  /// process's descriptor limit (ulimit -n), or 0 for the test's own. `stdin_fd`: what the
+  /// process reads as standard input (open it O_CLOEXEC), or -1 for the test's own.
   DroverProcess(const std::vector<std::string>& args, const std::filesystem::path& stdout_file,
-                const std::filesystem::path& stderr_file, rlim_t max_open_files = 0)
+                const std::filesystem::path& stderr_file, rlim_t max_open_files = 0,
+                int stdin_fd = -1)
       : stderr_file_(stderr_file) {
     std::fflush(nullptr);  // or the child writes the parent's buffered output a second time
     pid_ = ::fork();
@@ -31,6 +33,7 @@ class DroverProcess {
       FILE* out = std::freopen(stdout_file.c_str(), "w", stdout);
       FILE* err = std::freopen(stderr_file.c_str(), "w", stderr);
       if (out == nullptr || err == nullptr) ::_exit(127);
+      if (stdin_fd >= 0 && ::dup2(stdin_fd, STDIN_FILENO) < 0) ::_exit(127);
       if (max_open_files != 0) {
         const rlimit limit{max_open_files, max_open_files};
         if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(127);

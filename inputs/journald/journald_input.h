@@ -1,0 +1,70 @@
+// `type = "journald"`: the systemd journal as records, one per entry (journal_record.h), in
+// journal order. Its checkpoint is the cursor of the last entry every output has made safe
+// (I1), saved atomically to checkpoints/<input>.cursor; a restart resumes right after it.
+// Journal files that come and go (rotation, vacuuming) and files sd-journal cannot read
+// (corrupt, no permission: it skips those without a word) are counted and logged.
+#pragma once
+
+#include "agent/log_limiter.h"
+#include "agent/plugin.h"
+#include "inputs/journald/cursor_tracker.h"
+#include "inputs/journald/journal.h"
+#include "inputs/journald/journal_record.h"
+#include "inputs/journald/journald_config.h"
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+namespace drover::inputs {
+
+class JournaldInput final : public Input {
+ public:
+  JournaldInput(JournaldConfig config, const ComponentContext& context);
+  ~JournaldInput() override;
+  Status run(BatchSink& out, std::stop_token stop) override;
+  Status save_positions() override;
+  bool settled() const override { return tracker_->settled(); }
+  void describe(JsonWriter& out) override;
+
+ private:
+  /// Where reading starts: after the saved cursor, or where start_at says.
+  Status position(Journal& journal);
+  /// Reads entries until the batch is full or the journal has no more; null when none.
+  std::shared_ptr<Batch> read_batch(Journal& journal);
+  /// Logs and counts journal files sd-journal cannot read, once each.
+  void check_files();
+  void save_if_changed();
+
+  JournaldConfig config_;
+  ComponentContext context_;
+  std::shared_ptr<const SourceInfo> source_;
+  JournalRecordEncoder encoder_;
+  JournalEntry entry_;  // reused per entry
+  std::filesystem::path cursor_file_;
+  std::shared_ptr<CursorTracker> tracker_;
+  std::string saved_cursor_;
+  std::set<std::string> checked_files_;
+  int wake_fd_ = -1;  // an eventfd: stop
+  uint64_t files_changed_ = 0;
+
+  mutable std::mutex status_mutex_;  // what describe() reads
+  std::string where_;
+  uint64_t unreadable_files_ = 0;
+
+  Counter* records_;
+  Counter* bytes_;
+  Counter* invalid_utf8_;
+  Counter* read_errors_;
+  Counter* checkpoint_errors_;
+  Counter* files_changed_total_;
+  Counter* unreadable_files_total_;
+  Counter* cursor_lost_;
+  LogLimiter read_error_log_{std::chrono::minutes(1)};
+  LogLimiter files_changed_log_{std::chrono::minutes(10)};
+  LogLimiter checkpoint_error_log_{std::chrono::minutes(1)};
+};
+
+}  // namespace drover::inputs
