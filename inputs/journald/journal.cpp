@@ -127,6 +127,35 @@ std::optional<std::string_view> Journal::field(const char* name) const {
   return text.substr(prefix);
 }
 
+void Journal::read_entry(JournalEntry& entry) const {
+  entry.realtime_us = realtime_us();
+  entry.storage.clear();
+  struct Span {
+    size_t name, name_size, value, value_size;
+  };
+  std::vector<Span> spans;
+  for_each_field([&](std::string_view name, std::string_view value) {
+    spans.push_back(
+        {entry.storage.size(), name.size(), entry.storage.size() + name.size(), value.size()});
+    entry.storage.append(name);
+    entry.storage.append(value);
+  });
+  // Views made once the storage no longer grows.
+  entry.fields.clear();
+  const std::string_view all = entry.storage;
+  for (const Span& span : spans) {
+    entry.fields.emplace_back(all.substr(span.name, span.name_size),
+                              all.substr(span.value, span.value_size));
+  }
+}
+
+std::string_view JournalEntry::message() const {
+  for (const auto& [name, value] : fields) {
+    if (name == "MESSAGE") return value;
+  }
+  return {};
+}
+
 bool Journal::wait(std::chrono::milliseconds timeout, int wake_fd, uint64_t& files_changed) {
   uint64_t journal_timeout_us = 0;
   if (sd_journal_get_timeout(journal_.get(), &journal_timeout_us) >= 0 &&

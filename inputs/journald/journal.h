@@ -18,6 +18,16 @@ namespace drover::inputs {
 
 struct JournaldConfig;
 
+/// One entry: its realtime timestamp and its fields, in the journal's order (a field may come
+/// more than once).
+struct JournalEntry {
+  int64_t realtime_us = 0;
+  std::vector<std::pair<std::string_view, std::string_view>> fields;  // name, value
+  std::string storage{};  // what `fields` views, when Journal::read_entry() filled them
+
+  std::string_view message() const;
+};
+
 class Journal {
  public:
   /// Opens the journal the settings name and applies their matches.
@@ -38,9 +48,12 @@ class Journal {
   int64_t realtime_us() const;
   /// The value of one field, without its "NAME=".
   std::optional<std::string_view> field(const char* name) const;
-  /// Calls visit(name, value) for every field of the current entry.
+  /// Calls visit(name, value) for every field of the current entry; a view is valid only
+  /// during its call (sd-journal decompresses every field into the same buffer).
   template <typename Visit>
   void for_each_field(Visit&& visit) const;
+  /// The current entry, its fields copied into `entry.storage`.
+  void read_entry(JournalEntry& entry) const;
 
   /// Waits up to `timeout` for the journal to change (or for `wake_fd` to be readable);
   /// true when it may have: next() may read more. Files added or removed are counted in

@@ -16,13 +16,6 @@ bool is_text(const std::vector<std::string_view>& values) {
 
 }  // namespace
 
-std::string_view JournalEntry::message() const {
-  for (const auto& [name, value] : fields) {
-    if (name == "MESSAGE") return value;
-  }
-  return {};
-}
-
 JournalRecordEncoder::JournalRecordEncoder(const JournaldConfig& config, const SourceInfo& source)
     : fields_(config.fields), codec_(config.codec) {
   envelope_tail_ = "\",\"host\":\"";

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "agent/batch.h"
+#include "inputs/journald/journal.h"
 #include "inputs/journald/journald_config.h"
 
 #include <cstdint>
@@ -17,13 +18,6 @@
 #include <vector>
 
 namespace drover::inputs {
-
-struct JournalEntry {
-  int64_t realtime_us = 0;
-  std::vector<std::pair<std::string_view, std::string_view>> fields;  // name, value
-
-  std::string_view message() const;
-};
 
 class JournalRecordEncoder {
  public:

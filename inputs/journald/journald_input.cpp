@@ -92,11 +92,7 @@ std::shared_ptr<Batch> JournaldInput::read_batch(Journal& journal) {
       break;
     }
     if (!*more) break;
-    entry_.realtime_us = journal.realtime_us();
-    entry_.fields.clear();
-    journal.for_each_field([&](std::string_view name, std::string_view value) {
-      entry_.fields.emplace_back(name, value);
-    });
+    journal.read_entry(entry_);
     if (batch == nullptr) batch = std::make_shared<Batch>(source_, unix_ms_now());
     const size_t before = batch->byte_size();
     invalid_utf8_->add(encoder_.encode(*batch, entry_));

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 
 namespace drover::inputs {
@@ -206,6 +207,27 @@ TEST_F(JournalFileTest, ReadsFromTheHeadOrTheTailAndResumesAfterACursor) {
   uint64_t files_changed = 0;
   tail->wait(std::chrono::milliseconds(100), -1, files_changed);
   EXPECT_EQ(messages(*tail), (std::vector<std::string>{"entry 20", "entry 21", "entry 22"}));
+}
+
+TEST_F(JournalFileTest, AnEntryReadKeepsEveryLargeFieldWhole) {
+  // Fields this large are compressed in the file, and sd-journal decompresses each into the
+  // same buffer: what read_entry() keeps must be copies.
+  const std::string message(3000, 'm');
+  const std::string other(3000, 'o');
+  ASSERT_TRUE(testing::append_journal(
+      dir / "system.journal",
+      {{1'900'000'000'000'000, {{"MESSAGE", message}, {"OTHER", other}, {"_PID", "7"}}}}));
+  auto journal = Journal::open(config);
+  ASSERT_TRUE(journal);
+  ASSERT_TRUE(journal->seek_head());
+  JournalEntry entry;
+  for (int n = 0; n < 21; ++n) ASSERT_TRUE(*journal->next());
+  journal->read_entry(entry);
+  EXPECT_EQ(entry.realtime_us, 1'900'000'000'000'000);
+  EXPECT_EQ(entry.message(), message);
+  std::map<std::string_view, std::string_view> fields(entry.fields.begin(), entry.fields.end());
+  EXPECT_EQ(fields["OTHER"], other);
+  EXPECT_EQ(fields["_PID"], "7");
 }
 
 TEST_F(JournalFileTest, MatchesSelectTheEntries) {
