@@ -68,7 +68,8 @@ double cpu_seconds_of(pid_t pid) {
 }
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv,
-                           const std::filesystem::path& log_file) {
+                           const std::filesystem::path& log_file,
+                           const std::vector<std::string>& environment) {
   std::fflush(nullptr);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -77,6 +78,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
     if (fd < 0) ::_exit(127);
     ::dup2(fd, STDOUT_FILENO);
     ::dup2(fd, STDERR_FILENO);
+    std::vector<std::string> variables = environment;
+    for (auto& variable : variables) ::putenv(variable.data());  // lives until exec
     std::vector<char*> args;
     std::vector<std::string> copies = argv;
     for (auto& a : copies) args.push_back(a.data());

@@ -19,8 +19,10 @@ struct Usage {
 
 class ChildProcess {
  public:
-  /// Starts argv[0] (searched in PATH) with stdout and stderr appended to `log_file`.
-  ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log_file);
+  /// Starts argv[0] (searched in PATH) with stdout and stderr appended to `log_file`, and
+  /// `environment` ("NAME=value") added to the bench's own.
+  ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log_file,
+               const std::vector<std::string>& environment = {});
   ~ChildProcess();  // SIGKILLs and reaps a child still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 #include <vector>
 
@@ -62,9 +63,10 @@ struct Drover {
 };
 
 struct DroverSetup {
-  bool tls = false;          // HTTPS, with a certificate made for the run
-  std::string input_extra;   // more lines for the events input
-  std::string output_extra;  // more lines for the Kafka output
+  bool tls = false;                      // HTTPS, with a certificate made for the run
+  std::string input_extra;               // more lines for the events input
+  std::string output_extra;              // more lines for the Kafka output
+  std::vector<std::string> environment;  // for drover's process
 };
 
 Drover start_drover(const EventsOptions& options, const std::filesystem::path& dir,
@@ -111,7 +113,7 @@ topic = "{}"
       setup.input_extra, sink.bootstrap(), topic, kProducerSettings, setup.output_extra);
   drover.process = std::make_unique<ChildProcess>(
       std::vector<std::string>{options.drover.string(), "run", "--config", config.string()},
-      dir / "drover.log");
+      dir / "drover.log", setup.environment);
   const auto deadline = Clock::now() + std::chrono::seconds(10);
   while (!testing::HttpConnection(drover.endpoint.http).connected() ||
          !std::filesystem::exists(drover.data_dir / "admin.address")) {
@@ -243,16 +245,23 @@ struct DurableRate {
 // ack=durable from `clients` connections at once while Kafka is away: every batch goes to the
 // disk queue, and a reply waits for the fdatasync that covers it. With group commit, concurrent
 // requests share syncs.
+// `sync_delay_us` > 0: every sync of drover's takes that much longer (bench/slow_sync.cpp).
 DurableRate durable_rate(const EventsOptions& options, int clients, uint64_t events_per_request,
-                         KafkaSink& sink, const std::filesystem::path& dir) {
+                         int64_t sync_delay_us, KafkaSink& sink, const std::filesystem::path& dir) {
   const std::string topic = "bench.events.durable";
   sink.create_topic(topic, kPartitions);
   sink.set_down(true);
+  std::vector<std::string> environment;
+  if (sync_delay_us > 0) {
+    environment = {std::string("LD_PRELOAD=") + DROVER_BENCH_SLOW_SYNC,
+                   fmt::format("DROVER_BENCH_SYNC_DELAY_US={}", sync_delay_us)};
+  }
   Drover drover =
       start_drover(options, dir, sink, topic,
                    {.input_extra = "ack_timeout = \"60s\"",
                     .output_extra = "queue = { memory_bytes = \"64KiB\", disk_bytes = \"4GiB\", "
-                                    "spill_after = \"0s\" }"});
+                                    "spill_after = \"0s\" }",
+                    .environment = environment});
   // Until batches go to disk: what the output took before Kafka was found away stays there.
   {
     auto warmup = connect(Transport::kHttp, drover.endpoint);
@@ -311,7 +320,9 @@ void events_to_kafka(const EventsOptions& options, Report& report) {
   std::map<Transport, std::vector<Throughput>> runs;
   std::map<Transport, std::vector<std::vector<double>>> latency;
   constexpr uint64_t kDurableRequestSizes[] = {1, kEventsPerRequest};
-  std::map<std::pair<uint64_t, int>, std::vector<DurableRate>> durable;
+  // This machine's disk, then one whose syncs take options.sync_delay longer.
+  const int64_t sync_delays_us[] = {0, options.sync_delay.count()};
+  std::map<std::tuple<int64_t, uint64_t, int>, std::vector<DurableRate>> durable;
   for (int run = 0; run < options.runs; ++run) {
     std::cout << fmt::format("bench: events run {} of {}\n", run + 1, options.runs) << std::flush;
     for (Transport transport : kTransports) {
@@ -323,10 +334,12 @@ void events_to_kafka(const EventsOptions& options, Report& report) {
       for (size_t l = 0; l < 3; ++l)
         kept[l].insert(kept[l].end(), levels[l].begin(), levels[l].end());
     }
-    for (uint64_t size : kDurableRequestSizes) {
-      for (int clients : kDurableClients) {
-        durable[{size, clients}].push_back(
-            durable_rate(options, clients, size, *sink, options.work_dir / "events-durable"));
+    for (int64_t delay : sync_delays_us) {
+      for (uint64_t size : kDurableRequestSizes) {
+        for (int clients : kDurableClients) {
+          durable[{delay, size, clients}].push_back(durable_rate(
+              options, clients, size, delay, *sink, options.work_dir / "events-durable"));
+        }
       }
     }
   }
@@ -387,23 +400,29 @@ void events_to_kafka(const EventsOptions& options, Report& report) {
       "events: ack=durable with Kafka away (every batch to the disk queue), {} s per figure, "
       "medians of {} runs",
       options.durable_seconds.count(), options.runs);
-  group.columns = {"events per request", "clients",      "events/s", "fdatasyncs/s",
-                   "requests per sync",  "× one client", "target"};
-  for (uint64_t size : kDurableRequestSizes) {
-    double one_client = 0;
-    for (int clients : kDurableClients) {
-      std::vector<double> rate, syncs;
-      for (const auto& r : durable[{size, clients}]) {
-        rate.push_back(r.events_per_second);
-        syncs.push_back(r.syncs_per_second);
+  group.columns = {"disk",         "events per request", "clients",      "events/s",
+                   "fdatasyncs/s", "requests per sync",  "× one client", "target"};
+  for (int64_t delay : sync_delays_us) {
+    const std::string disk =
+        delay == 0 ? "this machine's"
+                   : fmt::format("syncs {} ms slower", static_cast<double>(delay) / 1000);
+    for (uint64_t size : kDurableRequestSizes) {
+      double one_client = 0;
+      for (int clients : kDurableClients) {
+        std::vector<double> rate, syncs;
+        for (const auto& r : durable[{delay, size, clients}]) {
+          rate.push_back(r.events_per_second);
+          syncs.push_back(r.syncs_per_second);
+        }
+        if (clients == 1) one_client = median(rate);
+        const double requests_per_sync =
+            median(syncs) > 0 ? median(rate) / static_cast<double>(size) / median(syncs) : 0;
+        group.rows.push_back({disk, std::to_string(size), std::to_string(clients),
+                              fixed(median(rate), 0), fixed(median(syncs), 0),
+                              fixed(requests_per_sync, 1),
+                              fixed(one_client > 0 ? median(rate) / one_client : 0, 1),
+                              clients == 64 ? "≥ 20×" : ""});
       }
-      if (clients == 1) one_client = median(rate);
-      const double requests_per_sync =
-          median(syncs) > 0 ? median(rate) / static_cast<double>(size) / median(syncs) : 0;
-      group.rows.push_back({std::to_string(size), std::to_string(clients), fixed(median(rate), 0),
-                            fixed(median(syncs), 0), fixed(requests_per_sync, 1),
-                            fixed(one_client > 0 ? median(rate) / one_client : 0, 1),
-                            clients == 64 ? "≥ 20×" : ""});
     }
   }
   group.notes.push_back(
@@ -412,7 +431,10 @@ void events_to_kafka(const EventsOptions& options, Report& report) {
       "commit), so concurrent requests share syncs. With one event per request, one client is "
       "bound by the time of a sync and many clients by how many requests a sync covers; with "
       "100 events per request, one client already moves ~100 events per sync and 64 clients "
-      "are bound by CPU (encoding and appending), not by the disk.");
+      "are bound by CPU (encoding and appending), not by the disk. This machine's disk syncs "
+      "in well under a millisecond; the slower disk is emulated by preloading "
+      "bench/slow_sync.cpp into drover, which adds the delay to every fsync and fdatasync, as a "
+      "cloud block device or a spinning disk takes milliseconds to sync.");
   report.add(std::move(group));
 }
 

@@ -20,6 +20,7 @@ struct EventsOptions {
   int latency_requests = 1000;                   // per transport and run at accepted (÷5 others)
   std::chrono::microseconds latency_pace{2000};  // between the starts of timed requests
   std::chrono::seconds durable_seconds{3};       // per figure of the durable group-commit table
+  std::chrono::microseconds sync_delay{2000};    // the slower disk\'s extra time per sync
   std::filesystem::path drover;
   std::filesystem::path work_dir;
 };

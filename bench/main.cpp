@@ -37,6 +37,7 @@ scenarios: file events spill outage idle all
                         at accepted (default 1000; a fifth of it at durable and delivered)
   --latency-pace-us N   events scenario: µs between the starts of timed requests (default 2000)
   --durable-seconds N   events scenario: seconds per durable group-commit figure (default 3)
+  --sync-delay-us N     events scenario: how much slower the emulated slow disk syncs (default 2000)
   --spill-mib N         spill scenario: MiB per run (default 512)
   --outage-seconds N    outage scenario: how long the brokers stay down (default 180)
   --outage-rate N       outage scenario: lines per second meanwhile (default 10000)
@@ -109,6 +110,8 @@ int main(int argc, char** argv) {
         events.latency_requests = std::stoi(value());
       else if (arg == "--latency-pace-us")
         events.latency_pace = std::chrono::microseconds(std::stoll(value()));
+      else if (arg == "--sync-delay-us")
+        events.sync_delay = std::chrono::microseconds(std::stoll(value()));
       else if (arg == "--durable-seconds")
         events.durable_seconds = std::chrono::seconds(std::stoll(value()));
       else if (arg == "--spill-mib")
