@@ -2,6 +2,7 @@
 #include "inputs/events/events_input_config.h"
 #include "inputs/events/idempotency_keys.h"
 #include "inputs/events/ndjson_events.h"
+#include "tests/support/config_problems.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tls_client.h"
 
@@ -15,15 +16,10 @@ namespace {
 
 std::vector<std::string> problems_of(const std::string& text, EventsInputConfig* out = nullptr,
                                      std::vector<std::string>* warnings = nullptr) {
-  std::istringstream in(text);
-  const toml::value doc = toml::parse(in, "drover.toml");
-  config::Diagnostics diagnostics("drover.toml");
-  config::TomlReader reader(doc, "inputs.ev", diagnostics);
-  EventsInputConfig parsed = parse_events_input_config(reader);
-  reader.finish();
-  if (out != nullptr) *out = parsed;
-  if (warnings != nullptr) *warnings = diagnostics.warnings();
-  return diagnostics.problems();
+  auto parsed = testing::parse_table(text, "inputs.ev", parse_events_input_config);
+  if (out != nullptr) *out = parsed.config;
+  if (warnings != nullptr) *warnings = parsed.warnings;
+  return parsed.problems;
 }
 
 TEST(EventsInputConfigTest, DefaultsAndEverySetting) {

@@ -1,5 +1,7 @@
 #include "inputs/file/file_input_config.h"
 
+#include "tests/support/config_problems.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -8,14 +10,9 @@ namespace drover::inputs {
 namespace {
 
 std::vector<std::string> problems_of(const std::string& text, FileInputConfig* out = nullptr) {
-  std::istringstream in(text);
-  const toml::value doc = toml::parse(in, "drover.toml");
-  config::Diagnostics diagnostics("drover.toml");
-  config::TomlReader reader(doc, "inputs.app", diagnostics);
-  FileInputConfig parsed = parse_file_input_config(reader);
-  reader.finish();
-  if (out != nullptr) *out = parsed;
-  return diagnostics.problems();
+  auto parsed = testing::parse_table(text, "inputs.app", parse_file_input_config);
+  if (out != nullptr) *out = parsed.config;
+  return parsed.problems;
 }
 
 TEST(FileInputConfigTest, KeepingInvalidUtf8NeedsTheRawCodec) {

@@ -4,6 +4,7 @@
 #include "inputs/journald/journal.h"
 #include "inputs/journald/journal_record.h"
 #include "inputs/journald/journald_config.h"
+#include "tests/support/config_problems.h"
 #include "tests/support/journal_files.h"
 #include "tests/support/temp_dir.h"
 
@@ -16,14 +17,9 @@ namespace drover::inputs {
 namespace {
 
 std::vector<std::string> problems_of(const std::string& text, JournaldConfig* out = nullptr) {
-  std::istringstream in(text);
-  const toml::value doc = toml::parse(in, "drover.toml");
-  config::Diagnostics diagnostics("drover.toml");
-  config::TomlReader reader(doc, "inputs.journal", diagnostics);
-  JournaldConfig parsed = parse_journald_config(reader);
-  reader.finish();
-  if (out != nullptr) *out = parsed;
-  return diagnostics.problems();
+  auto parsed = testing::parse_table(text, "inputs.journal", parse_journald_config);
+  if (out != nullptr) *out = parsed.config;
+  return parsed.problems;
 }
 
 TEST(JournaldConfigTest, DefaultsReadTheSystemJournalFromItsEnd) {

@@ -3,6 +3,7 @@
 #include "agent/produce_command.h"
 #include "inputs/stdin/delivery_tally.h"
 #include "inputs/stdin/stdin_config.h"
+#include "tests/support/config_problems.h"
 
 #include <gtest/gtest.h>
 
@@ -12,14 +13,9 @@ namespace drover::inputs {
 namespace {
 
 std::vector<std::string> problems_of(const std::string& text, StdinConfig* out = nullptr) {
-  std::istringstream in(text);
-  const toml::value doc = toml::parse(in, "drover.toml");
-  config::Diagnostics diagnostics("drover.toml");
-  config::TomlReader reader(doc, "inputs.in", diagnostics);
-  StdinConfig parsed = parse_stdin_config(reader);
-  reader.finish();
-  if (out != nullptr) *out = parsed;
-  return diagnostics.problems();
+  auto parsed = testing::parse_table(text, "inputs.in", parse_stdin_config);
+  if (out != nullptr) *out = parsed.config;
+  return parsed.problems;
 }
 
 TEST(StdinConfigTest, KeySeparatorAndTheLineFormat) {
