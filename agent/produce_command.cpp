@@ -105,11 +105,14 @@ std::string produce_config(const ProduceOptions& options, const std::string& dat
                     options.keyless_lines ? "\"empty\"" : "\"error\"");
   }
   // Memory only: a pipe cannot be read again, so a disk copy would outlive what it is for.
+  // Errors only (a broker refusing connections): the input's summary says the rest, and the
+  // stop's warnings about what is read again next start do not apply to a pipe. The input has
+  // already waited for Kafka when drover stops.
   return fmt::format(R"([agent]
 data_dir = {}
 admin_address = ""
-log_level = "warn"
-shutdown_timeout = "5s"
+log_level = "error"
+shutdown_timeout = "1s"
 
 [inputs.stdin]
 type = "stdin"

@@ -128,9 +128,9 @@ int StdinInput::finish(BatchSink& out, std::stop_token stop) {
                                     mib(bytes_->value()), totals.failed + undelivered);
   if (undelivered > 0) {
     summary += fmt::format(
-        ": {} not acknowledged within drain_timeout ({} s); is Kafka reachable? "
-        "drover's log above says what it saw",
-        undelivered, config_.drain_timeout.count() / 1000);
+        ": {} not acknowledged within {} s (drain_timeout; drover produce --timeout); is Kafka "
+        "reachable? drover's log above says what it saw",
+        undelivered, static_cast<double>(config_.drain_timeout.count()) / 1000);
   }
   if (totals.failed > 0) summary += fmt::format("; {} dead-lettered", totals.failed);
   if (lines_without_key_ > 0) {

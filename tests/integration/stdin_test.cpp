@@ -111,7 +111,8 @@ TEST_F(StdinTest, UnreachableBrokersEndInExitOneAndAMessageAfterTheTimeout) {
   ::close(input);
   EXPECT_EQ(drover.wait_exit(std::chrono::seconds(60)), 1) << drover.log();
   EXPECT_NE(drover.log().find("drover: 0 records (0.0 MiB) sent to Kafka, 10 failed: 10 not "
-                              "acknowledged within drain_timeout (2 s); is Kafka reachable?"),
+                              "acknowledged within 2 s (drain_timeout; drover produce --timeout); "
+                              "is Kafka reachable?"),
             std::string::npos)
       << drover.log();
 }
