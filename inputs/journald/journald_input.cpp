@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@ namespace {
 
 // How long the journal is waited on before the cursor is saved or stop is looked at again.
 constexpr auto kWaitSlice = std::chrono::milliseconds(500);
+// How often a journal that cannot be opened is tried again.
+constexpr auto kReopenInterval = std::chrono::seconds(5);
 
 std::string where_of(const JournaldConfig& config) {
   if (!config.directory.empty()) return config.directory;
@@ -138,23 +141,57 @@ void JournaldInput::save_if_changed() {
   saved_cursor_ = cursor;
 }
 
+std::optional<Journal> JournaldInput::open_journal(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    auto journal = Journal::open(config_);
+    Status positioned = journal ? position(*journal) : Status(journal.error());
+    if (positioned) {
+      {
+        std::lock_guard lock(status_mutex_);
+        open_error_.clear();
+      }
+      if (context_.health != nullptr) context_.health->clear("input " + context_.name, "journal");
+      return std::move(*journal);
+    }
+    // A journal that is not there yet (a container's, before it starts) may come: try again.
+    read_errors_->add();
+    {
+      std::lock_guard lock(status_mutex_);
+      open_error_ = positioned.error().message;
+    }
+    if (context_.health != nullptr) {
+      context_.health->raise("input " + context_.name, "journal", positioned.error().message);
+    }
+    if (auto suppressed = open_error_log_.allow()) {
+      if (context_.health != nullptr) {
+        context_.health->note_error("input " + context_.name, positioned.error().message);
+      }
+      spdlog::error("input {}: {}; trying again every {} s{}", context_.name,
+                    positioned.error().message, kReopenInterval.count(),
+                    *suppressed ? fmt::format(" ({} more times)", *suppressed) : "");
+    }
+    pollfd wake{wake_fd_, POLLIN, 0};
+    ::poll(&wake, 1,
+           static_cast<int>(
+               std::chrono::duration_cast<std::chrono::milliseconds>(kReopenInterval).count()));
+  }
+  return std::nullopt;
+}
+
 Status JournaldInput::run(BatchSink& out, std::stop_token stop) {
   std::error_code error;
   std::filesystem::create_directories(cursor_file_.parent_path(), error);
-  auto journal = Journal::open(config_);
-  if (!journal) return Error{fmt::format("input {}: {}", context_.name, journal.error().message)};
-  if (Status s = position(*journal); !s) {
-    return Error{fmt::format("input {}: {}", context_.name, s.error().message)};
-  }
+  std::stop_callback wake_on_stop(stop, [this] {
+    const uint64_t one = 1;
+    [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
+  });
+  std::optional<Journal> journal = open_journal(stop);
+  if (!journal) return Status::ok();  // stopped before the journal could be opened
   check_files();
   spdlog::info("input {}: reading {}{}", context_.name, where_,
                journal_matches(config_).empty()
                    ? std::string()
                    : fmt::format(" where {}", fmt::join(journal_matches(config_), ", ")));
-  std::stop_callback wake_on_stop(stop, [this] {
-    const uint64_t one = 1;
-    [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
-  });
   auto next_save = std::chrono::steady_clock::now() + config_.checkpoint_interval;
   while (!stop.stop_requested()) {
     if (auto batch = read_batch(*journal)) {
@@ -191,6 +228,7 @@ void JournaldInput::describe(JsonWriter& out) {
   out.member("journal", where_);
   out.member("cursor", tracker_->committed());
   out.member("unreadable_files", unreadable_files_);
+  if (!open_error_.empty()) out.member("error", open_error_);
 }
 
 }  // namespace drover::inputs

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -32,6 +33,9 @@ class JournaldInput final : public Input {
  private:
   /// Where reading starts: after the saved cursor, or where start_at says.
   Status position(Journal& journal);
+  /// Opens and positions the journal, trying again while it cannot (counted, logged, on
+  /// /healthz); nullopt once stop is requested.
+  std::optional<Journal> open_journal(std::stop_token stop);
   /// Reads entries until the batch is full or the journal has no more; null when none.
   std::shared_ptr<Batch> read_batch(Journal& journal);
   /// Logs and counts journal files sd-journal cannot read, once each.
@@ -53,6 +57,7 @@ class JournaldInput final : public Input {
   mutable std::mutex status_mutex_;  // what describe() reads
   std::string where_;
   uint64_t unreadable_files_ = 0;
+  std::string open_error_;  // why the journal cannot be opened, while it cannot
 
   Counter* records_;
   Counter* bytes_;
@@ -63,6 +68,7 @@ class JournaldInput final : public Input {
   Counter* unreadable_files_total_;
   Counter* cursor_lost_;
   LogLimiter read_error_log_{std::chrono::minutes(1)};
+  LogLimiter open_error_log_{std::chrono::minutes(1)};
   LogLimiter files_changed_log_{std::chrono::minutes(10)};
   LogLimiter checkpoint_error_log_{std::chrono::minutes(1)};
 };

@@ -73,10 +73,13 @@ linger = "5ms"
     }
     return out;
   }
+  std::string admin() {
+    std::string address = testing::read_file(dir / "data" / "admin.address");
+    if (!address.empty()) address.pop_back();
+    return address;
+  }
   long long metric(const std::string& series) {
-    std::string admin = testing::read_file(dir / "data" / "admin.address");
-    if (!admin.empty()) admin.pop_back();
-    return testing::metric_value(testing::http_get(admin, "/metrics").second, series);
+    return testing::metric_value(testing::http_get(admin(), "/metrics").second, series);
   }
 
   testing::TempDir dir;
@@ -154,6 +157,23 @@ TEST_F(JournaldToKafkaTest, MatchesSelectExactlyTheirEntries) {
   all.push_back(40);
   all.push_back(42);
   EXPECT_EQ(numbers(reader.poll()), all);
+}
+
+TEST_F(JournaldToKafkaTest, AJournalDirectoryThatComesLaterIsReadOnceItIsThere) {
+  std::filesystem::remove_all(journal_dir);
+  start();
+  ASSERT_TRUE(testing::wait_until([&] {
+    return drover->log().find("trying again every 5 s") != std::string::npos;
+  })) << drover->log();
+  const std::string health = testing::http_get(admin(), "/healthz").second;
+  EXPECT_NE(health.find("input journal: journal"), std::string::npos) << health;
+  std::filesystem::create_directories(journal_dir);
+  ASSERT_TRUE(append(0, 5));
+  testing::TopicReader reader(kafka.bootstrap(), "journal", 1);
+  ASSERT_TRUE(
+      testing::wait_until([&] { return reader.poll().size() >= 5; }, std::chrono::seconds(30)))
+      << drover->log();
+  EXPECT_EQ(numbers(reader.poll()), (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
 TEST_F(JournaldToKafkaTest, AJournalFileThatCannotBeReadIsNamedAndCounted) {
