@@ -6,14 +6,21 @@
 
 namespace drover::inputs {
 
+std::set<std::string> default_collectors() {
+  std::set<std::string> names(std::begin(kCollectors), std::end(kCollectors));
+  for (const char* opt_in : kOptInCollectors) names.erase(opt_in);
+  return names;
+}
+
 HostMetricsConfig parse_host_metrics_config(config::TomlReader& reader) {
   HostMetricsConfig config;
   config.interval = reader.duration("interval", config.interval);
   if (config.interval < std::chrono::milliseconds(100)) {
     reader.error("interval", "must be at least 100ms");
   }
-  const auto collectors = reader.string_list(
-      "collectors", std::vector<std::string>(std::begin(kCollectors), std::end(kCollectors)));
+  const std::set<std::string> defaults = default_collectors();
+  const auto collectors =
+      reader.string_list("collectors", std::vector<std::string>(defaults.begin(), defaults.end()));
   config.collectors.clear();
   for (const auto& name : collectors) {
     if (std::find(std::begin(kCollectors), std::end(kCollectors), name) == std::end(kCollectors)) {
@@ -36,6 +43,10 @@ HostMetricsConfig parse_host_metrics_config(config::TomlReader& reader) {
   config.proc_dir = reader.string("proc_dir", config.proc_dir);
   if (config.proc_dir.empty() || config.proc_dir.front() != '/') {
     reader.error("proc_dir", "must be an absolute path");
+  }
+  config.root_dir = reader.string("root_dir", config.root_dir);
+  if (config.root_dir.empty() || config.root_dir.front() != '/') {
+    reader.error("root_dir", "must be an absolute path");
   }
   return config;
 }

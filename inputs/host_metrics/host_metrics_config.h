@@ -11,17 +11,25 @@
 
 namespace drover::inputs {
 
-inline constexpr const char* kCollectors[] = {"cpu",     "memory", "load",
-                                              "network", "disk",   "filesystem"};
+/// Every collector; all but the opt-in ones (kOptInCollectors) run by default.
+inline constexpr const char* kCollectors[] = {"cpu",  "memory",     "load",        "network",
+                                              "disk", "filesystem", "processes",   "pressure",
+                                              "tcp",  "host",       "cpu_per_core"};
+inline constexpr const char* kOptInCollectors[] = {"cpu_per_core"};
+
+std::set<std::string> default_collectors();
 
 struct HostMetricsConfig {
   std::chrono::milliseconds interval{10000};
-  std::set<std::string> collectors{std::begin(kCollectors), std::end(kCollectors)};
+  std::set<std::string> collectors = default_collectors();
   std::vector<std::string> interfaces_exclude{"lo"};
   std::vector<std::string> filesystems;  // mount points; empty: every local disk filesystem
   // Samples kept while the queues have no room; beyond, the oldest is dropped (counted).
   uint64_t max_pending_samples = 60;
   std::string proc_dir = "/proc";  // the host's /proc mounted elsewhere (a container)
+  // The host's root mounted elsewhere (a container: "/host"): filesystems are measured and
+  // /etc/os-release read under it.
+  std::string root_dir = "/";
 };
 
 HostMetricsConfig parse_host_metrics_config(config::TomlReader& reader);

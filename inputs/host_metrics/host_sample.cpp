@@ -6,33 +6,38 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <iterator>
 #include <sys/statvfs.h>
 
 namespace drover::inputs {
 namespace {
 
-void append_name(std::string& out, std::string_view name) {
-  out += '"';
-  append_json_escaped(out, name);
-  out += "\":";
-}
-
-/// `now - before` over `seconds`, or nothing if the counter went backwards (a reset).
-std::optional<double> rate(uint64_t now, uint64_t before, double seconds) {
-  if (now < before || seconds <= 0) return std::nullopt;
-  return static_cast<double>(now - before) / seconds;
-}
-
-void append_rate(std::string& out, const char* name, std::optional<double> value, bool& first) {
-  if (!value) return;
-  if (!first) out += ',';
-  first = false;
-  fmt::format_to(std::back_inserter(out), "\"{}\":{:.1f}", name, *value);
-}
-
 bool collects(const HostMetricsConfig& config, const char* name) {
   return config.collectors.count(name) != 0;
+}
+
+/// `path` (absolute, or relative to the root) under the host's root.
+std::string root_path(const HostMetricsConfig& config, std::string_view path) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  std::string root = config.root_dir;
+  if (root.back() != '/') root += '/';
+  return root + std::string(path);
+}
+
+/// The numeric folders of /proc: one per process.
+uint64_t count_processes(const std::string& proc_dir) {
+  uint64_t count = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(proc_dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        })) {
+      ++count;
+    }
+  }
+  return count;
 }
 
 }  // namespace
@@ -67,8 +72,18 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
     if (!text) sample.errors.push_back(fmt::format("cannot read {}/{}", config.proc_dir, file));
     return text;
   };
-  if (collects(config, "cpu")) {
-    if (auto text = read("stat")) sample.cpu = parse_proc_stat(*text);
+  const auto malformed = [&](const std::string& file) {
+    return fmt::format("{}/{} is not as expected", config.proc_dir, file);
+  };
+  std::optional<std::string> stat;  // /proc/stat, read once for cpu, processes and host
+  if (collects(config, "cpu") || collects(config, "cpu_per_core") ||
+      collects(config, "processes") || collects(config, "host")) {
+    stat = read("stat");
+  }
+  if ((collects(config, "cpu") || collects(config, "cpu_per_core")) && stat) {
+    sample.cpu = parse_proc_stat(*stat);
+    if (!sample.cpu) sample.errors.push_back(malformed("stat"));
+    sample.per_core = collects(config, "cpu_per_core");
   }
   if (collects(config, "memory")) {
     if (auto text = read("meminfo")) sample.memory = parse_meminfo(*text);
@@ -90,6 +105,58 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
       }
     }
   }
+  if (collects(config, "processes") && stat) {
+    const auto loadavg = read_small_file(config.proc_dir + "/loadavg");
+    sample.processes = parse_process_stat(*stat, loadavg.value_or(""));
+    if (sample.processes) {
+      sample.processes->total = count_processes(config.proc_dir);
+    } else {
+      sample.errors.push_back(malformed("stat"));
+    }
+  }
+  if (collects(config, "pressure")) {
+    // Absent without CONFIG_PSI (or with psi=0): not an error, the section is left out.
+    for (const char* resource : {"cpu", "memory", "io"}) {
+      const auto text = read_small_file(config.proc_dir + "/pressure/" + resource);
+      if (!text) continue;
+      if (auto pressure = parse_pressure(*text)) {
+        sample.pressure[resource] = *pressure;
+      } else {
+        sample.errors.push_back(malformed(std::string("pressure/") + resource));
+      }
+    }
+  }
+  if (collects(config, "tcp")) {
+    auto states = empty_tcp_states();
+    bool any = false;
+    for (const char* file : {"net/tcp", "net/tcp6"}) {
+      // tcp6 is absent without IPv6.
+      if (auto text = read_small_file(config.proc_dir + "/" + file)) {
+        count_tcp_states(*text, states);
+        any = true;
+      }
+    }
+    if (any) {
+      sample.tcp = std::move(states);
+    } else {
+      sample.errors.push_back(fmt::format("cannot read {}/net/tcp", config.proc_dir));
+    }
+  }
+  if (collects(config, "host")) {
+    HostInfo host;
+    const auto first_line = [](std::optional<std::string> text) {
+      return text ? text->substr(0, text->find('\n')) : std::string();
+    };
+    host.hostname = first_line(read("sys/kernel/hostname"));
+    host.kernel = first_line(read("sys/kernel/osrelease"));
+    const std::string os_release = root_path(config, "etc/os-release");
+    host.os = os_pretty_name(read_small_file(os_release).value_or(""));
+    if (stat) {
+      if (auto processes = parse_process_stat(*stat, "")) host.boot_time = processes->boot_time;
+    }
+    if (auto uptime = read("uptime")) host.uptime_s = parse_uptime(*uptime).value_or(0);
+    sample.host = std::move(host);
+  }
   if (collects(config, "filesystem")) {
     if (auto text = read("self/mounts")) {
       for (const auto& mount : parse_mounts(*text)) {
@@ -103,7 +170,7 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
           continue;
         }
         struct statvfs st {};
-        if (::statvfs(mount.path.c_str(), &st) != 0) {
+        if (::statvfs(root_path(config, mount.path).c_str(), &st) != 0) {
           sample.errors.push_back(fmt::format("cannot statvfs {}", mount.path));
           continue;
         }
@@ -114,121 +181,6 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
     }
   }
   return sample;
-}
-
-void append_host_metrics(std::string& out, const HostSample& now, const HostSample& before) {
-  const double seconds = std::chrono::duration<double>(now.taken - before.taken).count();
-  bool first_member = true;
-  const auto member = [&](std::string_view name) {
-    if (!first_member) out += ',';
-    first_member = false;
-    append_name(out, name);
-  };
-  if (now.cpu) {
-    member("cpu");
-    fmt::format_to(std::back_inserter(out), "{{\"cores\":{}", now.cpu->cores);
-    if (before.cpu && now.cpu->all.total() > before.cpu->all.total()) {
-      const CpuTimes& a = now.cpu->all;
-      const CpuTimes& b = before.cpu->all;
-      const double total = static_cast<double>(a.total() - b.total());
-      const auto pct = [&](uint64_t x, uint64_t y) {
-        return x >= y ? 100.0 * static_cast<double>(x - y) / total : 0.0;
-      };
-      fmt::format_to(std::back_inserter(out),
-                     ",\"user_pct\":{:.2f},\"system_pct\":{:.2f},\"iowait_pct\":{:.2f},"
-                     "\"steal_pct\":{:.2f},\"idle_pct\":{:.2f}",
-                     pct(a.user + a.nice, b.user + b.nice),
-                     pct(a.system + a.irq + a.softirq, b.system + b.irq + b.softirq),
-                     pct(a.iowait, b.iowait), pct(a.steal, b.steal), pct(a.idle, b.idle));
-    }
-    out += '}';
-  }
-  if (now.memory) {
-    const MemoryStat& m = *now.memory;
-    member("memory");
-    fmt::format_to(std::back_inserter(out),
-                   "{{\"total_bytes\":{},\"available_bytes\":{},\"used_pct\":{:.2f},"
-                   "\"swap_total_bytes\":{},\"swap_used_bytes\":{}}}",
-                   m.total, m.available,
-                   m.total > 0
-                       ? 100.0 * static_cast<double>(m.total - std::min(m.total, m.available)) /
-                             static_cast<double>(m.total)
-                       : 0.0,
-                   m.swap_total, m.swap_total - std::min(m.swap_total, m.swap_free));
-  }
-  if (now.load) {
-    member("load");
-    fmt::format_to(std::back_inserter(out), "{{\"1m\":{:.2f},\"5m\":{:.2f},\"15m\":{:.2f}}}",
-                   now.load->one, now.load->five, now.load->fifteen);
-  }
-  if (!now.network.empty()) {
-    member("network");
-    out += '{';
-    bool first = true;
-    for (const auto& [name, c] : now.network) {
-      if (!first) out += ',';
-      first = false;
-      append_name(out, name);
-      fmt::format_to(std::back_inserter(out),
-                     "{{\"rx_bytes\":{},\"tx_bytes\":{},\"rx_errors\":{},\"tx_errors\":{},"
-                     "\"rx_dropped\":{},\"tx_dropped\":{}",
-                     c.rx_bytes, c.tx_bytes, c.rx_errors, c.tx_errors, c.rx_dropped, c.tx_dropped);
-      if (auto it = before.network.find(name); it != before.network.end()) {
-        bool none = false;
-        append_rate(out, "rx_bytes_per_s", rate(c.rx_bytes, it->second.rx_bytes, seconds), none);
-        append_rate(out, "tx_bytes_per_s", rate(c.tx_bytes, it->second.tx_bytes, seconds), none);
-      }
-      out += '}';
-    }
-    out += '}';
-  }
-  if (!now.disks.empty()) {
-    member("disk");
-    out += '{';
-    bool first = true;
-    for (const auto& [name, d] : now.disks) {
-      if (!first) out += ',';
-      first = false;
-      append_name(out, name);
-      fmt::format_to(std::back_inserter(out), "{{\"reads\":{},\"writes\":{}", d.reads, d.writes);
-      if (auto it = before.disks.find(name); it != before.disks.end()) {
-        const DiskCounters& b = it->second;
-        bool none = false;
-        append_rate(out, "read_bytes_per_s", rate(d.read_bytes, b.read_bytes, seconds), none);
-        append_rate(out, "write_bytes_per_s", rate(d.write_bytes, b.write_bytes, seconds), none);
-        auto busy_pct = rate(d.io_ms, b.io_ms, seconds);  // ms busy per second
-        if (busy_pct) *busy_pct /= 10;
-        append_rate(out, "busy_pct", busy_pct, none);
-      }
-      out += '}';
-    }
-    out += '}';
-  }
-  if (!now.filesystems.empty()) {
-    member("filesystem");
-    out += '{';
-    bool first = true;
-    for (const auto& f : now.filesystems) {
-      if (!first) out += ',';
-      first = false;
-      append_name(out, f.path);
-      out += "{\"type\":\"";
-      append_json_escaped(out, f.type);
-      const uint64_t used = f.total_bytes - std::min(f.total_bytes, f.free_bytes);
-      // As df counts it: used against what users may fill (root's reserve left out).
-      const uint64_t usable = used + f.available_bytes;
-      fmt::format_to(
-          std::back_inserter(out),
-          "\",\"total_bytes\":{},\"used_bytes\":{},\"available_bytes\":{},"
-          "\"used_pct\":{:.2f},\"inodes_used_pct\":{:.2f}}}",
-          f.total_bytes, used, f.available_bytes,
-          usable > 0 ? 100.0 * static_cast<double>(used) / static_cast<double>(usable) : 0.0,
-          f.inodes > 0 ? 100.0 * static_cast<double>(f.inodes - std::min(f.inodes, f.inodes_free)) /
-                             static_cast<double>(f.inodes)
-                       : 0.0);
-    }
-    out += '}';
-  }
 }
 
 }  // namespace drover::inputs

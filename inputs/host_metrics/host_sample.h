@@ -1,9 +1,11 @@
-// One reading of the host's counters, and the record two readings make: gauges as read, rates
-// (CPU %, bytes/s, busy %) from the difference with the reading before.
+// One reading of the host's counters (host_sample.cpp), and the record two readings make
+// (host_record.cpp): gauges as read, rates (CPU %, bytes/s, busy %) from the difference with
+// the reading before.
 #pragma once
 
 #include "inputs/host_metrics/host_metrics_config.h"
 #include "inputs/host_metrics/proc_stats.h"
+#include "inputs/host_metrics/system_stats.h"
 
 #include <chrono>
 #include <map>
@@ -27,6 +29,12 @@ struct HostSample {
   std::map<std::string, NetCounters> network;
   std::map<std::string, DiskCounters> disks;
   std::vector<FilesystemUsage> filesystems;
+  std::optional<ProcessStat> processes;
+  std::map<std::string, Pressure>
+      pressure;  // by resource: cpu, memory, io (where the kernel has PSI)
+  std::optional<std::map<std::string, uint64_t>> tcp;  // connections by state, IPv4 and IPv6
+  std::optional<HostInfo> host;
+  bool per_core = false;            // the cpu_per_core collector is on
   std::vector<std::string> errors;  // what could not be read, for the log
 };
 

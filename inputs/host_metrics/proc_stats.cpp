@@ -1,42 +1,12 @@
 #include "inputs/host_metrics/proc_stats.h"
 
+#include "inputs/host_metrics/proc_text.h"
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
 
 namespace drover::inputs {
-namespace {
-
-/// Splits on spaces and tabs, skipping runs.
-std::vector<std::string_view> fields_of(std::string_view line) {
-  std::vector<std::string_view> fields;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    const size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) fields.push_back(line.substr(start, i - start));
-  }
-  return fields;
-}
-
-template <typename OnLine>
-void for_each_line(std::string_view text, OnLine&& on_line) {
-  while (!text.empty()) {
-    const size_t end = text.find('\n');
-    on_line(text.substr(0, end));
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 1);
-  }
-}
-
-uint64_t number(std::string_view text) {
-  uint64_t value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
-
-}  // namespace
 
 std::optional<CpuStat> parse_proc_stat(std::string_view text) {
   CpuStat stat;
@@ -50,8 +20,12 @@ std::optional<CpuStat> parse_proc_stat(std::string_view text) {
                                 &stat.all.softirq, &stat.all.steal};
       for (size_t i = 0; i < std::size(into); ++i) *into[i] = number(fields[i + 1]);
       found = true;
-    } else if (fields[0].size() > 3 && fields[0].starts_with("cpu")) {
+    } else if (fields[0].size() > 3 && fields[0].starts_with("cpu") && fields.size() >= 9) {
       ++stat.cores;
+      CpuTimes& core = stat.per_core.emplace_back();
+      uint64_t* const into[] = {&core.user,   &core.nice, &core.system,  &core.idle,
+                                &core.iowait, &core.irq,  &core.softirq, &core.steal};
+      for (size_t i = 0; i < std::size(into); ++i) *into[i] = number(fields[i + 1]);
     }
   });
   if (!found) return std::nullopt;

@@ -18,7 +18,8 @@ struct CpuTimes {
 };
 struct CpuStat {
   CpuTimes all;
-  unsigned cores = 0;  // "cpuN" lines
+  unsigned cores = 0;              // "cpuN" lines
+  std::vector<CpuTimes> per_core;  // in their order (cpu0, cpu1...)
 };
 std::optional<CpuStat> parse_proc_stat(std::string_view text);
 

@@ -2,6 +2,7 @@
 // what happens to samples when the queues have no room.
 #include "inputs/host_metrics/host_metrics_input.h"
 #include "inputs/host_metrics/proc_stats.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
 #include <gtest/gtest.h>
@@ -26,7 +27,7 @@ TEST(HostMetricsConfigTest, ListsEveryProblemAtOnce) {
             (std::vector<std::string>{
                 "drover.toml:1: inputs.host.interval: must be at least 100ms",
                 "drover.toml:2: inputs.host.collectors: 'gpu' is not one of: cpu, memory, load, "
-                "network, disk, filesystem",
+                "network, disk, filesystem, processes, pressure, tcp, host, cpu_per_core",
                 "drover.toml:3: inputs.host.filesystems: lists mount points, absolute paths "
                 "('data' is not)",
                 "drover.toml:4: inputs.host.proc_dir: must be an absolute path"}));
@@ -96,12 +97,13 @@ TEST(ProcStatsTest, ParsesTheFilesAsTheKernelWritesThem) {
 
 TEST(HostSampleTest, RatesComeFromTheReadingBefore) {
   HostSample before;
-  before.cpu = CpuStat{{100, 0, 50, 800, 10, 0, 0, 0}, 2};
+  before.cpu = CpuStat{{100, 0, 50, 800, 10, 0, 0, 0}, 2, {}};
   before.network["eth0"] = {1000, 0, 0, 0, 500, 0, 0, 0};
   before.disks["vda"] = {10, 4096, 20, 8192, 100};
   HostSample now = before;
   now.taken = before.taken + std::chrono::seconds(2);
-  now.cpu = CpuStat{{130, 0, 60, 850, 10, 0, 0, 0}, 2};  // 90 ticks: 30 user, 10 system, 50 idle
+  now.cpu =
+      CpuStat{{130, 0, 60, 850, 10, 0, 0, 0}, 2, {}};  // 90 ticks: 30 user, 10 system, 50 idle
   now.network["eth0"].rx_bytes = 3000;
   now.network["eth0"].tx_bytes = 100;  // went backwards (a reset): no rate
   now.disks["vda"] = {12, 4096 + 2048, 25, 8192, 1100};
@@ -119,6 +121,116 @@ TEST(HostSampleTest, RatesComeFromTheReadingBefore) {
   EXPECT_DOUBLE_EQ(double(record["disk"]["vda"]["read_bytes_per_s"]), 1024.0);
   EXPECT_DOUBLE_EQ(double(record["disk"]["vda"]["busy_pct"]), 50.0) << "1000 ms busy in 2 s";
   EXPECT_DOUBLE_EQ(double(record["memory"]["used_pct"]), 75.0);
+}
+
+// A host's /proc (and root, for os-release) as files, read twice, 2 s apart.
+class HostTreeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write("proc/stat",
+          "cpu  100 0 50 800 10 0 0 0 0 0\ncpu0 50 0 25 400 5 0 0 0 0 0\n"
+          "cpu1 50 0 25 400 5 0 0 0 0 0\nctxt 1000\nbtime 1795000000\nprocesses 500\n"
+          "procs_running 3\nprocs_blocked 1\n");
+    write("proc/loadavg", "0.50 0.40 0.30 3/187 4242\n");
+    write("proc/pressure/cpu",
+          "some avg10=1.50 avg60=0.75 avg300=0.25 total=123456\n"
+          "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+    write("proc/pressure/io", "some avg10=4.00 avg60=2.00 avg300=1.00 total=99\n");
+    write("proc/net/tcp",
+          "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+          "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n"
+          "   1: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000 00:00000000 00000000  1000\n"
+          "   2: 0100007F:1F90 0100007F:A2C6 06 00000000:00000000 00:00000000 00000000  1000\n");
+    write("proc/net/tcp6",
+          "  sl  local_address                         remote_address                        st\n"
+          "   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A\n");
+    write("proc/sys/kernel/hostname", "web-1\n");
+    write("proc/sys/kernel/osrelease", "6.1.0-28-amd64\n");
+    write("proc/uptime", "12345.67 20000.00\n");
+    std::filesystem::create_directories(dir / "proc" / "1");
+    std::filesystem::create_directories(dir / "proc" / "42");
+    std::filesystem::create_directories(dir / "proc" / "self");
+    write("root/etc/os-release",
+          "NAME=\"Debian GNU/Linux\"\n"
+          "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
+    config.proc_dir = (dir / "proc").string();
+    config.root_dir = (dir / "root").string();
+    config.collectors = {"cpu", "cpu_per_core", "processes", "pressure", "tcp", "host"};
+  }
+  void write(const std::string& path, const std::string& text) {
+    std::filesystem::create_directories((dir / path).parent_path());
+    testing::write_file(dir / path, text);
+  }
+  /// Both readings' record, the second 2 s after the first.
+  std::string record_of_two_readings(const std::string& second_stat) {
+    HostSample before = read_host_sample(config);
+    write("proc/stat", second_stat);
+    HostSample now = read_host_sample(config);
+    now.taken = before.taken + std::chrono::seconds(2);
+    EXPECT_TRUE(now.errors.empty()) << now.errors.front();
+    std::string out;
+    append_host_metrics(out, now, before);
+    return out;
+  }
+  testing::TempDir dir;
+  HostMetricsConfig config;
+};
+
+TEST_F(HostTreeTest, EveryNewCollectorFromTwoReadings) {
+  const std::string out = record_of_two_readings(
+      "cpu  130 0 60 850 10 0 0 0 0 0\ncpu0 70 0 25 405 5 0 0 0 0 0\n"
+      "cpu1 60 0 35 445 5 0 0 0 0 0\nctxt 3000\nbtime 1795000000\nprocesses 510\n"
+      "procs_running 2\nprocs_blocked 0\n");
+  EXPECT_EQ(out,
+            R"("cpu":{"cores":2,"user_pct":33.33,"system_pct":11.11,"iowait_pct":0.00,)"
+            R"("steal_pct":0.00,"idle_pct":55.56,"per_core":{)"
+            R"("cpu0":{"user_pct":80.00,"system_pct":0.00,"iowait_pct":0.00,"steal_pct":0.00,)"
+            R"("idle_pct":20.00},)"
+            R"("cpu1":{"user_pct":15.38,"system_pct":15.38,"iowait_pct":0.00,"steal_pct":0.00,)"
+            R"("idle_pct":69.23}}},)"
+            R"("processes":{"running":2,"blocked":0,"total":2,"threads":187,"forks_per_s":5.0,)"
+            R"("context_switches_per_s":1000.0},)"
+            R"("pressure":{"cpu":{"some":{"avg10":1.50,"avg60":0.75,"avg300":0.25},)"
+            R"("full":{"avg10":0.00,"avg60":0.00,"avg300":0.00}},)"
+            R"("io":{"some":{"avg10":4.00,"avg60":2.00,"avg300":1.00}}},)"
+            R"("tcp":{"close":0,"close_wait":0,"closing":0,"established":1,"fin_wait1":0,)"
+            R"("fin_wait2":0,"last_ack":0,"listen":2,"new_syn_recv":0,"syn_recv":0,)"
+            R"("syn_sent":0,"time_wait":1},)"
+            R"("host":{"hostname":"web-1","kernel":"6.1.0-28-amd64",)"
+            R"x("os":"Debian GNU/Linux 12 (bookworm)","boot_time":"2026-11-18T11:06:40.000Z",)x"
+            R"("uptime_s":12346})");
+}
+
+TEST_F(HostTreeTest, ACounterThatWentBackwardsGivesNoRateAndAMalformedFileIsNamed) {
+  const std::string out = record_of_two_readings(
+      "cpu  130 0 60 850 10 0 0 0 0 0\nctxt 10\nbtime 1795000000\nprocesses 1\n"
+      "procs_running 2\nprocs_blocked 0\n");  // rebooted between: counters from zero again
+  EXPECT_NE(out.find(R"("processes":{"running":2,"blocked":0,"total":2,"threads":187})"),
+            std::string::npos)
+      << out;
+  write("proc/pressure/memory", "garbage\n");
+  const HostSample broken = read_host_sample(config);
+  ASSERT_EQ(broken.errors.size(), 1U);
+  EXPECT_EQ(broken.errors[0], config.proc_dir + "/pressure/memory is not as expected");
+  EXPECT_EQ(broken.pressure.size(), 2U) << "the other resources are still read";
+}
+
+TEST(HostSampleTest, EveryDefaultCollectorReadsThisMachinesProc) {
+  HostMetricsConfig config;  // the defaults, on the real /proc and /
+  const HostSample sample = read_host_sample(config);
+  EXPECT_TRUE(sample.errors.empty()) << sample.errors.front();
+  ASSERT_TRUE(sample.cpu && sample.memory && sample.load && sample.processes && sample.tcp &&
+              sample.host);
+  EXPECT_GT(sample.cpu->cores, 0U);
+  EXPECT_GT(sample.processes->total, 0U);
+  EXPECT_FALSE(sample.host->hostname.empty());
+  EXPECT_FALSE(sample.host->kernel.empty());
+  EXPECT_GT(sample.host->uptime_s, 0);
+  std::string out = "{";
+  append_host_metrics(out, sample, sample);
+  out += '}';
+  simdjson::dom::parser parser;
+  EXPECT_FALSE(parser.parse(out).error()) << out;
 }
 
 /// Takes nothing until told to, then everything: a queue without room, then with.
