@@ -33,6 +33,7 @@ HostMetricsInput::HostMetricsInput(HostMetricsConfig config, const ComponentCont
   dropped_ = &m.counter("drover_input_dropped_records_total",
                         {{"input", context_.name}, {"reason", "queue_full"}});
   read_errors_ = &m.counter("drover_input_read_errors_total", labels);
+  counter_resets_ = &m.counter("drover_host_metrics_counter_resets_total", labels);
 }
 
 std::shared_ptr<Batch> HostMetricsInput::record_of(const HostSample& now,
@@ -73,6 +74,16 @@ Status HostMetricsInput::run(BatchSink& out, std::stop_token stop) {
         spdlog::warn("input {}: {}; the record goes without it{}", context_.name,
                      fmt::join(now.errors, "; "),
                      *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
+      }
+    }
+    if (const auto resets = counter_resets(now, before); !resets.empty()) {
+      counter_resets_->add(resets.size());
+      if (auto suppressed = reset_log_.allow()) {
+        spdlog::info(
+            "input {}: {} went backwards since the reading before (a reboot, a reset, a device "
+            "replaced); the record goes without their rates this time{}",
+            context_.name, fmt::join(resets, ", "),
+            *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
       }
     }
     pending_.push_back(record_of(now, before));

@@ -32,7 +32,9 @@ class HostMetricsInput final : public Input {
   Counter* records_;
   Counter* dropped_;
   Counter* read_errors_;
+  Counter* counter_resets_;
   LogLimiter read_error_log_{std::chrono::minutes(10)};
+  LogLimiter reset_log_{std::chrono::minutes(10)};
   LogLimiter dropped_log_{std::chrono::minutes(1)};
 };
 

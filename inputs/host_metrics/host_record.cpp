@@ -48,6 +48,33 @@ void append_cpu_shares(std::string& out, const CpuTimes& a, const CpuTimes& b, b
 
 }  // namespace
 
+std::vector<std::string> counter_resets(const HostSample& now, const HostSample& before) {
+  std::vector<std::string> resets;
+  const auto check = [&](uint64_t a, uint64_t b, const std::string& name) {
+    if (a < b) resets.push_back(name);
+  };
+  if (now.cpu && before.cpu) check(now.cpu->all.total(), before.cpu->all.total(), "cpu");
+  for (const auto& [name, c] : now.network) {
+    if (auto it = before.network.find(name); it != before.network.end()) {
+      check(c.rx_bytes, it->second.rx_bytes, "network " + name + " rx_bytes");
+      check(c.tx_bytes, it->second.tx_bytes, "network " + name + " tx_bytes");
+    }
+  }
+  for (const auto& [name, d] : now.disks) {
+    if (auto it = before.disks.find(name); it != before.disks.end()) {
+      check(d.read_bytes, it->second.read_bytes, "disk " + name + " read_bytes");
+      check(d.write_bytes, it->second.write_bytes, "disk " + name + " write_bytes");
+      check(d.io_ms, it->second.io_ms, "disk " + name + " io_ms");
+    }
+  }
+  if (now.processes && before.processes) {
+    check(now.processes->forks, before.processes->forks, "processes forks");
+    check(now.processes->context_switches, before.processes->context_switches,
+          "processes context_switches");
+  }
+  return resets;
+}
+
 void append_host_metrics(std::string& out, const HostSample& now, const HostSample& before) {
   const double seconds = std::chrono::duration<double>(now.taken - before.taken).count();
   bool first_member = true;

@@ -45,6 +45,10 @@ HostSample read_host_sample(const HostMetricsConfig& config);
 /// zram devices are left out.
 bool is_whole_disk(const std::string& name, const std::map<std::string, DiskCounters>& all);
 
+/// The counters that went backwards between two readings (a reboot, a reset, a device
+/// replaced): "network eth0 rx_bytes", ... Their rates are left out of the record.
+std::vector<std::string> counter_resets(const HostSample& now, const HostSample& before);
+
 /// Appends the members after the envelope: "cpu":{...},"memory":{...},... (no braces around).
 void append_host_metrics(std::string& out, const HostSample& now, const HostSample& before);
 

@@ -215,6 +215,30 @@ TEST_F(HostTreeTest, ACounterThatWentBackwardsGivesNoRateAndAMalformedFileIsName
   EXPECT_EQ(broken.pressure.size(), 2U) << "the other resources are still read";
 }
 
+TEST(HostSampleTest, DevicesThatComeOrGoAndCountersThatGoBackwards) {
+  HostSample before;
+  before.network["eth0"] = {1000, 0, 0, 0, 500, 0, 0, 0};
+  before.disks["vda"] = {10, 4096, 20, 8192, 100};
+  before.disks["vdb"] = {1, 512, 1, 512, 10};
+  HostSample now;
+  now.taken = before.taken + std::chrono::seconds(1);
+  now.network["eth0"] = {2000, 0, 0, 0, 100, 0, 0, 0};  // tx went backwards
+  now.network["eth1"] = {300, 0, 0, 0, 300, 0, 0, 0};   // new: no rate yet
+  now.disks["vda"] = {10, 4096, 20, 8192, 100};         // vdb is gone
+  EXPECT_EQ(counter_resets(now, before), (std::vector<std::string>{"network eth0 tx_bytes"}));
+  std::string out = "{";
+  append_host_metrics(out, now, before);
+  out += '}';
+  simdjson::dom::parser parser;
+  simdjson::dom::element record = parser.parse(out);
+  EXPECT_DOUBLE_EQ(double(record["network"]["eth0"]["rx_bytes_per_s"]), 1000.0) << out;
+  EXPECT_TRUE(record["network"]["eth0"]["tx_bytes_per_s"].error()) << out;
+  EXPECT_EQ(uint64_t(record["network"]["eth1"]["rx_bytes"]), 300U) << out;
+  EXPECT_TRUE(record["network"]["eth1"]["rx_bytes_per_s"].error()) << out;
+  EXPECT_TRUE(record["disk"]["vdb"].error()) << out;
+  EXPECT_DOUBLE_EQ(double(record["disk"]["vda"]["read_bytes_per_s"]), 0.0) << out;
+}
+
 TEST(HostSampleTest, EveryDefaultCollectorReadsThisMachinesProc) {
   HostMetricsConfig config;  // the defaults, on the real /proc and /
   const HostSample sample = read_host_sample(config);
