@@ -44,6 +44,10 @@ HostMetricsConfig parse_host_metrics_config(config::TomlReader& reader) {
   if (config.proc_dir.empty() || config.proc_dir.front() != '/') {
     reader.error("proc_dir", "must be an absolute path");
   }
+  config.sys_dir = reader.string("sys_dir", config.sys_dir);
+  if (config.sys_dir.empty() || config.sys_dir.front() != '/') {
+    reader.error("sys_dir", "must be an absolute path");
+  }
   config.root_dir = reader.string("root_dir", config.root_dir);
   if (config.root_dir.empty() || config.root_dir.front() != '/') {
     reader.error("root_dir", "must be an absolute path");

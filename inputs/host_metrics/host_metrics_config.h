@@ -27,6 +27,7 @@ struct HostMetricsConfig {
   // Samples kept while the queues have no room; beyond, the oldest is dropped (counted).
   uint64_t max_pending_samples = 60;
   std::string proc_dir = "/proc";  // the host's /proc mounted elsewhere (a container)
+  std::string sys_dir = "/sys";    // the host's /sys, likewise (whole disks: /sys/block)
   // The host's root mounted elsewhere (a container: "/host"): filesystems are measured and
   // /etc/os-release read under it.
   std::string root_dir = "/";

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <filesystem>
 #include <iterator>
+#include <set>
 #include <sys/statvfs.h>
 
 namespace drover::inputs {
@@ -23,6 +24,16 @@ std::string root_path(const HostMetricsConfig& config, std::string_view path) {
   std::string root = config.root_dir;
   if (root.back() != '/') root += '/';
   return root + std::string(path);
+}
+
+/// The names in <sys_dir>/block: the whole disks (partitions are below them); nullopt without it.
+std::optional<std::set<std::string>> list_block_devices(const std::string& sys_dir) {
+  std::error_code error;
+  std::filesystem::directory_iterator it(sys_dir + "/block", error);
+  if (error) return std::nullopt;
+  std::set<std::string> names;
+  for (const auto& entry : it) names.insert(entry.path().filename().string());
+  return names;
 }
 
 /// The numeric folders of /proc: one per process.
@@ -100,8 +111,14 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
   if (collects(config, "disk")) {
     if (auto text = read("diskstats")) {
       auto all = parse_diskstats(*text);
+      // /sys/block lists the whole disks; without it (no /sys in a container), names tell.
+      const auto block_devices = list_block_devices(config.sys_dir);
       for (auto& [name, counters] : all) {
-        if (is_whole_disk(name, all)) sample.disks.emplace(name, counters);
+        const bool whole = block_devices
+                               ? block_devices->count(name) != 0 && !name.starts_with("loop") &&
+                                     !name.starts_with("ram") && !name.starts_with("zram")
+                               : is_whole_disk(name, all);
+        if (whole) sample.disks.emplace(name, counters);
       }
     }
   }

@@ -201,6 +201,30 @@ TEST_F(HostTreeTest, EveryNewCollectorFromTwoReadings) {
             R"("uptime_s":12346})");
 }
 
+TEST_F(HostTreeTest, WholeDisksAreThoseSysBlockLists) {
+  write("proc/diskstats",
+        " 253       0 vda 10 0 20 5 7 2 40 6 0 70 90 0 0 0 0\n"
+        " 253       1 vda1 10 0 20 5 7 2 40 6 0 70 90 0 0 0 0\n"
+        " 254       0 dm-0 10 0 20 5 7 2 40 6 0 70 90 0 0 0 0\n"
+        "   8       0 sdz 10 0 20 5 7 2 40 6 0 70 90 0 0 0 0\n"
+        "   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+  for (const char* device : {"vda", "dm-0", "loop0"}) {
+    std::filesystem::create_directories(dir / "sys" / "block" / device);
+  }
+  config.sys_dir = (dir / "sys").string();
+  config.collectors = {"disk"};
+  HostSample sample = read_host_sample(config);
+  std::vector<std::string> disks;
+  for (const auto& [name, counters] : sample.disks) disks.push_back(name);
+  // What /sys/block lists decides (sdz is not a block device there: it went away).
+  EXPECT_EQ(disks, (std::vector<std::string>{"dm-0", "vda"}));
+  config.sys_dir = (dir / "no-sys").string();  // without /sys: names tell
+  sample = read_host_sample(config);
+  disks.clear();
+  for (const auto& [name, counters] : sample.disks) disks.push_back(name);
+  EXPECT_EQ(disks, (std::vector<std::string>{"dm-0", "sdz", "vda"}));
+}
+
 TEST_F(HostTreeTest, ACounterThatWentBackwardsGivesNoRateAndAMalformedFileIsNamed) {
   const std::string out = record_of_two_readings(
       "cpu  130 0 60 850 10 0 0 0 0 0\nctxt 10\nbtime 1795000000\nprocesses 1\n"
