@@ -44,6 +44,8 @@ HostMetricsConfig parse_host_metrics_config(config::TomlReader& reader) {
   if (config.proc_dir.empty() || config.proc_dir.front() != '/') {
     reader.error("proc_dir", "must be an absolute path");
   }
+  config.top_processes = static_cast<uint64_t>(
+      reader.integer("top_processes", static_cast<int64_t>(config.top_processes), 1, 100));
   config.sys_dir = reader.string("sys_dir", config.sys_dir);
   if (config.sys_dir.empty() || config.sys_dir.front() != '/') {
     reader.error("sys_dir", "must be an absolute path");

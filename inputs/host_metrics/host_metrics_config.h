@@ -12,10 +12,10 @@
 namespace drover::inputs {
 
 /// Every collector; all but the opt-in ones (kOptInCollectors) run by default.
-inline constexpr const char* kCollectors[] = {"cpu",  "memory",     "load",        "network",
-                                              "disk", "filesystem", "processes",   "pressure",
-                                              "tcp",  "host",       "cpu_per_core"};
-inline constexpr const char* kOptInCollectors[] = {"cpu_per_core"};
+inline constexpr const char* kCollectors[] = {
+    "cpu",       "memory",   "load", "network", "disk",         "filesystem",
+    "processes", "pressure", "tcp",  "host",    "cpu_per_core", "top_processes"};
+inline constexpr const char* kOptInCollectors[] = {"cpu_per_core", "top_processes"};
 
 std::set<std::string> default_collectors();
 
@@ -27,6 +27,7 @@ struct HostMetricsConfig {
   // Samples kept while the queues have no room; beyond, the oldest is dropped (counted).
   uint64_t max_pending_samples = 60;
   std::string proc_dir = "/proc";  // the host's /proc mounted elsewhere (a container)
+  uint64_t top_processes = 5;      // with the top_processes collector: how many by CPU and by RSS
   std::string sys_dir = "/sys";    // the host's /sys, likewise (whole disks: /sys/block)
   // The host's root mounted elsewhere (a container: "/host"): filesystems are measured and
   // /etc/os-release read under it.

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <unistd.h>
+#include <vector>
 
 namespace drover::inputs {
 namespace {
@@ -44,6 +46,62 @@ void append_cpu_shares(std::string& out, const CpuTimes& a, const CpuTimes& b, b
                  first ? "" : ",", pct(a.user + a.nice, b.user + b.nice),
                  pct(a.system + a.irq + a.softirq, b.system + b.irq + b.softirq),
                  pct(a.iowait, b.iowait), pct(a.steal, b.steal), pct(a.idle, b.idle));
+}
+
+struct ProcessFigures {
+  int pid;
+  const ProcessTimes* times;
+  std::optional<double> cpu_pct;  // of one core; none for a process new since the reading before
+};
+
+void append_process(std::string& out, const ProcessFigures& p, uint64_t page_size) {
+  fmt::format_to(std::back_inserter(out), "{{\"pid\":{},\"command\":\"", p.pid);
+  append_json_escaped(out, p.times->command);
+  out += "\",\"user\":\"";
+  append_json_escaped(out, p.times->user);
+  out += '"';
+  if (p.cpu_pct) fmt::format_to(std::back_inserter(out), ",\"cpu_pct\":{:.2f}", *p.cpu_pct);
+  fmt::format_to(std::back_inserter(out), ",\"rss_bytes\":{}}}", p.times->rss_pages * page_size);
+}
+
+/// {"by_cpu":[…],"by_rss":[…]}: the top N processes by CPU over the interval, and by memory.
+void append_top_processes(std::string& out, const HostSample& now, const HostSample& before,
+                          double seconds) {
+  static const double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::vector<ProcessFigures> all;
+  all.reserve(now.process_times.size());
+  for (const auto& [pid, times] : now.process_times) {
+    ProcessFigures p{pid, &times, std::nullopt};
+    const auto it = before.process_times.find(pid);
+    if (it != before.process_times.end() && it->second.start_time == times.start_time &&
+        times.cpu_ticks >= it->second.cpu_ticks && seconds > 0) {
+      p.cpu_pct = 100.0 * static_cast<double>(times.cpu_ticks - it->second.cpu_ticks) /
+                  ticks_per_second / seconds;
+    }
+    all.push_back(p);
+  }
+  const size_t n = std::min<size_t>(static_cast<size_t>(now.top_processes), all.size());
+  const auto list = [&](const char* name, auto&& before_in_order) {
+    std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
+                      before_in_order);
+    fmt::format_to(std::back_inserter(out), "\"{}\":[", name);
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0) out += ',';
+      append_process(out, all[i], now.page_size);
+    }
+    out += ']';
+  };
+  out += '{';
+  list("by_cpu", [](const ProcessFigures& a, const ProcessFigures& b) {
+    const double x = a.cpu_pct.value_or(-1), y = b.cpu_pct.value_or(-1);
+    return x != y ? x > y : a.pid < b.pid;
+  });
+  out += ',';
+  list("by_rss", [](const ProcessFigures& a, const ProcessFigures& b) {
+    return a.times->rss_pages != b.times->rss_pages ? a.times->rss_pages > b.times->rss_pages
+                                                    : a.pid < b.pid;
+  });
+  out += '}';
 }
 
 }  // namespace
@@ -232,6 +290,10 @@ void append_host_metrics(std::string& out, const HostSample& now, const HostSamp
       fmt::format_to(std::back_inserter(out), "\"{}\":{}", state, count);
     }
     out += '}';
+  }
+  if (now.top_processes > 0) {
+    member("top_processes");
+    append_top_processes(out, now, before, seconds);
   }
   if (now.host) {
     const HostInfo& h = *now.host;

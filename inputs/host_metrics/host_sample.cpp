@@ -5,11 +5,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <filesystem>
 #include <iterator>
+#include <pwd.h>
 #include <set>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 namespace drover::inputs {
 namespace {
@@ -34,6 +38,42 @@ std::optional<std::set<std::string>> list_block_devices(const std::string& sys_d
   std::set<std::string> names;
   for (const auto& entry : it) names.insert(entry.path().filename().string());
   return names;
+}
+
+/// Every process's times and memory, by pid. Its user is its /proc folder's owner.
+std::map<int, ProcessTimes> read_process_times(const std::string& proc_dir) {
+  std::map<int, ProcessTimes> processes;
+  std::map<uid_t, std::string> users;  // names looked up once per reading
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(proc_dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        })) {
+      continue;
+    }
+    // A process that exits meanwhile has no stat any more: it is simply not there.
+    const auto text = read_small_file(entry.path().string() + "/stat");
+    if (!text) continue;
+    auto times = parse_pid_stat(*text);
+    if (!times) continue;
+    struct stat st {};
+    if (::stat(entry.path().c_str(), &st) == 0) {
+      auto [user, added] = users.try_emplace(st.st_uid);
+      if (added) {
+        passwd pw{};
+        passwd* found = nullptr;
+        std::array<char, 1024> buffer{};
+        user->second = ::getpwuid_r(st.st_uid, &pw, buffer.data(), buffer.size(), &found) == 0 &&
+                               found != nullptr
+                           ? std::string(pw.pw_name)
+                           : std::to_string(st.st_uid);
+      }
+      times->user = user->second;
+    }
+    processes.emplace(std::stoi(name), std::move(*times));
+  }
+  return processes;
 }
 
 /// The numeric folders of /proc: one per process.
@@ -130,6 +170,11 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
     } else {
       sample.errors.push_back(malformed("stat"));
     }
+  }
+  if (collects(config, "top_processes")) {
+    sample.process_times = read_process_times(config.proc_dir);
+    sample.top_processes = config.top_processes;
+    sample.page_size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   }
   if (collects(config, "pressure")) {
     // Absent without CONFIG_PSI (or with psi=0): not an error, the section is left out.

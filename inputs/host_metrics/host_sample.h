@@ -34,7 +34,10 @@ struct HostSample {
       pressure;  // by resource: cpu, memory, io (where the kernel has PSI)
   std::optional<std::map<std::string, uint64_t>> tcp;  // connections by state, IPv4 and IPv6
   std::optional<HostInfo> host;
-  bool per_core = false;            // the cpu_per_core collector is on
+  bool per_core = false;                      // the cpu_per_core collector is on
+  std::map<int, ProcessTimes> process_times;  // by pid, with the top_processes collector
+  uint64_t top_processes = 0;                 // how many of them the record names
+  uint64_t page_size = 4096;
   std::vector<std::string> errors;  // what could not be read, for the log
 };
 

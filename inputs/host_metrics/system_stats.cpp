@@ -119,3 +119,25 @@ std::optional<double> parse_uptime(std::string_view text) {
 }
 
 }  // namespace drover::inputs
+
+namespace drover::inputs {
+
+std::optional<ProcessTimes> parse_pid_stat(std::string_view text) {
+  // "pid (comm) state ppid ..." where comm may hold spaces and parentheses: it ends at the last
+  // ')'. Fields are counted from state, field 3 of proc(5).
+  const auto open = text.find('(');
+  const auto close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    return std::nullopt;
+  }
+  const auto fields = fields_of(text.substr(close + 1, text.find('\n', close) - close - 1));
+  if (fields.size() < 22) return std::nullopt;
+  ProcessTimes p;
+  p.command = text.substr(open + 1, close - open - 1);
+  p.cpu_ticks = number(fields[11]) + number(fields[12]);  // utime, stime: fields 14 and 15
+  p.start_time = number(fields[19]);                      // field 22
+  p.rss_pages = number(fields[21]);                       // field 24
+  return p;
+}
+
+}  // namespace drover::inputs

@@ -50,3 +50,18 @@ std::string os_pretty_name(std::string_view os_release);
 std::optional<double> parse_uptime(std::string_view text);
 
 }  // namespace drover::inputs
+
+namespace drover::inputs {
+
+/// One process, from /proc/<pid>/stat (and its folder's owner).
+struct ProcessTimes {
+  std::string command;  // comm: the executable's name, at most 15 bytes
+  std::string user;
+  uint64_t cpu_ticks = 0;   // utime + stime, in clock ticks
+  uint64_t start_time = 0;  // in ticks after boot: tells a reused pid from the process before
+  uint64_t rss_pages = 0;
+};
+/// /proc/<pid>/stat; nullopt if it is not as the kernel writes it.
+std::optional<ProcessTimes> parse_pid_stat(std::string_view text);
+
+}  // namespace drover::inputs

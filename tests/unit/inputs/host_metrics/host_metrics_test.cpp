@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <pwd.h>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace drover::inputs {
 namespace {
@@ -17,7 +19,7 @@ namespace {
 TEST(HostMetricsConfigTest, ListsEveryProblemAtOnce) {
   std::istringstream in(
       "interval = \"10ms\"\ncollectors = [\"cpu\", \"gpu\"]\nfilesystems = [\"data\"]\n"
-      "proc_dir = \"proc\"\n");
+      "proc_dir = \"proc\"\ntop_processes = 0\n");
   const toml::value doc = toml::parse(in, "drover.toml");
   config::Diagnostics diagnostics("drover.toml");
   config::TomlReader reader(doc, "inputs.host", diagnostics);
@@ -27,10 +29,12 @@ TEST(HostMetricsConfigTest, ListsEveryProblemAtOnce) {
             (std::vector<std::string>{
                 "drover.toml:1: inputs.host.interval: must be at least 100ms",
                 "drover.toml:2: inputs.host.collectors: 'gpu' is not one of: cpu, memory, load, "
-                "network, disk, filesystem, processes, pressure, tcp, host, cpu_per_core",
+                "network, disk, filesystem, processes, pressure, tcp, host, cpu_per_core, "
+                "top_processes",
                 "drover.toml:3: inputs.host.filesystems: lists mount points, absolute paths "
                 "('data' is not)",
-                "drover.toml:4: inputs.host.proc_dir: must be an absolute path"}));
+                "drover.toml:4: inputs.host.proc_dir: must be an absolute path",
+                "drover.toml:5: inputs.host.top_processes: 0 is out of range [1, 100]"}));
 }
 
 TEST(ProcStatsTest, ParsesTheFilesAsTheKernelWritesThem) {
@@ -199,6 +203,42 @@ TEST_F(HostTreeTest, EveryNewCollectorFromTwoReadings) {
             R"("host":{"hostname":"web-1","kernel":"6.1.0-28-amd64",)"
             R"x("os":"Debian GNU/Linux 12 (bookworm)","boot_time":"2026-11-18T11:06:40.000Z",)x"
             R"("uptime_s":12346})");
+}
+
+TEST_F(HostTreeTest, TopProcessesByCpuAndByMemory) {
+  const auto stat_of = [](const char* head, int utime, int start, int rss) {
+    return fmt::format(
+        "{} S 0 1 1 0 -1 4194560 1000 2000 10 20 {} 50 0 0 20 0 1 0 {} 170000000 {} "
+        "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+        head, utime, start, rss);
+  };
+  write("proc/1/stat", stat_of("1 (systemd)", 100, 5, 3000));
+  write("proc/42/stat", stat_of("42 (my (odd) app)", 10, 900, 100));
+  config.collectors = {"top_processes"};
+  config.top_processes = 2;
+  HostSample before = read_host_sample(config);
+  write("proc/1/stat", stat_of("1 (systemd)", 300, 5, 3000));         // 200 ticks in 2 s
+  write("proc/42/stat", stat_of("42 (my (odd) app)", 20, 900, 100));  // 10 ticks
+  write("proc/77/stat", stat_of("77 (cc1plus)", 5000, 1200, 50000));  // new: no share yet
+  HostSample now = read_host_sample(config);
+  now.taken = before.taken + std::chrono::seconds(2);
+  ASSERT_TRUE(now.errors.empty()) << now.errors.front();
+  std::string out;
+  append_host_metrics(out, now, before);
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::string user = ::getpwuid(::getuid())->pw_name;
+  EXPECT_EQ(
+      out,
+      fmt::format(
+          R"x("top_processes":{{"by_cpu":[)x"
+          R"x({{"pid":1,"command":"systemd","user":"{0}","cpu_pct":{1:.2f},"rss_bytes":{3}}},)x"
+          R"x({{"pid":42,"command":"my (odd) app","user":"{0}","cpu_pct":{2:.2f},)x"
+          R"x("rss_bytes":{4}}}],"by_rss":[)x"
+          R"x({{"pid":77,"command":"cc1plus","user":"{0}","rss_bytes":{5}}},)x"
+          R"x({{"pid":1,"command":"systemd","user":"{0}","cpu_pct":{1:.2f},"rss_bytes":{3}}}]}})x",
+          user, 100.0 * 200 / ticks / 2, 100.0 * 10 / ticks / 2, 3000 * page, 100 * page,
+          50000 * page));
 }
 
 TEST_F(HostTreeTest, WholeDisksAreThoseSysBlockLists) {
