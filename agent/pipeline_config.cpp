@@ -159,6 +159,13 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
       [&](const std::string& type) { return registry.input(type); },
       [&](const std::string& name, const std::string& type, TomlReader& table,
           const InputParser& parser) {
+        // Standard input is one stream: two inputs would each get some of its lines.
+        const bool second_stdin =
+            type == "stdin" && std::any_of(config.inputs.begin(), config.inputs.end(),
+                                           [](const InputSpec& i) { return i.type == "stdin"; });
+        if (second_stdin) {
+          table.error("type", "a second stdin input: standard input is one stream, read by one");
+        }
         config.inputs.push_back({name, type, parser(table), table.fingerprint()});
       });
   parse_components<OutputParser>(

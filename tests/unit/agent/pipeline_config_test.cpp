@@ -135,6 +135,23 @@ linger = 50
             "found an integer");
 }
 
+TEST(PipelineConfigTest, StandardInputIsReadByOneInputOnly) {
+  EXPECT_EQ(problems_of(R"([inputs.a]
+type = "stdin"
+
+[inputs.b]
+type = "stdin"
+
+[outputs.k]
+type = "kafka"
+inputs = ["a", "b"]
+brokers = ["localhost:9092"]
+topic = "t"
+)"),
+            (std::vector<std::string>{"drover.toml:5: inputs.b.type: a second stdin input: "
+                                      "standard input is one stream, read by one"}));
+}
+
 TEST(PipelineConfigTest, SyntaxErrorNamesTheLine) {
   const auto problems = problems_of("[inputs.app]\ntype = \"file\"\ninclude = [\"/x\"\n");
   ASSERT_EQ(problems.size(), 1U);
