@@ -15,9 +15,8 @@ data_dir = "{}"
 admin_address = "127.0.0.1:0"
 
 [inputs.bench]
-type = "file"
-include = ["{}"]
-codec = "{}"
+type = "{}"
+{}codec = "{}"
 {}
 {}
 [outputs.kafka]
@@ -27,7 +26,9 @@ brokers = ["{}"]
 topic = "{}"
 {}{}
 )",
-      (dir / "data").string(), config.include, config.codec, config.input_extra,
+      (dir / "data").string(), config.input_type,
+      config.input_type == "file" ? fmt::format("include = [\"{}\"]\n", config.include) : "",
+      config.codec, config.input_extra,
       config.host_metrics ? "[inputs.host]\ntype = \"host_metrics\"\ninterval = \"10s\"\n" : "",
       config.host_metrics ? ", \"host\"" : "", config.bootstrap, config.topic, kProducerSettings,
       config.output_extra);

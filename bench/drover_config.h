@@ -15,7 +15,8 @@ inline constexpr std::string_view kProducerSettings =
     "idempotence = true\n";
 
 struct DroverConfig {
-  std::string include;  // a glob
+  std::string include;  // a glob (a file input's)
+  std::string input_type = "file";
   std::string codec = "json";
   std::string bootstrap;
   std::string topic;

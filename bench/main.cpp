@@ -3,6 +3,7 @@
 #include "bench/events_bench.h"
 #include "bench/file_to_kafka.h"
 #include "bench/idle_cost.h"
+#include "bench/journald_bench.h"
 #include "bench/kafka_sink.h"
 #include "bench/outage_memory.h"
 #include "bench/report.h"
@@ -24,7 +25,7 @@
 namespace {
 
 constexpr const char* kUsage = R"(usage: drover_bench [options] SCENARIO...
-scenarios: file events spill outage idle all
+scenarios: file events spill outage idle journald all
   --drover PATH         the drover binary to measure (default: build/bench/drover)
   --work DIR            scratch space, removed at the end (default: $TMPDIR)
   --results FILE        append the tables here (default: none, print only)
@@ -42,6 +43,8 @@ scenarios: file events spill outage idle all
   --outage-seconds N    outage scenario: how long the brokers stay down (default 180)
   --outage-rate N       outage scenario: lines per second meanwhile (default 10000)
   --idle-seconds N      idle scenario: measured period (default 60)
+  --journald-rate N     journald scenario: records per second written (default 10000)
+  --journald-seconds N  journald scenario: how long they are written (default 20)
   --many-files N        idle scenario: matched files in the many-files case (default 10000)
   --output-setting TOML file scenario: one more line for drover's [outputs.kafka], e.g.
                         'record_id_header = ""' (repeatable; for A/B runs that isolate a cost)
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
   uint64_t spill_mib = 512;
   OutageOptions outage;
   IdleOptions idle;
+  JournaldOptions journald;
   EventsOptions events;
   std::string output_settings;
   std::string input_settings;
@@ -120,6 +124,10 @@ int main(int argc, char** argv) {
         outage.duration = std::chrono::seconds(std::stoll(value()));
       else if (arg == "--outage-rate")
         outage.lines_per_second = std::stoull(value());
+      else if (arg == "--journald-rate")
+        journald.entries_per_second = std::stoull(value());
+      else if (arg == "--journald-seconds")
+        journald.duration = std::chrono::seconds(std::stoll(value()));
       else if (arg == "--idle-seconds")
         idle.duration = std::chrono::seconds(std::stoll(value()));
       else if (arg == "--many-files")
@@ -129,9 +137,9 @@ int main(int argc, char** argv) {
       else if (arg == "--input-setting")
         input_settings += value() + "\n";
       else if (arg == "all")
-        scenarios.insert({"file", "events", "spill", "outage", "idle"});
+        scenarios.insert({"file", "events", "spill", "outage", "idle", "journald"});
       else if (arg == "file" || arg == "events" || arg == "spill" || arg == "outage" ||
-               arg == "idle")
+               arg == "idle" || arg == "journald")
         scenarios.insert(arg);
       else
         throw std::invalid_argument("unknown argument " + arg);
@@ -192,6 +200,12 @@ int main(int argc, char** argv) {
       idle.drover = drover;
       idle.work_dir = scratch;
       idle_cost(idle, report);
+    }
+    if (scenarios.count("journald")) {
+      journald.runs = runs;
+      journald.drover = drover;
+      journald.work_dir = scratch;
+      journald_follow(journald, report);
     }
   } catch (const std::exception& e) {
     std::cerr << "drover_bench: " << e.what() << "\n";
