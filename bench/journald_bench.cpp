@@ -158,7 +158,6 @@ Figures follow(const JournaldOptions& options, bool journal, KafkaSink& sink, in
   return figures;
 }
 
-
 }  // namespace
 
 void journald_follow(const JournaldOptions& options, Report& report) {

@@ -83,7 +83,6 @@ Status JournaldInput::position(Journal& journal) {
 
 std::shared_ptr<Batch> JournaldInput::read_batch(Journal& journal) {
   std::shared_ptr<Batch> batch;
-  std::string last_cursor;
   while (batch == nullptr || batch->byte_size() < config_.batch_bytes) {
     auto more = journal.next();
     if (!more) {
@@ -100,9 +99,11 @@ std::shared_ptr<Batch> JournaldInput::read_batch(Journal& journal) {
     const size_t before = batch->byte_size();
     invalid_utf8_->add(encoder_.encode(*batch, entry_));
     bytes_->add(batch->byte_size() - before);
-    last_cursor = journal.cursor();
   }
   if (batch == nullptr) return nullptr;
+  // Once per batch: sd-journal stays on the last entry it read (a next() that finds nothing, or
+  // fails, does not move it), and building a cursor costs as much as reading an entry.
+  std::string last_cursor = journal.cursor();
   records_->add(batch->record_count());
   batch->set_ack(std::make_shared<AckGroup>(tracker_, tracker_->add(std::move(last_cursor))));
   return batch;
@@ -128,7 +129,8 @@ void JournaldInput::check_files() {
 
 void JournaldInput::save_if_changed() {
   const std::string cursor = tracker_->committed();
-  if (cursor == saved_cursor_) return;
+  // Empty only if sd-journal could not name an entry: the saved cursor stays the better one.
+  if (cursor == saved_cursor_ || cursor.empty()) return;
   if (Status s = write_file_atomically(cursor_file_, cursor + "\n"); !s) {
     checkpoint_errors_->add();
     if (auto suppressed = checkpoint_error_log_.allow()) {
