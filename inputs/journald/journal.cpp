@@ -54,8 +54,9 @@ Result<Journal> Journal::open(const JournaldConfig& config) {
   }
   if (r < 0) return journal_error("cannot open " + where, r);
   Journal journal(raw);
-  // Whole fields: by default sd-journal cuts them at 64 KiB.
-  sd_journal_set_data_threshold(raw, 0);
+  // Fields up to max_field_bytes (sd-journal's default cuts compressed ones at 64 KiB); what
+  // is longer, read_entry() cuts to the same size.
+  sd_journal_set_data_threshold(raw, config.max_field_bytes);
   for (const auto& match : journal_matches(config)) {
     r = sd_journal_add_match(raw, match.data(), match.size());
     if (r < 0) return journal_error("cannot add the journal match \"" + match + "\"", r);
@@ -127,15 +128,17 @@ std::optional<std::string_view> Journal::field(const char* name) const {
   return text.substr(prefix);
 }
 
-void Journal::read_entry(JournalEntry& entry) const {
+size_t Journal::read_entry(JournalEntry& entry, size_t max_field_bytes) {
   entry.realtime_us = realtime_us();
   entry.storage.clear();
-  struct Span {
-    size_t name, name_size, value, value_size;
-  };
-  std::vector<Span> spans;
+  spans_.clear();
+  size_t cut = 0;
   for_each_field([&](std::string_view name, std::string_view value) {
-    spans.push_back(
+    if (value.size() > max_field_bytes) {
+      value = value.substr(0, max_field_bytes);
+      ++cut;
+    }
+    spans_.push_back(
         {entry.storage.size(), name.size(), entry.storage.size() + name.size(), value.size()});
     entry.storage.append(name);
     entry.storage.append(value);
@@ -143,10 +146,11 @@ void Journal::read_entry(JournalEntry& entry) const {
   // Views made once the storage no longer grows.
   entry.fields.clear();
   const std::string_view all = entry.storage;
-  for (const Span& span : spans) {
+  for (const Span& span : spans_) {
     entry.fields.emplace_back(all.substr(span.name, span.name_size),
                               all.substr(span.value, span.value_size));
   }
+  return cut;
 }
 
 std::string_view JournalEntry::message() const {
@@ -156,7 +160,7 @@ std::string_view JournalEntry::message() const {
   return {};
 }
 
-bool Journal::wait(std::chrono::milliseconds timeout, int wake_fd, uint64_t& files_changed) {
+bool Journal::wait(std::chrono::milliseconds timeout, int wake_fd) {
   uint64_t journal_timeout_us = 0;
   if (sd_journal_get_timeout(journal_.get(), &journal_timeout_us) >= 0 &&
       journal_timeout_us != UINT64_MAX) {
@@ -172,10 +176,7 @@ bool Journal::wait(std::chrono::milliseconds timeout, int wake_fd, uint64_t& fil
                     static_cast<short>(sd_journal_get_events(journal_.get())), 0},
                    {wake_fd, POLLIN, 0}};
   ::poll(fds, wake_fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
-  const int r = sd_journal_process(journal_.get());
-  if (r == SD_JOURNAL_INVALIDATE) ++files_changed;
-  // Without inotify (some file systems) sd-journal can only be polled: any return may mean more.
-  return r != SD_JOURNAL_NOP || fds[0].revents != 0 || journal_timeout_us != UINT64_MAX;
+  return sd_journal_process(journal_.get()) == SD_JOURNAL_INVALIDATE;
 }
 
 std::vector<std::string> journal_files(const JournaldConfig& config) {

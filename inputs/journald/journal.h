@@ -52,20 +52,24 @@ class Journal {
   /// during its call (sd-journal decompresses every field into the same buffer).
   template <typename Visit>
   void for_each_field(Visit&& visit) const;
-  /// The current entry, its fields copied into `entry.storage`.
-  void read_entry(JournalEntry& entry) const;
+  /// The current entry, its fields copied into `entry.storage`, each cut to `max_field_bytes`;
+  /// returns how many were cut.
+  size_t read_entry(JournalEntry& entry, size_t max_field_bytes);
 
-  /// Waits up to `timeout` for the journal to change (or for `wake_fd` to be readable);
-  /// true when it may have: next() may read more. Files added or removed are counted in
-  /// `files_changed`.
-  bool wait(std::chrono::milliseconds timeout, int wake_fd, uint64_t& files_changed);
+  /// Waits up to `timeout` for the journal to change (or for `wake_fd` to be readable); next()
+  /// may then read more. True when journal files were added or removed (rotation, vacuuming).
+  bool wait(std::chrono::milliseconds timeout, int wake_fd);
 
  private:
   struct Close {
     void operator()(sd_journal* journal) const { sd_journal_close(journal); }
   };
+  struct Span {
+    size_t name, name_size, value, value_size;  // in JournalEntry::storage
+  };
   explicit Journal(sd_journal* journal) : journal_(journal) {}
   std::unique_ptr<sd_journal, Close> journal_;
+  std::vector<Span> spans_;  // read_entry()'s, kept from entry to entry
 };
 
 template <typename Visit>

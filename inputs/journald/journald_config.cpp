@@ -78,6 +78,7 @@ JournaldConfig parse_journald_config(config::TomlReader& reader) {
     reader.error("fields", "needs codec = \"json\": a raw record is the MESSAGE alone");
   }
   config.batch_bytes = reader.size("batch_bytes", config.batch_bytes, 1024);
+  config.max_field_bytes = reader.size("max_field_bytes", config.max_field_bytes, 16);
   config.checkpoint_interval = reader.duration("checkpoint_interval", config.checkpoint_interval);
   if (config.checkpoint_interval.count() <= 0) {
     reader.error("checkpoint_interval", "must be greater than zero");

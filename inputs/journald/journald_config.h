@@ -31,7 +31,10 @@ struct JournaldConfig {
   std::vector<std::string> matches;  // as given
   JournalFields fields = JournalFields::kDefault;
   JournalCodec codec = JournalCodec::kJson;
-  uint64_t batch_bytes = 1 << 20;                       // encoded bytes per batch
+  uint64_t batch_bytes = 1 << 20;  // encoded bytes per batch
+  // A longer field (a core dump, a runaway message) is cut to this and counted: memory stays
+  // bounded whatever the journal holds.
+  uint64_t max_field_bytes = 1 << 20;
   std::chrono::milliseconds checkpoint_interval{1000};  // how often the cursor is saved
 };
 

@@ -8,8 +8,6 @@
 
 #include <fstream>
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 namespace drover::inputs {
 namespace {
@@ -43,7 +41,6 @@ JournaldInput::JournaldInput(JournaldConfig config, const ComponentContext& cont
       cursor_file_(context.data_dir / "checkpoints" / (context.name + ".cursor")),
       tracker_(std::make_shared<CursorTracker>(read_cursor(cursor_file_))),
       saved_cursor_(tracker_->committed()),
-      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       where_(where_of(config_)) {
   Metrics& m = *context_.metrics;
   const Labels labels{{"input", context_.name}};
@@ -55,10 +52,7 @@ JournaldInput::JournaldInput(JournaldConfig config, const ComponentContext& cont
   files_changed_total_ = &m.counter("drover_journald_files_changed_total", labels);
   unreadable_files_total_ = &m.counter("drover_journald_unreadable_files_total", labels);
   cursor_lost_ = &m.counter("drover_journald_cursor_lost_total", labels);
-}
-
-JournaldInput::~JournaldInput() {
-  if (wake_fd_ >= 0) ::close(wake_fd_);
+  truncated_fields_ = &m.counter("drover_journald_truncated_fields_total", labels);
 }
 
 Status JournaldInput::position(Journal& journal) {
@@ -94,7 +88,9 @@ std::shared_ptr<Batch> JournaldInput::read_batch(Journal& journal) {
       break;
     }
     if (!*more) break;
-    journal.read_entry(entry_);
+    if (const size_t cut = journal.read_entry(entry_, config_.max_field_bytes); cut > 0) {
+      truncated_fields_->add(cut);
+    }
     if (batch == nullptr) batch = std::make_shared<Batch>(source_, unix_ms_now());
     const size_t before = batch->byte_size();
     invalid_utf8_->add(encoder_.encode(*batch, entry_));
@@ -172,7 +168,7 @@ std::optional<Journal> JournaldInput::open_journal(std::stop_token stop) {
                     positioned.error().message, kReopenInterval.count(),
                     *suppressed ? fmt::format(" ({} more times)", *suppressed) : "");
     }
-    pollfd wake{wake_fd_, POLLIN, 0};
+    pollfd wake{wake_.get(), POLLIN, 0};
     ::poll(&wake, 1,
            static_cast<int>(
                std::chrono::duration_cast<std::chrono::milliseconds>(kReopenInterval).count()));
@@ -183,10 +179,7 @@ std::optional<Journal> JournaldInput::open_journal(std::stop_token stop) {
 Status JournaldInput::run(BatchSink& out, std::stop_token stop) {
   std::error_code error;
   std::filesystem::create_directories(cursor_file_.parent_path(), error);
-  std::stop_callback wake_on_stop(stop, [this] {
-    const uint64_t one = 1;
-    [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
-  });
+  std::stop_callback wake_on_stop(stop, [this] { wake_.wake(); });
   std::optional<Journal> journal = open_journal(stop);
   if (!journal) return Status::ok();  // stopped before the journal could be opened
   check_files();
@@ -199,10 +192,8 @@ Status JournaldInput::run(BatchSink& out, std::stop_token stop) {
     if (auto batch = read_batch(*journal)) {
       if (!out.push(std::move(batch), stop)) break;
     } else {
-      const uint64_t changed_before = files_changed_;
-      journal->wait(kWaitSlice, wake_fd_, files_changed_);
-      if (files_changed_ != changed_before) {
-        files_changed_total_->add(files_changed_ - changed_before);
+      if (journal->wait(kWaitSlice, wake_.get())) {
+        files_changed_total_->add();
         if (auto suppressed = files_changed_log_.allow()) {
           spdlog::info("input {}: journal files were added or removed (rotation, vacuuming){}",
                        context_.name,

@@ -7,6 +7,7 @@
 
 #include "agent/log_limiter.h"
 #include "agent/plugin.h"
+#include "agent/wake_fd.h"
 #include "inputs/journald/cursor_tracker.h"
 #include "inputs/journald/journal.h"
 #include "inputs/journald/journal_record.h"
@@ -24,7 +25,6 @@ namespace drover::inputs {
 class JournaldInput final : public Input {
  public:
   JournaldInput(JournaldConfig config, const ComponentContext& context);
-  ~JournaldInput() override;
   Status run(BatchSink& out, std::stop_token stop) override;
   Status save_positions() override;
   bool settled() const override { return tracker_->settled(); }
@@ -51,8 +51,7 @@ class JournaldInput final : public Input {
   std::shared_ptr<CursorTracker> tracker_;
   std::string saved_cursor_;
   std::set<std::string> checked_files_;
-  int wake_fd_ = -1;  // an eventfd: stop
-  uint64_t files_changed_ = 0;
+  WakeFd wake_;  // stop
 
   mutable std::mutex status_mutex_;  // what describe() reads
   std::string where_;
@@ -67,6 +66,7 @@ class JournaldInput final : public Input {
   Counter* files_changed_total_;
   Counter* unreadable_files_total_;
   Counter* cursor_lost_;
+  Counter* truncated_fields_;
   LogLimiter read_error_log_{std::chrono::minutes(1)};
   LogLimiter open_error_log_{std::chrono::minutes(1)};
   LogLimiter files_changed_log_{std::chrono::minutes(10)};

@@ -38,12 +38,14 @@ TEST(JournaldConfigTest, UnitsPriorityAndMatchesBecomeJournalMatches) {
   ASSERT_TRUE(problems_of("directory = \"/var/log/journal\"\nstart_at = \"beginning\"\n"
                           "units = [\"ssh\", \"cron.timer\"]\npriority = \"warning\"\n"
                           "matches = [\"SYSLOG_IDENTIFIER=sudo\"]\nfields = \"all\"\n"
-                          "batch_bytes = \"64KiB\"\ncheckpoint_interval = \"5s\"\n",
+                          "batch_bytes = \"64KiB\"\ncheckpoint_interval = \"5s\"\n"
+                          "max_field_bytes = \"4KiB\"\n",
                           &config)
                   .empty());
   EXPECT_EQ(config.start_at, JournalStartAt::kBeginning);
   EXPECT_EQ(config.fields, JournalFields::kAll);
   EXPECT_EQ(config.batch_bytes, 64U << 10);
+  EXPECT_EQ(config.max_field_bytes, 4U << 10);
   EXPECT_EQ(config.checkpoint_interval, std::chrono::seconds(5));
   EXPECT_EQ(journal_matches(config),
             (std::vector<std::string>{"_SYSTEMD_UNIT=ssh.service", "_SYSTEMD_UNIT=cron.timer",
@@ -200,8 +202,7 @@ TEST_F(JournalFileTest, ReadsFromTheHeadOrTheTailAndResumesAfterACursor) {
   ASSERT_TRUE(tail->seek_tail());
   EXPECT_TRUE(messages(*tail).empty());
   ASSERT_TRUE(testing::append_journal(dir / "system.journal", testing::numbered_entries(20, 3)));
-  uint64_t files_changed = 0;
-  tail->wait(std::chrono::milliseconds(100), -1, files_changed);
+  tail->wait(std::chrono::milliseconds(100), -1);
   EXPECT_EQ(messages(*tail), (std::vector<std::string>{"entry 20", "entry 21", "entry 22"}));
 }
 
@@ -218,12 +219,23 @@ TEST_F(JournalFileTest, AnEntryReadKeepsEveryLargeFieldWhole) {
   ASSERT_TRUE(journal->seek_head());
   JournalEntry entry;
   for (int n = 0; n < 21; ++n) ASSERT_TRUE(*journal->next());
-  journal->read_entry(entry);
+  EXPECT_EQ(journal->read_entry(entry, 1 << 20), 0U);
   EXPECT_EQ(entry.realtime_us, 1'900'000'000'000'000);
   EXPECT_EQ(entry.message(), message);
   std::map<std::string_view, std::string_view> fields(entry.fields.begin(), entry.fields.end());
   EXPECT_EQ(fields["OTHER"], other);
   EXPECT_EQ(fields["_PID"], "7");
+
+  // Longer than max_field_bytes: cut to it and counted, the short field whole.
+  auto capped = Journal::open(config);
+  ASSERT_TRUE(capped);
+  ASSERT_TRUE(capped->seek_head());
+  for (int n = 0; n < 21; ++n) ASSERT_TRUE(*capped->next());
+  EXPECT_EQ(capped->read_entry(entry, 1000), 2U);
+  EXPECT_EQ(entry.message(), message.substr(0, 1000));
+  std::map<std::string_view, std::string_view> cut(entry.fields.begin(), entry.fields.end());
+  EXPECT_EQ(cut["OTHER"], other.substr(0, 1000));
+  EXPECT_EQ(cut["_PID"], "7");
 }
 
 TEST_F(JournalFileTest, MatchesSelectTheEntries) {
