@@ -134,21 +134,17 @@ int run_produce(const ProduceOptions& options, const Registry& registry) {
                  std::filesystem::temp_directory_path().c_str());
     return 1;
   }
-  const std::string data_dir = pattern;
-  const std::string text = produce_config(options, data_dir);
-  int exit_code = 1;
-  try {
-    exit_code =
-        run_pipelines([&] { return parse_pipeline_config(text, "drover produce", registry); }, "",
-                      options.progress);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove_all(data_dir, ignored);
-    throw;
-  }
-  std::error_code ignored;
-  std::filesystem::remove_all(data_dir, ignored);
-  return exit_code;
+  // Removed however the run ends (a config error throws).
+  struct RemovedAtEnd {
+    std::string dir;
+    ~RemovedAtEnd() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } data_dir{pattern};
+  const std::string text = produce_config(options, data_dir.dir);
+  return run_pipelines([&] { return parse_pipeline_config(text, "drover produce", registry); }, "",
+                       options.progress);
 }
 
 }  // namespace drover

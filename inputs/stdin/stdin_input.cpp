@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include <vector>
 
@@ -26,7 +25,6 @@ StdinInput::StdinInput(StdinConfig config, const ComponentContext& context, int 
     : config_(std::move(config)),
       context_(context),
       fd_(fd),
-      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       source_(std::make_shared<SourceInfo>(SourceInfo{context.name, context.host, "-"})),
       encoder_(config_.codec, *source_, config_.invalid_utf8, /*with_origin=*/false),
       splitter_(0, config_.max_line_bytes),
@@ -48,10 +46,6 @@ StdinInput::StdinInput(StdinConfig config, const ComponentContext& context, int 
   invalid_utf8_ = &m.counter("drover_input_invalid_utf8_bytes_total", labels);
   missing_key_ = &m.counter("drover_input_key_missing_total", labels);
   read_errors_ = &m.counter("drover_input_read_errors_total", labels);
-}
-
-StdinInput::~StdinInput() {
-  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
 void StdinInput::add_line(const Line& line) {
@@ -103,9 +97,8 @@ bool StdinInput::push(BatchSink& out, std::stop_token stop) {
 void StdinInput::show_progress(bool last) {
   if (!progress_) return;
   const auto totals = tally_->totals();
-  std::fprintf(stderr, "\r%s records read (%s), %s delivered%s",
-               fmt::format("{}", totals.sent).c_str(), mib(bytes_->value()).c_str(),
-               fmt::format("{}", totals.delivered).c_str(), last ? "\n" : "");
+  fmt::print(stderr, "\r{} records read ({}), {} delivered{}", totals.sent, mib(bytes_->value()),
+             totals.delivered, last ? "\n" : "");
   std::fflush(stderr);
 }
 
@@ -137,21 +130,18 @@ int StdinInput::finish(BatchSink& out, std::stop_token stop) {
     summary += fmt::format("; {} lines without the key separator \"{}\" not sent",
                            lines_without_key_, config_.key_separator);
   }
-  std::fprintf(stderr, "drover: %s\n", summary.c_str());
+  fmt::print(stderr, "drover: {}\n", summary);
   std::fflush(stderr);
   spdlog::info("input {}: end of input: {}", context_.name, summary);
   return totals.failed + undelivered + lines_without_key_ == 0 ? 0 : 1;
 }
 
 Status StdinInput::run(BatchSink& out, std::stop_token stop) {
-  std::stop_callback wake_on_stop(stop, [this] {
-    const uint64_t one = 1;
-    [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
-  });
+  std::stop_callback wake_on_stop(stop, [this] { wake_.wake(); });
   std::vector<char> buffer(kReadBytes);
   auto next_progress = std::chrono::steady_clock::now() + kProgressInterval;
   while (!stop.stop_requested()) {
-    pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_.get(), POLLIN, 0}};
     const int ready = ::poll(fds, 2, static_cast<int>(config_.batch_timeout.count()));
     if (ready == 0) {  // input paused: what was read goes out
       if (!push(out, stop)) break;

@@ -8,6 +8,7 @@
 
 #include "agent/log_limiter.h"
 #include "agent/plugin.h"
+#include "agent/wake_fd.h"
 #include "inputs/common/json_line.h"
 #include "inputs/common/line_splitter.h"
 #include "inputs/common/multiline.h"
@@ -24,7 +25,6 @@ namespace drover::inputs {
 class StdinInput final : public Input {
  public:
   StdinInput(StdinConfig config, const ComponentContext& context, int fd = 0);
-  ~StdinInput() override;
   Status run(BatchSink& out, std::stop_token stop) override;
 
  private:
@@ -38,7 +38,7 @@ class StdinInput final : public Input {
   StdinConfig config_;
   ComponentContext context_;
   int fd_;
-  int wake_fd_ = -1;  // an eventfd: stop
+  WakeFd wake_;  // stop
   std::shared_ptr<const SourceInfo> source_;
   RecordEncoder encoder_;
   LineSplitter splitter_;
