@@ -139,9 +139,10 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
   if (collects(config, "memory")) {
     if (auto text = read("meminfo")) sample.memory = parse_meminfo(*text);
   }
-  if (collects(config, "load")) {
-    if (auto text = read("loadavg")) sample.load = parse_loadavg(*text);
-  }
+  // /proc/loadavg, read once for load and processes (its task count).
+  std::optional<std::string> loadavg;
+  if (collects(config, "load") || collects(config, "processes")) loadavg = read("loadavg");
+  if (collects(config, "load") && loadavg) sample.load = parse_loadavg(*loadavg);
   if (collects(config, "network")) {
     if (auto text = read("net/dev")) {
       sample.network = parse_net_dev(*text);
@@ -162,19 +163,22 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
       }
     }
   }
-  if (collects(config, "processes") && stat) {
-    const auto loadavg = read_small_file(config.proc_dir + "/loadavg");
-    sample.processes = parse_process_stat(*stat, loadavg.value_or(""));
-    if (sample.processes) {
-      sample.processes->total = count_processes(config.proc_dir);
-    } else {
-      sample.errors.push_back(malformed("stat"));
-    }
-  }
   if (collects(config, "top_processes")) {
     sample.process_times = read_process_times(config.proc_dir);
     sample.top_processes = config.top_processes;
     sample.page_size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  }
+  // The scheduler lines of /proc/stat, parsed once for processes and host (its boot time).
+  std::optional<ProcessStat> scheduler;
+  if ((collects(config, "processes") || collects(config, "host")) && stat) {
+    scheduler = parse_process_stat(*stat, loadavg.value_or(""));
+    if (!scheduler) sample.errors.push_back(malformed("stat"));
+  }
+  if (collects(config, "processes") && scheduler) {
+    sample.processes = scheduler;
+    // /proc was listed already when top_processes is on.
+    sample.processes->total = collects(config, "top_processes") ? sample.process_times.size()
+                                                                : count_processes(config.proc_dir);
   }
   if (collects(config, "pressure")) {
     // Absent without CONFIG_PSI (or with psi=0): not an error, the section is left out.
@@ -213,9 +217,7 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
     host.kernel = first_line(read("sys/kernel/osrelease"));
     const std::string os_release = root_path(config, "etc/os-release");
     host.os = os_pretty_name(read_small_file(os_release).value_or(""));
-    if (stat) {
-      if (auto processes = parse_process_stat(*stat, "")) host.boot_time = processes->boot_time;
-    }
+    if (scheduler) host.boot_time = scheduler->boot_time;
     if (auto uptime = read("uptime")) host.uptime_s = parse_uptime(*uptime).value_or(0);
     sample.host = std::move(host);
   }
