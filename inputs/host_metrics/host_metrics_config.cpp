@@ -54,6 +54,9 @@ HostMetricsConfig parse_host_metrics_config(config::TomlReader& reader) {
   if (config.root_dir.empty() || config.root_dir.front() != '/') {
     reader.error("root_dir", "must be an absolute path");
   }
+  if (reader.one_of("schema", "drover", {"drover", "otel"}) == "otel") {
+    config.schema = MetricsSchema::kOtel;
+  }
   return config;
 }
 

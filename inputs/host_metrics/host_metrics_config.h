@@ -19,6 +19,10 @@ inline constexpr const char* kOptInCollectors[] = {"cpu_per_core", "top_processe
 
 std::set<std::string> default_collectors();
 
+/// How readings become records: drover's one record per reading, or OpenTelemetry's system.*
+/// metrics, one record per data point (otel_points.h).
+enum class MetricsSchema { kDrover, kOtel };
+
 struct HostMetricsConfig {
   std::chrono::milliseconds interval{10000};
   std::set<std::string> collectors = default_collectors();
@@ -32,6 +36,7 @@ struct HostMetricsConfig {
   // The host's root mounted elsewhere (a container: "/host"): filesystems are measured and
   // /etc/os-release read under it.
   std::string root_dir = "/";
+  MetricsSchema schema = MetricsSchema::kDrover;
 };
 
 HostMetricsConfig parse_host_metrics_config(config::TomlReader& reader);

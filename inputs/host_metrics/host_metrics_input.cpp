@@ -2,6 +2,7 @@
 
 #include "agent/json_escape.h"
 #include "inputs/common/record_encoder.h"
+#include "inputs/host_metrics/otel_points.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -39,6 +40,22 @@ HostMetricsInput::HostMetricsInput(HostMetricsConfig config, const ComponentCont
 std::shared_ptr<Batch> HostMetricsInput::record_of(const HostSample& now,
                                                    const HostSample& before) const {
   auto batch = std::make_shared<Batch>(source_, unix_ms_now());
+  if (config_.schema == MetricsSchema::kOtel) {
+    std::string envelope = "{\"@timestamp\":\"";
+    append_timestamp(envelope, batch->timestamp_ms());
+    envelope += envelope_tail_;
+    envelope += ",\"resource\":";
+    envelope += otel_resource(now, context_.host);
+    envelope += ',';
+    for_each_otel_point(now, before, [&](std::string_view point) {
+      batch->start_record();
+      batch->buffer() += envelope;
+      batch->buffer() += point;
+      batch->buffer() += '}';
+      batch->seal_record();
+    });
+    return batch;
+  }
   batch->start_record();
   std::string& out = batch->buffer();
   out += "{\"@timestamp\":\"";
@@ -86,11 +103,11 @@ Status HostMetricsInput::run(BatchSink& out, std::stop_token stop) {
             *suppressed ? fmt::format(" ({} more like this)", *suppressed) : "");
       }
     }
-    pending_.push_back(record_of(now, before));
+    if (auto batch = record_of(now, before); !batch->empty()) pending_.push_back(std::move(batch));
     before = std::move(now);
     if (pending_.size() > config_.max_pending_samples) {
+      dropped_->add(pending_.front()->record_count());
       pending_.pop_front();
-      dropped_->add();
       if (auto suppressed = dropped_log_.allow()) {
         spdlog::warn("input {}: the queues have had no room for {} samples; dropping the oldest{}",
                      context_.name, config_.max_pending_samples,
@@ -112,8 +129,8 @@ void HostMetricsInput::push_pending(BatchSink& out, std::stop_token stop) {
         PushResult::kQueued) {
       return;
     }
+    records_->add(pending_.front()->record_count());
     pending_.pop_front();
-    records_->add();
   }
 }
 

@@ -1,5 +1,6 @@
 // `type = "host_metrics"`: every `interval`, one record of the host's CPU, memory, load,
-// network, disk and filesystem figures (rates from the reading before). Nothing to commit: when
+// network, disk and filesystem figures (rates from the reading before), or with
+// `schema = "otel"` one record per OpenTelemetry data point. Nothing to commit: when
 // the queues have no room, samples wait (up to max_pending_samples) and then the oldest are
 // dropped and counted (I4: metrics give way first).
 #pragma once
@@ -20,6 +21,7 @@ class HostMetricsInput final : public Input {
   Status run(BatchSink& out, std::stop_token stop) override;
 
  private:
+  /// The reading's records, all in one batch (a sample waits and is dropped whole).
   std::shared_ptr<Batch> record_of(const HostSample& now, const HostSample& before) const;
   /// Queues what waits, oldest first, while there is room.
   void push_pending(BatchSink& out, std::stop_token stop);

@@ -2,12 +2,12 @@
 #include "agent/json_escape.h"
 #include "inputs/common/record_encoder.h"
 #include "inputs/host_metrics/host_sample.h"
+#include "inputs/host_metrics/top_processes.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <iterator>
-#include <unistd.h>
 #include <vector>
 
 namespace drover::inputs {
@@ -48,12 +48,6 @@ void append_cpu_shares(std::string& out, const CpuTimes& a, const CpuTimes& b, b
                  pct(a.iowait, b.iowait), pct(a.steal, b.steal), pct(a.idle, b.idle));
 }
 
-struct ProcessFigures {
-  int pid;
-  const ProcessTimes* times;
-  std::optional<double> cpu_pct;  // of one core; none for a process new since the reading before
-};
-
 void append_process(std::string& out, const ProcessFigures& p, uint64_t page_size) {
   fmt::format_to(std::back_inserter(out), "{{\"pid\":{},\"command\":\"", p.pid);
   append_json_escaped(out, p.times->command);
@@ -67,40 +61,19 @@ void append_process(std::string& out, const ProcessFigures& p, uint64_t page_siz
 /// {"by_cpu":[…],"by_rss":[…]}: the top N processes by CPU over the interval, and by memory.
 void append_top_processes(std::string& out, const HostSample& now, const HostSample& before,
                           double seconds) {
-  static const double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  std::vector<ProcessFigures> all;
-  all.reserve(now.process_times.size());
-  for (const auto& [pid, times] : now.process_times) {
-    ProcessFigures p{pid, &times, std::nullopt};
-    const auto it = before.process_times.find(pid);
-    if (it != before.process_times.end() && it->second.start_time == times.start_time &&
-        times.cpu_ticks >= it->second.cpu_ticks && seconds > 0) {
-      p.cpu_pct = 100.0 * static_cast<double>(times.cpu_ticks - it->second.cpu_ticks) /
-                  ticks_per_second / seconds;
-    }
-    all.push_back(p);
-  }
-  const size_t n = std::min<size_t>(static_cast<size_t>(now.top_processes), all.size());
-  const auto list = [&](const char* name, auto&& before_in_order) {
-    std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
-                      before_in_order);
+  const TopProcesses top = top_processes(now, before, seconds);
+  const auto list = [&](const char* name, const std::vector<ProcessFigures>& processes) {
     fmt::format_to(std::back_inserter(out), "\"{}\":[", name);
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < processes.size(); ++i) {
       if (i > 0) out += ',';
-      append_process(out, all[i], now.page_size);
+      append_process(out, processes[i], now.page_size);
     }
     out += ']';
   };
   out += '{';
-  list("by_cpu", [](const ProcessFigures& a, const ProcessFigures& b) {
-    const double x = a.cpu_pct.value_or(-1), y = b.cpu_pct.value_or(-1);
-    return x != y ? x > y : a.pid < b.pid;
-  });
+  list("by_cpu", top.by_cpu);
   out += ',';
-  list("by_rss", [](const ProcessFigures& a, const ProcessFigures& b) {
-    return a.times->rss_pages != b.times->rss_pages ? a.times->rss_pages > b.times->rss_pages
-                                                    : a.pid < b.pid;
-  });
+  list("by_rss", top.by_rss);
   out += '}';
 }
 

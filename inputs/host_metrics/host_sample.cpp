@@ -127,10 +127,12 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
     return fmt::format("{}/{} is not as expected", config.proc_dir, file);
   };
   std::optional<std::string> stat;  // /proc/stat, read once for cpu, processes and host
+  const bool otel = config.schema == MetricsSchema::kOtel;
   if (collects(config, "cpu") || collects(config, "cpu_per_core") ||
-      collects(config, "processes") || collects(config, "host")) {
+      collects(config, "processes") || collects(config, "host") || otel) {
     stat = read("stat");
   }
+  if (otel && stat) sample.boot_time = parse_boot_time(*stat);
   if ((collects(config, "cpu") || collects(config, "cpu_per_core")) && stat) {
     sample.cpu = parse_proc_stat(*stat);
     if (!sample.cpu) sample.errors.push_back(malformed("stat"));
@@ -240,7 +242,7 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
         }
         sample.filesystems.push_back({mount.path, mount.type, st.f_blocks * st.f_frsize,
                                       st.f_bfree * st.f_frsize, st.f_bavail * st.f_frsize,
-                                      st.f_files, st.f_ffree});
+                                      st.f_files, st.f_ffree, mount.device, mount.read_only});
       }
     }
   }

@@ -19,6 +19,8 @@ struct FilesystemUsage {
   std::string path, type;
   uint64_t total_bytes = 0, free_bytes = 0, available_bytes = 0;
   uint64_t inodes = 0, inodes_free = 0;
+  std::string device;
+  bool read_only = false;
 };
 
 struct HostSample {
@@ -34,7 +36,8 @@ struct HostSample {
       pressure;  // by resource: cpu, memory, io (where the kernel has PSI)
   std::optional<std::map<std::string, uint64_t>> tcp;  // connections by state, IPv4 and IPv6
   std::optional<HostInfo> host;
-  bool per_core = false;                      // the cpu_per_core collector is on
+  std::optional<int64_t> boot_time;  // read for the otel schema: when cumulative counters began
+  bool per_core = false;             // the cpu_per_core collector is on
   std::map<int, ProcessTimes> process_times;  // by pid, with the top_processes collector
   uint64_t top_processes = 0;                 // how many of them the record names
   uint64_t page_size = 4096;
@@ -53,6 +56,7 @@ bool is_whole_disk(const std::string& name, const std::map<std::string, DiskCoun
 std::vector<std::string> counter_resets(const HostSample& now, const HostSample& before);
 
 /// Appends the members after the envelope: "cpu":{...},"memory":{...},... (no braces around).
+/// The otel schema's records are otel_points.h's.
 void append_host_metrics(std::string& out, const HostSample& now, const HostSample& before);
 
 }  // namespace drover::inputs

@@ -33,25 +33,32 @@ std::optional<CpuStat> parse_proc_stat(std::string_view text) {
 }
 
 std::optional<MemoryStat> parse_meminfo(std::string_view text) {
+  struct Field {
+    std::string_view name;
+    uint64_t MemoryStat::*bytes;
+    bool required;
+  };
+  static constexpr Field kFields[] = {{"MemTotal:", &MemoryStat::total, true},
+                                      {"MemAvailable:", &MemoryStat::available, true},
+                                      {"MemFree:", &MemoryStat::free, false},
+                                      {"Buffers:", &MemoryStat::buffers, false},
+                                      {"Cached:", &MemoryStat::cached, false},
+                                      {"SReclaimable:", &MemoryStat::slab_reclaimable, false},
+                                      {"SwapTotal:", &MemoryStat::swap_total, false},
+                                      {"SwapFree:", &MemoryStat::swap_free, false}};
   MemoryStat stat;
-  unsigned found = 0;
+  unsigned required_found = 0;
   for_each_line(text, [&](std::string_view line) {
     const auto fields = fields_of(line);
     if (fields.size() < 2) return;
-    const uint64_t bytes = number(fields[1]) * (fields.size() > 2 && fields[2] == "kB" ? 1024 : 1);
-    if (fields[0] == "MemTotal:") {
-      stat.total = bytes;
-      ++found;
-    } else if (fields[0] == "MemAvailable:") {
-      stat.available = bytes;
-      ++found;
-    } else if (fields[0] == "SwapTotal:") {
-      stat.swap_total = bytes;
-    } else if (fields[0] == "SwapFree:") {
-      stat.swap_free = bytes;
+    for (const Field& field : kFields) {
+      if (fields[0] != field.name) continue;
+      stat.*field.bytes = number(fields[1]) * (fields.size() > 2 && fields[2] == "kB" ? 1024 : 1);
+      if (field.required) ++required_found;
+      return;
     }
   });
-  if (found < 2) return std::nullopt;
+  if (required_found < 2) return std::nullopt;
   return stat;
 }
 
@@ -97,10 +104,16 @@ std::map<std::string, DiskCounters> parse_diskstats(std::string_view text) {
     if (fields.size() < 13) return;
     DiskCounters& d = disks[std::string(fields[2])];
     d.reads = number(fields[3]);
+    d.reads_merged = number(fields[4]);
     d.read_bytes = number(fields[5]) * kSectorBytes;
+    d.read_ms = number(fields[6]);
     d.writes = number(fields[7]);
+    d.writes_merged = number(fields[8]);
     d.write_bytes = number(fields[9]) * kSectorBytes;
+    d.write_ms = number(fields[10]);
+    d.in_flight = number(fields[11]);
     d.io_ms = number(fields[12]);
+    if (fields.size() > 13) d.weighted_io_ms = number(fields[13]);
   });
   return disks;
 }
@@ -124,7 +137,9 @@ std::vector<Mount> parse_mounts(std::string_view text) {
   for_each_line(text, [&](std::string_view line) {
     const auto fields = fields_of(line);
     if (fields.size() < 3) return;
-    mounts.push_back({unescape(fields[0]), unescape(fields[1]), std::string(fields[2])});
+    const bool read_only =
+        fields.size() > 3 && ("," + std::string(fields[3]) + ",").find(",ro,") != std::string::npos;
+    mounts.push_back({unescape(fields[0]), unescape(fields[1]), std::string(fields[2]), read_only});
   });
   return mounts;
 }

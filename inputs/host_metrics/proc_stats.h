@@ -25,6 +25,7 @@ std::optional<CpuStat> parse_proc_stat(std::string_view text);
 
 struct MemoryStat {
   uint64_t total = 0, available = 0, swap_total = 0, swap_free = 0;  // bytes
+  uint64_t free = 0, buffers = 0, cached = 0, slab_reclaimable = 0;
 };
 std::optional<MemoryStat> parse_meminfo(std::string_view text);
 
@@ -42,13 +43,18 @@ std::map<std::string, NetCounters> parse_net_dev(std::string_view text);
 
 struct DiskCounters {
   uint64_t reads = 0, read_bytes = 0, writes = 0, write_bytes = 0;
-  uint64_t io_ms = 0;  // time the device was busy
+  uint64_t io_ms = 0;                            // time the device was busy
+  uint64_t reads_merged = 0, writes_merged = 0;  // requests merged into one before they ran
+  uint64_t read_ms = 0, write_ms = 0;            // time requests took, summed over requests
+  uint64_t in_flight = 0;                        // requests under way now
+  uint64_t weighted_io_ms = 0;                   // busy time times the queue's length
 };
 /// By device name.
 std::map<std::string, DiskCounters> parse_diskstats(std::string_view text);
 
 struct Mount {
   std::string device, path, type;
+  bool read_only = false;  // "ro" among its options
 };
 /// /proc/self/mounts; octal escapes (\040 for a space) decoded.
 std::vector<Mount> parse_mounts(std::string_view text);

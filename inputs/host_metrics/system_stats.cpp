@@ -49,6 +49,17 @@ std::optional<ProcessStat> parse_process_stat(std::string_view stat, std::string
   return p;
 }
 
+std::optional<int64_t> parse_boot_time(std::string_view stat) {
+  std::optional<int64_t> boot_time;
+  for_each_line(stat, [&](std::string_view line) {
+    const auto fields = fields_of(line);
+    if (fields.size() == 2 && fields[0] == "btime") {
+      boot_time = static_cast<int64_t>(number(fields[1]));
+    }
+  });
+  return boot_time;
+}
+
 std::optional<Pressure> parse_pressure(std::string_view text) {
   Pressure pressure;
   for_each_line(text, [&](std::string_view line) {

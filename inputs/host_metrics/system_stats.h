@@ -22,6 +22,8 @@ struct ProcessStat {
 };
 /// From /proc/stat and /proc/loadavg; nullopt when /proc/stat lacks its scheduler lines.
 std::optional<ProcessStat> parse_process_stat(std::string_view stat, std::string_view loadavg);
+/// /proc/stat's "btime": when the host booted, in seconds since the epoch.
+std::optional<int64_t> parse_boot_time(std::string_view stat);
 
 /// One line of /proc/pressure/<resource>: the share of time some (or all: full) tasks stalled.
 struct PressureLine {

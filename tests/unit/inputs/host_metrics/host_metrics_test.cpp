@@ -4,11 +4,14 @@
 #include "inputs/host_metrics/proc_stats.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
+#include "tests/unit/inputs/host_metrics/host_tree.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <pwd.h>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -19,7 +22,7 @@ namespace {
 TEST(HostMetricsConfigTest, ListsEveryProblemAtOnce) {
   std::istringstream in(
       "interval = \"10ms\"\ncollectors = [\"cpu\", \"gpu\"]\nfilesystems = [\"data\"]\n"
-      "proc_dir = \"proc\"\ntop_processes = 0\n");
+      "proc_dir = \"proc\"\ntop_processes = 0\nschema = \"prometheus\"\n");
   const toml::value doc = toml::parse(in, "drover.toml");
   config::Diagnostics diagnostics("drover.toml");
   config::TomlReader reader(doc, "inputs.host", diagnostics);
@@ -34,7 +37,8 @@ TEST(HostMetricsConfigTest, ListsEveryProblemAtOnce) {
                 "drover.toml:3: inputs.host.filesystems: lists mount points, absolute paths "
                 "('data' is not)",
                 "drover.toml:4: inputs.host.proc_dir: must be an absolute path",
-                "drover.toml:5: inputs.host.top_processes: 0 is out of range [1, 100]"}));
+                "drover.toml:5: inputs.host.top_processes: 0 is out of range [1, 100]",
+                "drover.toml:6: inputs.host.schema: 'prometheus' is not one of: drover, otel"}));
 }
 
 TEST(ProcStatsTest, ParsesTheFilesAsTheKernelWritesThem) {
@@ -127,59 +131,6 @@ TEST(HostSampleTest, RatesComeFromTheReadingBefore) {
   EXPECT_DOUBLE_EQ(double(record["memory"]["used_pct"]), 75.0);
 }
 
-// A host's /proc (and root, for os-release) as files, read twice, 2 s apart.
-class HostTreeTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    write("proc/stat",
-          "cpu  100 0 50 800 10 0 0 0 0 0\ncpu0 50 0 25 400 5 0 0 0 0 0\n"
-          "cpu1 50 0 25 400 5 0 0 0 0 0\nctxt 1000\nbtime 1795000000\nprocesses 500\n"
-          "procs_running 3\nprocs_blocked 1\n");
-    write("proc/loadavg", "0.50 0.40 0.30 3/187 4242\n");
-    write("proc/pressure/cpu",
-          "some avg10=1.50 avg60=0.75 avg300=0.25 total=123456\n"
-          "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
-    write("proc/pressure/io", "some avg10=4.00 avg60=2.00 avg300=1.00 total=99\n");
-    write("proc/net/tcp",
-          "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
-          "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n"
-          "   1: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000 00:00000000 00000000  1000\n"
-          "   2: 0100007F:1F90 0100007F:A2C6 06 00000000:00000000 00:00000000 00000000  1000\n");
-    write("proc/net/tcp6",
-          "  sl  local_address                         remote_address                        st\n"
-          "   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A\n");
-    write("proc/sys/kernel/hostname", "web-1\n");
-    write("proc/sys/kernel/osrelease", "6.1.0-28-amd64\n");
-    write("proc/uptime", "12345.67 20000.00\n");
-    std::filesystem::create_directories(dir / "proc" / "1");
-    std::filesystem::create_directories(dir / "proc" / "42");
-    std::filesystem::create_directories(dir / "proc" / "self");
-    write("root/etc/os-release",
-          "NAME=\"Debian GNU/Linux\"\n"
-          "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
-    config.proc_dir = (dir / "proc").string();
-    config.root_dir = (dir / "root").string();
-    config.collectors = {"cpu", "cpu_per_core", "processes", "pressure", "tcp", "host"};
-  }
-  void write(const std::string& path, const std::string& text) {
-    std::filesystem::create_directories((dir / path).parent_path());
-    testing::write_file(dir / path, text);
-  }
-  /// Both readings' record, the second 2 s after the first.
-  std::string record_of_two_readings(const std::string& second_stat) {
-    HostSample before = read_host_sample(config);
-    write("proc/stat", second_stat);
-    HostSample now = read_host_sample(config);
-    now.taken = before.taken + std::chrono::seconds(2);
-    EXPECT_TRUE(now.errors.empty()) << now.errors.front();
-    std::string out;
-    append_host_metrics(out, now, before);
-    return out;
-  }
-  testing::TempDir dir;
-  HostMetricsConfig config;
-};
-
 TEST_F(HostTreeTest, EveryNewCollectorFromTwoReadings) {
   const std::string out = record_of_two_readings(
       "cpu  130 0 60 850 10 0 0 0 0 0\ncpu0 70 0 25 405 5 0 0 0 0 0\n"
@@ -206,20 +157,14 @@ TEST_F(HostTreeTest, EveryNewCollectorFromTwoReadings) {
 }
 
 TEST_F(HostTreeTest, TopProcessesByCpuAndByMemory) {
-  const auto stat_of = [](const char* head, int utime, int start, int rss) {
-    return fmt::format(
-        "{} S 0 1 1 0 -1 4194560 1000 2000 10 20 {} 50 0 0 20 0 1 0 {} 170000000 {} "
-        "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-        head, utime, start, rss);
-  };
-  write("proc/1/stat", stat_of("1 (systemd)", 100, 5, 3000));
-  write("proc/42/stat", stat_of("42 (my (odd) app)", 10, 900, 100));
+  write("proc/1/stat", pid_stat("1 (systemd)", 100, 5, 3000));
+  write("proc/42/stat", pid_stat("42 (my (odd) app)", 10, 900, 100));
   config.collectors = {"top_processes"};
   config.top_processes = 2;
   HostSample before = read_host_sample(config);
-  write("proc/1/stat", stat_of("1 (systemd)", 300, 5, 3000));         // 200 ticks in 2 s
-  write("proc/42/stat", stat_of("42 (my (odd) app)", 20, 900, 100));  // 10 ticks
-  write("proc/77/stat", stat_of("77 (cc1plus)", 5000, 1200, 50000));  // new: no share yet
+  write("proc/1/stat", pid_stat("1 (systemd)", 300, 5, 3000));         // 200 ticks in 2 s
+  write("proc/42/stat", pid_stat("42 (my (odd) app)", 20, 900, 100));  // 10 ticks
+  write("proc/77/stat", pid_stat("77 (cc1plus)", 5000, 1200, 50000));  // new: no share yet
   HostSample now = read_host_sample(config);
   now.taken = before.taken + std::chrono::seconds(2);
   ASSERT_TRUE(now.errors.empty()) << now.errors.front();
@@ -326,7 +271,7 @@ class GateSink final : public BatchSink {
  public:
   bool push(std::shared_ptr<Batch> batch, std::stop_token) override {
     std::lock_guard lock(mutex_);
-    records_.emplace_back(batch->record(0));
+    for (size_t i = 0; i < batch->record_count(); ++i) records_.emplace_back(batch->record(i));
     return true;
   }
   PushResult push_until(std::shared_ptr<Batch> batch, std::stop_token stop,
@@ -375,6 +320,52 @@ TEST(HostMetricsInputTest, SamplesWaitForRoomThenTheOldestAreDroppedAndCounted) 
   }
   EXPECT_EQ(metrics.counter("drover_input_records_total", {{"input", "host"}}).value(),
             records.size());
+}
+
+TEST(HostMetricsInputTest, WithTheOtelSchemaEachDataPointIsARecord) {
+  Metrics metrics;
+  HostMetricsConfig config;  // the default collectors, on this machine's /proc
+  config.interval = std::chrono::milliseconds(100);
+  config.schema = MetricsSchema::kOtel;
+  HostMetricsInput input(config, {"host", "test-host", {}, &metrics});
+  GateSink sink;
+  sink.open_ = true;
+  std::jthread thread([&](std::stop_token stop) { ASSERT_TRUE(input.run(sink, stop)); });
+  // A second reading's records: utilization needs the one before.
+  const auto has = [&](std::string_view name) {
+    const auto records = sink.records();
+    return std::any_of(records.begin(), records.end(), [&](const std::string& r) {
+      return r.find(fmt::format("\"name\":\"{}\"", name)) != std::string::npos;
+    });
+  };
+  ASSERT_TRUE(testing::wait_until([&] { return has("system.cpu.utilization"); }));
+  thread.request_stop();
+  thread.join();
+  const auto records = sink.records();
+  EXPECT_EQ(metrics.counter("drover_input_records_total", {{"input", "host"}}).value(),
+            records.size());
+  std::set<std::string> names;
+  simdjson::dom::parser parser;
+  for (const auto& record : records) {
+    auto result = parser.parse(record);
+    ASSERT_FALSE(result.error()) << record;
+    simdjson::dom::element parsed = result.value();
+    EXPECT_EQ(std::string_view(parsed["host"]), "test-host");
+    EXPECT_EQ(std::string_view(parsed["input"]), "host");
+    EXPECT_EQ(std::string_view(parsed["resource"]["os.type"]), "linux") << record;
+    EXPECT_FALSE(std::string_view(parsed["resource"]["host.name"]).empty()) << record;
+    EXPECT_FALSE(parsed["unit"].error()) << record;
+    EXPECT_FALSE(parsed["value"].error()) << record;
+    EXPECT_TRUE(parsed["attributes"].is_object()) << record;
+    const std::string_view type = parsed["type"];
+    EXPECT_TRUE(type == "gauge" || type == "sum") << record;
+    names.emplace(std::string_view(parsed["name"]));
+  }
+  for (const char* name : {"system.cpu.time", "system.memory.usage", "system.cpu.load_average.1m",
+                           "system.filesystem.usage", "system.processes.count",
+                           "system.network.connections", "system.uptime"}) {
+    EXPECT_EQ(names.count(name), 1U) << name << " among the default collectors' metrics";
+  }
 }
 
 }  // namespace
