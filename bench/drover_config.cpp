@@ -29,7 +29,11 @@ topic = "{}"
       (dir / "data").string(), config.input_type,
       config.input_type == "file" ? fmt::format("include = [\"{}\"]\n", config.include) : "",
       config.codec, config.input_extra,
-      config.host_metrics ? "[inputs.host]\ntype = \"host_metrics\"\ninterval = \"10s\"\n" : "",
+      config.host_metrics
+          ? fmt::format(
+                "[inputs.host]\ntype = \"host_metrics\"\ninterval = \"10s\"\nschema = \"{}\"\n",
+                config.host_metrics_schema)
+          : "",
       config.host_metrics ? ", \"host\"" : "", config.bootstrap, config.topic, kProducerSettings,
       config.output_extra);
   return path;

@@ -43,7 +43,8 @@ void append_line(const std::filesystem::path& file, uint64_t sequence) {
 
 // Starts drover on `files` files (kLinesPerFile lines each), waits until they are in Kafka, then
 // measures for `duration` while the first `active` files get one line each per 100 ms.
-Figures watch(const IdleOptions& options, const std::string& name, int files, int active) {
+Figures watch(const IdleOptions& options, const std::string& name, int files, int active,
+              const std::string& host_metrics_schema) {
   const auto dir = options.work_dir / name;
   std::filesystem::remove_all(dir);
   const auto logs = dir / "logs";
@@ -61,7 +62,8 @@ Figures watch(const IdleOptions& options, const std::string& name, int files, in
   const auto config = write_drover_config(dir, {.include = (logs / "*.log").string(),
                                                 .bootstrap = sink->bootstrap(),
                                                 .topic = "bench." + name + ".{input}",
-                                                .host_metrics = active == 0});
+                                                .host_metrics = active == 0,
+                                                .host_metrics_schema = host_metrics_schema});
   ChildProcess drover({options.drover.string(), "run", "--config", config.string()},
                       dir / "drover.log");
 
@@ -117,14 +119,17 @@ void idle_cost(const IdleOptions& options, Report& report) {
     std::string name;
     int files;
     int active;
+    std::string schema = "drover";
   };
-  for (const Case& c : {Case{"10 idle files and host metrics every 10 s", "idle", 10, 0},
-                        Case{fmt::format("{} files, {} written 10 lines/s each", options.many_files,
-                                         options.active_files),
-                             "many", options.many_files, options.active_files}}) {
+  for (const Case& c :
+       {Case{"10 idle files and host metrics every 10 s", "idle", 10, 0},
+        Case{"the same, host metrics with schema = \"otel\"", "idle-otel", 10, 0, "otel"},
+        Case{fmt::format("{} files, {} written 10 lines/s each", options.many_files,
+                         options.active_files),
+             "many", options.many_files, options.active_files}}) {
     std::cout << fmt::format("bench: {} for {} s\n", c.label, options.duration.count())
               << std::flush;
-    const Figures f = watch(options, c.name, c.files, c.active);
+    const Figures f = watch(options, c.name, c.files, c.active, c.schema);
     table.rows.push_back({c.label, fixed(f.runtime_percent, 3), fixed(f.cpu_percent, 2),
                           fixed(static_cast<double>(f.rss) / (1 << 20), 1),
                           std::to_string(f.max_descriptors),

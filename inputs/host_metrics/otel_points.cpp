@@ -148,11 +148,10 @@ struct CpuState {
   uint64_t CpuTimes::*ticks;
 };
 // The hostmetrics receiver's states, from /proc/stat's columns.
-constexpr CpuState kCpuStates[] = {
-    {"user", &CpuTimes::user},     {"nice", &CpuTimes::nice},
-    {"system", &CpuTimes::system}, {"idle", &CpuTimes::idle},
-    {"wait", &CpuTimes::iowait},   {"interrupt", &CpuTimes::irq},
-    {"softirq", &CpuTimes::softirq}, {"steal", &CpuTimes::steal}};
+constexpr CpuState kCpuStates[] = {{"user", &CpuTimes::user},       {"nice", &CpuTimes::nice},
+                                   {"system", &CpuTimes::system},   {"idle", &CpuTimes::idle},
+                                   {"wait", &CpuTimes::iowait},     {"interrupt", &CpuTimes::irq},
+                                   {"softirq", &CpuTimes::softirq}, {"steal", &CpuTimes::steal}};
 
 /// One CPU's (or, with `cpu` empty, all CPUs') time by state, and its shares over the interval.
 void add_cpu(PointWriter& w, const CpuTimes& now, const CpuTimes* before, std::string_view cpu) {

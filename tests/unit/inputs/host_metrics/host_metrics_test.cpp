@@ -156,6 +156,27 @@ TEST_F(HostTreeTest, EveryNewCollectorFromTwoReadings) {
             R"("uptime_s":12346})");
 }
 
+TEST_F(HostTreeTest, MemoryLoadDevicesAndFilesystemsFromTwoReadings) {
+  write_meminfo();
+  config.collectors = {"memory", "load", "network", "disk", "filesystem"};
+  auto [before, now] = read_devices_twice();
+  fix_filesystem_figures(now);
+  std::string out;
+  append_host_metrics(out, now, before);
+  EXPECT_EQ(out,
+            R"("memory":{"total_bytes":1024000,"available_bytes":614400,"used_pct":40.00,)"
+            R"("swap_total_bytes":204800,"swap_used_bytes":51200},)"
+            R"("load":{"1m":0.50,"5m":0.40,"15m":0.30},)"
+            R"("network":{"eth0":{"rx_bytes":1000,"tx_bytes":500,"rx_errors":1,"tx_errors":3,)"
+            R"("rx_dropped":2,"tx_dropped":4,"rx_bytes_per_s":250.0,"tx_bytes_per_s":150.0}},)"
+            R"("disk":{"vda":{"reads":100,"writes":50,"read_bytes_per_s":256000.0,)"
+            R"("write_bytes_per_s":256000.0,"busy_pct":2.5}},)"
+            R"("filesystem":{"/":{"type":"ext4","total_bytes":1000000,"used_bytes":700000,)"
+            R"("available_bytes":250000,"used_pct":73.68,"inodes_used_pct":60.00},)"
+            R"("/data":{"type":"xfs","total_bytes":4096,"used_bytes":4096,"available_bytes":0,)"
+            R"("used_pct":100.00,"inodes_used_pct":100.00}})");
+}
+
 TEST_F(HostTreeTest, TopProcessesByCpuAndByMemory) {
   write("proc/1/stat", pid_stat("1 (systemd)", 100, 5, 3000));
   write("proc/42/stat", pid_stat("42 (my (odd) app)", 10, 900, 100));

@@ -66,6 +66,55 @@ class HostTreeTest : public ::testing::Test {
     EXPECT_TRUE(now.errors.empty()) << now.errors.front();
     return {std::move(before), std::move(now)};
   }
+  /// 1000 kB of memory: 100 free, 600 available, 50 buffers, 300 cached, 50 reclaimable slab;
+  /// 200 kB of swap, 150 free.
+  void write_meminfo() {
+    write("proc/meminfo",
+          "MemTotal:       1000 kB\nMemFree:         100 kB\nMemAvailable:    600 kB\n"
+          "Buffers:          50 kB\nCached:          300 kB\nSwapCached:        7 kB\n"
+          "SReclaimable:     50 kB\nSUnreclaim:       20 kB\nSwapTotal:       200 kB\n"
+          "SwapFree:        150 kB\n");
+  }
+  /// Two readings, 2 s apart, of eth0 (and lo), of the disk vda (and its partition), and of the
+  /// filesystems "/" (/dev/vda1) and "/data" (/dev/vdb, read-only). eth0 received 500 bytes
+  /// and sent 300 between them; vda read 1000 sectors, wrote 1000 and was busy 50 ms.
+  std::pair<HostSample, HostSample> read_devices_twice() {
+    const auto net_dev = [](int rx, int tx) {
+      return fmt::format(
+          "Inter-|   Receive                                                |  Transmit\n"
+          " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets "
+          "errs drop fifo colls carrier compressed\n"
+          "    lo: 99 9 0 0 0 0 0 0 99 9 0 0 0 0 0 0\n"
+          "  eth0: {} 10 1 2 0 0 0 0 {} 5 3 4 0 0 0 0\n",
+          rx, tx);
+    };
+    write("proc/net/dev", net_dev(500, 200));
+    write("proc/diskstats",
+          " 253       0 vda 90 5 1000 40 40 6 3000 70 0 250 100 0 0 0 0\n"
+          " 253       1 vda1 10 0 20 5 7 2 40 6 0 70 90 0 0 0 0\n");
+    std::filesystem::create_directories(dir / "sys" / "block" / "vda");
+    write("proc/self/mounts",
+          "proc /proc proc rw,nosuid 0 0\n/dev/vda1 / ext4 rw,relatime 0 0\n"
+          "/dev/vdb /data xfs ro,noatime 0 0\n");
+    std::filesystem::create_directories(dir / "root" / "data");
+    config.sys_dir = (dir / "sys").string();
+    HostSample before = read_host_sample(config);
+    write("proc/net/dev", net_dev(1000, 500));
+    write("proc/diskstats",
+          " 253       0 vda 100 5 2000 40 50 6 4000 70 1 300 110 0 0 0 0\n"
+          " 253       1 vda1 10 0 20 5 7 2 40 6 0 70 90 0 0 0 0\n");
+    HostSample now = read_host_sample(config);
+    now.taken = before.taken + std::chrono::seconds(2);
+    EXPECT_TRUE(now.errors.empty()) << now.errors.front();
+    return {std::move(before), std::move(now)};
+  }
+  /// statvfs of the test's folder changes as the disk does: fixed figures instead. "/": 700000
+  /// bytes used, 250000 free to users, 50000 to root; "/data" full.
+  static void fix_filesystem_figures(HostSample& sample) {
+    ASSERT_EQ(sample.filesystems.size(), 2U);
+    sample.filesystems[0] = {"/", "ext4", 1000000, 300000, 250000, 1000, 400, "/dev/vda1", false};
+    sample.filesystems[1] = {"/data", "xfs", 4096, 0, 0, 10, 0, "/dev/vdb", true};
+  }
   /// Both readings' record (drover's schema).
   std::string record_of_two_readings(const std::string& second_stat) {
     const auto [before, now] = two_readings(second_stat);

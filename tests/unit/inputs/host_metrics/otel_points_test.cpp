@@ -1,6 +1,7 @@
 // Host metrics as OpenTelemetry data points: every collector's points from a fixture /proc read
 // twice, with the exact names, units, types, values and attributes the README's mapping gives.
 #include "inputs/host_metrics/otel_points.h"
+
 #include "tests/unit/inputs/host_metrics/host_tree.h"
 
 #include <fmt/format.h>
@@ -55,16 +56,12 @@ class OtelPointsTest : public HostTreeTest {
 };
 
 TEST_F(OtelPointsTest, CpuMemoryPagingAndLoad) {
-  write("proc/meminfo",
-        "MemTotal:       1000 kB\nMemFree:         100 kB\nMemAvailable:    600 kB\n"
-        "Buffers:          50 kB\nCached:          300 kB\nSwapCached:        7 kB\n"
-        "SReclaimable:     50 kB\nSUnreclaim:       20 kB\nSwapTotal:       200 kB\n"
-        "SwapFree:        150 kB\n");
+  write_meminfo();
   config.collectors = {"cpu", "memory", "load"};
   const auto [before, now] = two_readings(kSecondStat);
   // 90 ticks between the readings: 30 user, 10 system, 50 idle.
-  const char* states[] = {"user", "nice", "system", "idle", "wait", "interrupt", "softirq",
-                          "steal"};
+  const char* states[] = {"user", "nice",      "system",  "idle",
+                          "wait", "interrupt", "softirq", "steal"};
   const char* seconds[] = {"1.3", "0", "0.6", "8.5", "0.1", "0", "0", "0"};
   const char* shares[] = {"0.3333", "0", "0.1111", "0.5556", "0", "0", "0", "0"};
   std::vector<std::string> expected{updown("system.cpu.logical.count", "{cpu}", "2", "")};
@@ -73,8 +70,8 @@ TEST_F(OtelPointsTest, CpuMemoryPagingAndLoad) {
         counter("system.cpu.time", "s", seconds[i], fmt::format(R"("state":"{}")", states[i])));
   }
   for (size_t i = 0; i < 8; ++i) {
-    expected.push_back(gauge("system.cpu.utilization", "1", shares[i],
-                             fmt::format(R"("state":"{}")", states[i])));
+    expected.push_back(
+        gauge("system.cpu.utilization", "1", shares[i], fmt::format(R"("state":"{}")", states[i])));
   }
   // used = total - free - buffers - cached - reclaimable slab: the states add up to the total.
   const std::pair<const char*, const char*> memory[] = {{"used", "512000"},
@@ -86,9 +83,9 @@ TEST_F(OtelPointsTest, CpuMemoryPagingAndLoad) {
     expected.push_back(
         updown("system.memory.usage", "By", bytes, fmt::format(R"("state":"{}")", state)));
   }
-  for (const auto& [state, share] : {std::pair{"used", "0.5"}, std::pair{"free", "0.1"},
-                                     std::pair{"buffered", "0.05"}, std::pair{"cached", "0.3"},
-                                     std::pair{"slab_reclaimable", "0.05"}}) {
+  for (const auto& [state, share] :
+       {std::pair{"used", "0.5"}, std::pair{"free", "0.1"}, std::pair{"buffered", "0.05"},
+        std::pair{"cached", "0.3"}, std::pair{"slab_reclaimable", "0.05"}}) {
     expected.push_back(
         gauge("system.memory.utilization", "1", share, fmt::format(R"("state":"{}")", state)));
   }
@@ -117,7 +114,8 @@ TEST_F(OtelPointsTest, PerCoreWithCpuPerCoreAndNoSharesAfterAReset) {
   }
   // cpu0: 25 ticks, 20 of them user; cpu1: 65 ticks, 10 user, 10 system, 45 idle.
   EXPECT_EQ(points[1], counter("system.cpu.time", "s", "0.7", R"("cpu":"cpu0","state":"user")"));
-  EXPECT_EQ(points[9], gauge("system.cpu.utilization", "1", "0.8", R"("cpu":"cpu0","state":"user")"));
+  EXPECT_EQ(points[9],
+            gauge("system.cpu.utilization", "1", "0.8", R"("cpu":"cpu0","state":"user")"));
   EXPECT_EQ(points[17 + 8 + 3],
             gauge("system.cpu.utilization", "1", "0.6923", R"("cpu":"cpu1","state":"idle")"));
 
@@ -139,41 +137,14 @@ TEST_F(OtelPointsTest, PerCoreWithCpuPerCoreAndNoSharesAfterAReset) {
 }
 
 TEST_F(OtelPointsTest, NetworkDisksAndFilesystems) {
-  const auto net_dev = [](int rx, int tx) {
-    return fmt::format(
-        "Inter-|   Receive                                                |  Transmit\n"
-        " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets "
-        "errs drop fifo colls carrier compressed\n"
-        "    lo: 99 9 0 0 0 0 0 0 99 9 0 0 0 0 0 0\n"
-        "  eth0: {} 10 1 2 0 0 0 0 {} 5 3 4 0 0 0 0\n",
-        rx, tx);
-  };
-  write("proc/net/dev", net_dev(500, 200));
-  write("proc/diskstats",
-        " 253       0 vda 90 5 1000 40 40 6 3000 70 0 250 100 0 0 0 0\n"
-        " 253       1 vda1 10 0 20 5 7 2 40 6 0 70 90 0 0 0 0\n");
-  std::filesystem::create_directories(dir / "sys" / "block" / "vda");
-  write("proc/self/mounts",
-        "proc /proc proc rw,nosuid 0 0\n/dev/vda1 / ext4 rw,relatime 0 0\n"
-        "/dev/vdb /data xfs ro,noatime 0 0\n");
-  std::filesystem::create_directories(dir / "root" / "data");
-  config.sys_dir = (dir / "sys").string();
   config.collectors = {"network", "disk", "filesystem"};
-  const HostSample before = read_host_sample(config);
-  write("proc/net/dev", net_dev(1000, 500));
-  write("proc/diskstats",
-        " 253       0 vda 100 5 2000 40 50 6 4000 70 1 300 110 0 0 0 0\n"
-        " 253       1 vda1 10 0 20 5 7 2 40 6 0 70 90 0 0 0 0\n");
-  HostSample now = read_host_sample(config);
-  ASSERT_TRUE(now.errors.empty()) << now.errors.front();
+  auto [before, now] = read_devices_twice();
   ASSERT_EQ(now.filesystems.size(), 2U);
   EXPECT_EQ(now.filesystems[0].device, "/dev/vda1");
   EXPECT_FALSE(now.filesystems[0].read_only);
   EXPECT_EQ(now.filesystems[1].device, "/dev/vdb");
   EXPECT_TRUE(now.filesystems[1].read_only);
-  // statvfs of the test's folder changes as the disk does: fixed figures instead.
-  now.filesystems[0] = {"/", "ext4", 1000000, 300000, 250000, 1000, 400, "/dev/vda1", false};
-  now.filesystems[1] = {"/data", "xfs", 4096, 0, 0, 10, 0, "/dev/vdb", true};
+  fix_filesystem_figures(now);
 
   std::vector<std::string> expected;
   const std::tuple<const char*, const char*, const char*, const char*> network[] = {
@@ -197,12 +168,12 @@ TEST_F(OtelPointsTest, NetworkDisksAndFilesystems) {
   expected.push_back(counter("system.disk.operation_time", "s", "0.07", written));
   expected.push_back(counter("system.disk.merged", "{operations}", "5", read));
   expected.push_back(counter("system.disk.merged", "{operations}", "6", written));
-  expected.push_back(updown("system.disk.pending_operations", "{operations}", "1",
-                            R"("device":"vda")"));
+  expected.push_back(
+      updown("system.disk.pending_operations", "{operations}", "1", R"("device":"vda")"));
   expected.push_back(counter("system.disk.weighted_io_time", "s", "0.11", R"("device":"vda")"));
   const auto filesystem = [&](const std::string& which, const char* used, const char* free,
-                                const char* reserved, const char* inodes_used,
-                                const char* inodes_free, const char* utilization) {
+                              const char* reserved, const char* inodes_used,
+                              const char* inodes_free, const char* utilization) {
     const auto state = [&](const char* name) { return which + R"(,"state":")" + name + '"'; };
     expected.push_back(updown("system.filesystem.usage", "By", used, state("used")));
     expected.push_back(updown("system.filesystem.usage", "By", free, state("free")));
@@ -248,18 +219,19 @@ TEST_F(OtelPointsTest, ProcessesPressureConnectionsAndTheHost) {
                                fmt::format(R"("resource":"{}","stall":"{}")", resource, stall)));
   }
   const std::pair<const char*, const char*> connections[] = {
-      {"CLOSE", "0"},     {"CLOSE_WAIT", "0"},   {"CLOSING", "0"},  {"ESTABLISHED", "1"},
-      {"FIN_WAIT1", "0"}, {"FIN_WAIT2", "0"},    {"LAST_ACK", "0"}, {"LISTEN", "2"},
-      {"NEW_SYN_RECV", "0"}, {"SYN_RECV", "0"},  {"SYN_SENT", "0"}, {"TIME_WAIT", "1"}};
+      {"CLOSE", "0"},        {"CLOSE_WAIT", "0"}, {"CLOSING", "0"},  {"ESTABLISHED", "1"},
+      {"FIN_WAIT1", "0"},    {"FIN_WAIT2", "0"},  {"LAST_ACK", "0"}, {"LISTEN", "2"},
+      {"NEW_SYN_RECV", "0"}, {"SYN_RECV", "0"},   {"SYN_SENT", "0"}, {"TIME_WAIT", "1"}};
   for (const auto& [state, count] : connections) {
     expected.push_back(updown("system.network.connections", "{connections}", count,
                               fmt::format(R"("protocol":"tcp","state":"{}")", state)));
   }
   expected.push_back(gauge("system.uptime", "s", "12345.67", ""));
   EXPECT_EQ(points_of(now, before), expected);
-  EXPECT_EQ(otel_resource(now, "agent-name"),
-            R"({"host.name":"web-1","os.type":"linux",)"
-            R"x("os.description":"Debian GNU/Linux 12 (bookworm)","os.version":"6.1.0-28-amd64"})x");
+  EXPECT_EQ(
+      otel_resource(now, "agent-name"),
+      R"({"host.name":"web-1","os.type":"linux",)"
+      R"x("os.description":"Debian GNU/Linux 12 (bookworm)","os.version":"6.1.0-28-amd64"})x");
   config.collectors = {"load"};  // without the host collector: the agent's name for it
   EXPECT_EQ(otel_resource(read_host_sample(config), "agent-name"),
             R"({"host.name":"agent-name","os.type":"linux"})");
@@ -284,21 +256,20 @@ TEST_F(OtelPointsTest, TopProcessesEachOnceWithTheirShareOfAllCpus) {
   const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   const std::string user = ::getpwuid(::getuid())->pw_name;
   const auto process = [&](int pid, const char* command) {
-    return fmt::format(
-        R"("process.pid":{},"process.executable.name":"{}","process.owner":"{}")", pid,
-        command, user);
+    return fmt::format(R"("process.pid":{},"process.executable.name":"{}","process.owner":"{}")",
+                       pid, command, user);
   };
   // by CPU: 1 (a whole core: half of 2), 42; by memory: 77, then 1 again (named once).
-  EXPECT_EQ(points,
-            (std::vector<std::string>{
-                gauge("process.cpu.utilization", "1", "0.5", process(1, "systemd")),
-                updown("process.memory.usage", "By", std::to_string(3000 * page),
-                       process(1, "systemd")),
-                gauge("process.cpu.utilization", "1", "0.025", process(42, R"(my \"app\")")),
-                updown("process.memory.usage", "By", std::to_string(100 * page),
-                       process(42, R"(my \"app\")")),
-                updown("process.memory.usage", "By", std::to_string(50000 * page),
-                       process(77, "cc1plus"))}));
+  EXPECT_EQ(
+      points,
+      (std::vector<std::string>{
+          gauge("process.cpu.utilization", "1", "0.5", process(1, "systemd")),
+          updown("process.memory.usage", "By", std::to_string(3000 * page), process(1, "systemd")),
+          gauge("process.cpu.utilization", "1", "0.025", process(42, R"(my \"app\")")),
+          updown("process.memory.usage", "By", std::to_string(100 * page),
+                 process(42, R"(my \"app\")")),
+          updown("process.memory.usage", "By", std::to_string(50000 * page),
+                 process(77, "cc1plus"))}));
 }
 
 }  // namespace
