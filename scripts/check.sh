@@ -3,6 +3,7 @@
 #   scripts/check.sh format   clang-format check of every C++ file (fix with: format-fix)
 #   scripts/check.sh tidy     clang-tidy over the dev build's compile_commands.json
 #   scripts/check.sh layers   which folder may include which (a ctest runs it too)
+#   scripts/check.sh man BIN  drover(1) shows every command `BIN --help` lists (a ctest too)
 #   scripts/check.sh asan     the whole suite under AddressSanitizer + UBSan
 #   scripts/check.sh tsan     the unit and integration tests under ThreadSanitizer
 #   scripts/check.sh all      format, asan
@@ -47,6 +48,19 @@ layers() {
   return "$broken"
 }
 
+# Every "drover <command>" of the help's usage lines has its "*drover <command>*" in the man
+# page's synopsis, so that the page cannot fall behind the binary.
+man_covers_help() {
+  local binary="$1" missing=0 command
+  while read -r command; do
+    if ! grep -qF -- "*drover ${command}*" docs/man/drover.1.scd; then
+      echo "man: docs/man/drover.1.scd has no synopsis for 'drover ${command}'"
+      missing=1
+    fi
+  done < <("$binary" --help | sed -n 's/^  drover \([a-z][a-z]*\( verify\)\{0,1\}\).*/\1/p')
+  return "$missing"
+}
+
 case "${1:-all}" in
   format) need clang-format clang-format; sources | xargs clang-format --dry-run --Werror ;;
   format-fix) need clang-format clang-format; sources | xargs clang-format -i ;;
@@ -55,6 +69,7 @@ case "${1:-all}" in
     scripts/build.sh dev -DBUILD_TESTING=ON
     git ls-files '*.cpp' | grep -v '^tests/' | xargs clang-tidy -p build/dev --quiet ;;
   layers) layers ;;
+  man) man_covers_help "${2:?usage: scripts/check.sh man path/to/drover}" ;;
   asan) scripts/test.sh asan ;;
   tsan) scripts/test.sh tsan ;;
   all) "$0" format && "$0" asan ;;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what drover needs to build and run on Debian 12; with --tests, also what the test
 # suite needs (a Java runtime and Maven for the real Kafka broker, clang 14 and libFuzzer for
-# the fuzz targets); with --fuzz, only the latter. Idempotent: prints nothing when everything
-# is already there.
+# the fuzz targets, and what --package needs); with --fuzz, only the fuzz tools; with
+# --package, what scripts/package.sh needs (scdoc, rpm) and what checks packages (lintian,
+# rpmlint). Idempotent: prints nothing when everything is already there.
 set -euo pipefail
 
 packages=(
@@ -11,14 +12,17 @@ packages=(
   libmimalloc-dev libsystemd-dev libboost-dev libssl-dev kcat
 )
 fuzz_packages=(clang-14 libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes
+# scdoc: the man pages; rpm: rpmbuild; lintian and rpmlint: the packaging test checks both
+package_packages=(scdoc rpm lintian rpmlint)
 case "${1:-}" in
   # logrotate: the rotation tests run the real one
   # openssl: the tests make TLS certificates and encrypted keys at run time
   # systemd-journal-remote: the journald tests write journal files with it
   --tests)
     packages+=(default-jre-headless maven logrotate openssl systemd-journal-remote
-      "${fuzz_packages[@]}")
+      "${fuzz_packages[@]}" "${package_packages[@]}")
     ;;
+  --package) packages+=("${package_packages[@]}") ;;
   --fuzz) packages+=("${fuzz_packages[@]}") ;;
 esac
 

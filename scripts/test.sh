@@ -3,17 +3,20 @@
 # fetches the Kafka broker's jars once, then
 #   1. builds the dev preset (warnings are errors) and runs every test: unit, integration (mock
 #      cluster) and kafka (real brokers);
-#   2. runs the chaos run (scripts/chaos.sh) for DROVER_CHAOS_MINUTES (default 5) with a new
+#   2. builds the .deb and .rpm and tests them as users get them: lintian, rpmlint, then
+#      install, upgrade, remove and purge on this machine (tests/packaging/package_test.sh;
+#      as root only: CI's machine is disposable);
+#   3. runs the chaos run (scripts/chaos.sh) for DROVER_CHAOS_MINUTES (default 5) with a new
 #      seed each time (it prints the seed; --seed repeats the same trouble);
-#   3. builds the asan preset (AddressSanitizer + UBSan, halting on the first error) and runs
+#   4. builds the asan preset (AddressSanitizer + UBSan, halting on the first error) and runs
 #      the unit and integration tests under it;
-#   4. builds the tsan preset (ThreadSanitizer) and runs the unit and integration tests under it
+#   5. builds the tsan preset (ThreadSanitizer) and runs the unit and integration tests under it
 #      (drover itself and the tests' own threads; tests/tsan.supp says what is suppressed, and
 #      why: only races inside librdkafka, which Debian does not build for TSan);
-#   5. builds the libFuzzer targets and runs each for DROVER_FUZZ_SECONDS (default 20) from
+#   6. builds the libFuzzer targets and runs each for DROVER_FUZZ_SECONDS (default 20) from
 #      its seed corpus (scripts/fuzz.sh).
-# CI runs exactly this. Usage: scripts/test.sh [stage]   (one only: dev, chaos, asan, tsan or
-# fuzz)
+# CI runs exactly this. Usage: scripts/test.sh [stage]   (one only: dev, package, chaos, asan,
+# tsan or fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,14 +49,20 @@ run_chaos() {
   build/dev/tests/drover_chaos --minutes "${DROVER_CHAOS_MINUTES:-5}"
 }
 
+run_package() {
+  echo "test: package"
+  tests/packaging/package_test.sh
+}
+
 run_fuzz() {
   echo "test: fuzz"
   scripts/fuzz.sh "${DROVER_FUZZ_SECONDS:-20}"
 }
 
 case "${1:-all}" in
-  all) run_preset dev && run_chaos && run_preset asan && run_preset tsan && run_fuzz ;;
+  all) run_preset dev && run_package && run_chaos && run_preset asan && run_preset tsan && run_fuzz ;;
   chaos) run_chaos ;;
+  package) run_package ;;
   fuzz) run_fuzz ;;
   *) run_preset "$1" ;;
 esac
