@@ -5,7 +5,9 @@
 #      cluster) and kafka (real brokers);
 #   2. builds the .deb and .rpm and tests them as users get them: lintian, rpmlint, then
 #      install, upgrade, remove and purge on this machine (tests/packaging/package_test.sh;
-#      as root only: CI's machine is disposable);
+#      as root only: CI's machine is disposable); checks the container image's and the
+#      Kubernetes example's configs and health probe, and builds and runs the image where a
+#      container engine answers (tests/packaging/container_test.sh);
 #   3. runs the chaos run (scripts/chaos.sh) for DROVER_CHAOS_MINUTES (default 5) with a new
 #      seed each time (it prints the seed; --seed repeats the same trouble);
 #   4. builds the asan preset (AddressSanitizer + UBSan, halting on the first error) and runs
@@ -52,6 +54,8 @@ run_chaos() {
 run_package() {
   echo "test: package"
   tests/packaging/package_test.sh
+  [ -x build/release/drover ] || scripts/build.sh release
+  tests/packaging/container_test.sh build/release/drover
 }
 
 run_fuzz() {
