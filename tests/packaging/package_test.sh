@@ -75,7 +75,9 @@ expect_lines "rpm -qlp" "$(rpm -qlp "$rpm")" /usr/bin/drover /etc/drover/drover.
   /usr/lib/systemd/system/drover.service /usr/share/man/man1/drover.1.gz \
   /usr/share/man/man5/drover.toml.5.gz /usr/share/doc/drover/README.md \
   /usr/share/doc/drover/copyright /usr/share/doc/drover/examples/drover.toml
-expect_lines "rpm -qp --configfiles" "$(rpm -qp --configfiles "$rpm")" /etc/drover/drover.toml
+# c: a config file; n: noreplace (an edited one is kept on upgrade, the new one saved beside it)
+expect_lines "the .rpm's file flags" "$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm")" \
+  "cn /etc/drover/drover.toml"
 expect_lines "rpm -qp --requires" "$(rpm -qp --requires "$rpm")" "librdkafka.so.1()(64bit)" \
   "libsystemd.so.0()(64bit)" "libsimdjson.so.14()(64bit)" "libssl.so.3()(64bit)" shadow-utils
 scripts_text=$(rpm -qp --scripts "$rpm")
