@@ -18,7 +18,8 @@ sudo_apt() {
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
-sources() { git ls-files '*.cpp' '*.h'; }
+# Tracked and new (untracked, not ignored) files: a file not added yet is formatted too.
+sources() { git ls-files --cached --others --exclude-standard '*.cpp' '*.h'; }
 
 # base/ < config/ < agent/ < inputs/common/ < one input's or one output's folder < the builtin
 # lists and main: a folder includes only from folders before it and from itself, so an input
