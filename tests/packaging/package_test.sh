@@ -101,6 +101,12 @@ expect_file() {  # path, owner:group, octal mode
   found=$(stat -c '%U:%G %a' "$1" 2>/dev/null) || fail "$1 is missing"
   [ "$found" = "$2 $3" ] || fail "$1 is $found, expected $2 $3"
 }
+# A drover user without the package is an earlier run's (purge keeps it): the install must be
+# seen creating it and its groups.
+if getent passwd drover >/dev/null; then
+  deluser --system --quiet drover >/dev/null 2>&1 || fail "cannot delete an earlier run's drover user"
+fi
+getent group drover >/dev/null && { delgroup --system --quiet drover >/dev/null 2>&1 || true; }
 DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "$PWD/$deb" </dev/null \
   >"$log" 2>&1 || fail "apt-get install $deb: $(cat "$log")"
 [ "$(dpkg-query -W -f='${Version}' drover)" = "${version}-1" ] || fail "installed version"
