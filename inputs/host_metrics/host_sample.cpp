@@ -132,7 +132,7 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
       collects(config, "processes") || collects(config, "host") || otel) {
     stat = read("stat");
   }
-  if (otel && stat) sample.boot_time = parse_boot_time(*stat);
+  if ((otel || collects(config, "host")) && stat) sample.boot_time = parse_boot_time(*stat);
   if ((collects(config, "cpu") || collects(config, "cpu_per_core")) && stat) {
     sample.cpu = parse_proc_stat(*stat);
     if (!sample.cpu) sample.errors.push_back(malformed("stat"));
@@ -170,14 +170,11 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
     sample.top_processes = config.top_processes;
     sample.page_size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   }
-  // The scheduler lines of /proc/stat, parsed once for processes and host (its boot time).
-  std::optional<ProcessStat> scheduler;
-  if ((collects(config, "processes") || collects(config, "host")) && stat) {
-    scheduler = parse_process_stat(*stat, loadavg.value_or(""));
-    if (!scheduler) sample.errors.push_back(malformed("stat"));
+  if (collects(config, "processes") && stat) {
+    sample.processes = parse_process_stat(*stat, loadavg.value_or(""));
+    if (!sample.processes) sample.errors.push_back(malformed("stat"));
   }
-  if (collects(config, "processes") && scheduler) {
-    sample.processes = scheduler;
+  if (sample.processes) {
     // /proc was listed already when top_processes is on.
     sample.processes->total = collects(config, "top_processes") ? sample.process_times.size()
                                                                 : count_processes(config.proc_dir);
@@ -219,7 +216,7 @@ HostSample read_host_sample(const HostMetricsConfig& config) {
     host.kernel = first_line(read("sys/kernel/osrelease"));
     const std::string os_release = root_path(config, "etc/os-release");
     host.os = os_pretty_name(read_small_file(os_release).value_or(""));
-    if (scheduler) host.boot_time = scheduler->boot_time;
+    host.boot_time = sample.boot_time.value_or(0);
     if (auto uptime = read("uptime")) host.uptime_s = parse_uptime(*uptime).value_or(0);
     sample.host = std::move(host);
   }

@@ -36,7 +36,7 @@ struct HostSample {
       pressure;  // by resource: cpu, memory, io (where the kernel has PSI)
   std::optional<std::map<std::string, uint64_t>> tcp;  // connections by state, IPv4 and IPv6
   std::optional<HostInfo> host;
-  std::optional<int64_t> boot_time;  // read for the otel schema: when cumulative counters began
+  std::optional<int64_t> boot_time;  // "btime": the host collector's, and when otel's sums began
   bool per_core = false;             // the cpu_per_core collector is on
   std::map<int, ProcessTimes> process_times;  // by pid, with the top_processes collector
   uint64_t top_processes = 0;                 // how many of them the record names

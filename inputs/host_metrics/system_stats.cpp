@@ -36,8 +36,6 @@ std::optional<ProcessStat> parse_process_stat(std::string_view stat, std::string
     if (into != nullptr) {
       *into = number(fields[1]);
       ++found;
-    } else if (fields[0] == "btime") {
-      p.boot_time = static_cast<int64_t>(number(fields[1]));
     }
   });
   if (found < 4) return std::nullopt;

@@ -18,7 +18,6 @@ struct ProcessStat {
   uint64_t context_switches = 0;      // "ctxt"
   uint64_t threads = 0;               // scheduling entities (loadavg's "1/234")
   uint64_t total = 0;                 // processes (/proc/<pid> folders), set by the reader
-  int64_t boot_time = 0;              // "btime", seconds since the epoch
 };
 /// From /proc/stat and /proc/loadavg; nullopt when /proc/stat lacks its scheduler lines.
 std::optional<ProcessStat> parse_process_stat(std::string_view stat, std::string_view loadavg);
