@@ -36,7 +36,6 @@ void reload(Agent& agent, const std::function<PipelineConfig()>& load,
   Agent::ReloadRecord record;
   try {
     const ReloadPlan plan = agent.reload(load());
-    metrics.counter("drover_reloads_total", {{"result", "ok"}}).add();
     spdlog::info("reload applied: {}", plan.summary());
     record.ok = true;
     record.summary = plan.summary();
@@ -45,14 +44,16 @@ void reload(Agent& agent, const std::function<PipelineConfig()>& load,
           fmt::format("{} changed: takes effect at the next restart", setting));
     }
   } catch (const ConfigError& e) {
-    metrics.counter("drover_reloads_total", {{"result", "failed"}}).add();
     spdlog::error("reload failed with {} problem(s); what they concern runs as before:",
                   e.problems().size());
     for (const auto& problem : e.problems()) spdlog::error("  {}", problem);
     record.problems = e.problems();
   }
   record.at = std::chrono::system_clock::now();
+  const bool ok = record.ok;
   agent.note_reload(std::move(record));
+  // Counted last: whoever sees the count can already read why in the log and in /status.
+  metrics.counter("drover_reloads_total", {{"result", ok ? "ok" : "failed"}}).add();
 }
 
 /// "1234 records/s delivered, queue 2.0 MiB in memory + 0 B on disk"
