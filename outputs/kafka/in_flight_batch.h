@@ -3,11 +3,13 @@
 #pragma once
 
 #include "agent/batch.h"
+#include "outputs/kafka/record_id.h"
 
 #include <librdkafka/rdkafka.h>
 
 #include <cstdint>
 #include <list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +24,7 @@ struct InFlightBatch {
                                       // nullptr: the record's topic name is invalid
   std::string key;                    // rendered once, unless the key reads the record
   rd_kafka_headers_t* headers = nullptr;  // the batch-wide headers, copied per record
-  std::string record_id_prefix;           // "<host>:<path>:" + the record's position
+  std::optional<RecordId> record_id;      // unless the output's record_id_header is ""
   size_t next_record = 0;     // records before it were handed to librdkafka or held at least once
   size_t unsettled = 0;       // records neither delivered nor dead-lettered
   std::vector<bool> settled;  // per record: what is left to save at stop

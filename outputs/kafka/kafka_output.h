@@ -99,7 +99,6 @@ class KafkaOutput final : public Output {
   std::unique_ptr<EmbeddedBroker> embedded_;
   std::unique_ptr<TcpForwarder> embedded_port_;
   std::string bootstrap_;
-  std::string record_id_;   // scratch for one record's id header
   std::string record_key_;  // scratch for a key rendered from the record
   std::unique_ptr<Producer> producer_;
   std::list<InFlight> in_flight_;

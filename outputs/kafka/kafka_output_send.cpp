@@ -68,7 +68,7 @@ void KafkaOutput::start(BatchPtr batch) {
   }
   if (!config_.key.empty() && !key_per_record_) f.key = config_.key.render(source);
   if (!config_.record_id_header.empty()) {
-    f.record_id_prefix = fmt::format("{}:{}:", source.host, source.path);
+    f.record_id.emplace(source);
   }
   for (const auto& [name, value] : config_.headers) {
     if (value.depends_on_record()) continue;  // rendered per record
@@ -90,7 +90,7 @@ void KafkaOutput::start(BatchPtr batch) {
 rd_kafka_headers_t* KafkaOutput::headers_for(const InFlight& f, size_t record, bool broker_time) {
   rd_kafka_headers_t* headers = f.headers != nullptr ? rd_kafka_headers_copy(f.headers) : nullptr;
   const auto add = [&](std::string_view name, std::string_view value) {
-    if (headers == nullptr) headers = rd_kafka_headers_new(4);
+    if (headers == nullptr) headers = rd_kafka_headers_new(1);  // mostly just the record id
     rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
                         static_cast<ssize_t>(value.size()));
   };
@@ -101,13 +101,9 @@ rd_kafka_headers_t* KafkaOutput::headers_for(const InFlight& f, size_t record, b
       }
     }
   }
-  if (!config_.record_id_header.empty()) {
-    // Stable across re-sends, so consumers can drop at-least-once duplicates.
-    record_id_.assign(f.record_id_prefix);
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, f.batch->position(record)).ptr;
-    record_id_.append(digits, end);
-    add(config_.record_id_header, record_id_);
+  if (f.record_id) {
+    RecordId::Buffer id;
+    add(config_.record_id_header, f.record_id->render(f.batch->position(record), id));
   }
   if (broker_time) add(kOriginalTimestampHeader, std::to_string(f.batch->timestamp_ms(record)));
   return headers;

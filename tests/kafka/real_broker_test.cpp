@@ -1,4 +1,5 @@
 // drover against a real Apache Kafka 3.9 broker: what only a real broker can prove.
+#include "outputs/kafka/record_id.h"
 #include "tests/kafka/drover_pipeline.h"
 #include "tests/kafka/kafka_cluster.h"
 #include "tests/support/free_port.h"
@@ -243,7 +244,10 @@ TEST_F(RealBrokerTest, HeadersAndCreateTimeSurvive) {
     const std::vector<std::pair<std::string, std::string>> expected_headers{
         {"env", "test"},
         {"source", "app:" + drover.log_path("app.log").string()},
-        {"drover-id", fmt::format("{}:{}:{}", host, drover.log_path("app.log").string(), offset)}};
+        {"drover-id",
+         fmt::format("{:016x}:{}",
+                     outputs::record_source_hash(host, drover.log_path("app.log").string()),
+                     offset)}};
     EXPECT_EQ(r.headers, expected_headers);
     EXPECT_EQ(r.timestamp_type, RD_KAFKA_TIMESTAMP_CREATE_TIME);
     EXPECT_GE(r.timestamp_ms, before);
