@@ -34,6 +34,13 @@ double seconds(const timeval& t) {
 
 }  // namespace
 
+std::vector<std::string> perf_record(pid_t pid, const std::filesystem::path& data) {
+  // DWARF call graphs: librdkafka, liblz4 and libc are built without frame pointers.
+  return {"perf",        "record",       "--quiet",          "-F",
+          "1999",        "--call-graph", "dwarf,16384",      "-o",
+          data.string(), "-p",           std::to_string(pid)};
+}
+
 double runtime_seconds_of(pid_t pid) {
   uint64_t nanoseconds = 0;
   std::error_code error;

@@ -55,4 +55,7 @@ double cpu_seconds_of(pid_t pid);
 /// for a process that wakes briefly a few times a second.
 double runtime_seconds_of(pid_t pid);
 
+/// The command that samples `pid` with call graphs into `data` until it gets SIGINT.
+std::vector<std::string> perf_record(pid_t pid, const std::filesystem::path& data);
+
 }  // namespace drover::bench

@@ -34,7 +34,11 @@ topic = "{}"
                 "[inputs.host]\ntype = \"host_metrics\"\ninterval = \"10s\"\nschema = \"{}\"\n",
                 config.host_metrics_schema)
           : "",
-      config.host_metrics ? ", \"host\"" : "", config.bootstrap, config.topic, kProducerSettings,
+      config.host_metrics ? ", \"host\"" : "", config.bootstrap, config.topic,
+      config.compression == "lz4"
+          ? std::string(kProducerSettings)
+          : fmt::format("compression = \"{}\"\n{}", config.compression,
+                        kProducerSettings.substr(kProducerSettings.find('\n') + 1)),
       config.output_extra);
   return path;
 }

@@ -24,6 +24,7 @@ struct DroverConfig {
   std::string input_extra;    // more TOML lines for [inputs.bench]
   bool host_metrics = false;  // and a host_metrics input (every 10 s) to the same output
   std::string host_metrics_schema = "drover";
+  std::string compression = "lz4";
 };
 
 /// Writes <dir>/drover.toml (data under <dir>/data) and returns its path.

@@ -20,6 +20,11 @@ struct FileToKafkaOptions {
   std::string input_settings;   // more TOML lines for drover's input (A/B runs)
   std::string output_settings;  // and for its output
   bool census = true;           // read each tool's topic back once: exact count, no duplicates
+  // Not empty: one more run per tool, not counted, with `perf record` attached; its data goes
+  // to <profile_dir>/file-<sink>-<lines>.<tool>.perf.data for bench/flame.
+  std::filesystem::path profile_dir;
+  // Not empty: another drover binary measured in the same runs (an A/B of a change).
+  std::filesystem::path baseline;
 };
 
 void file_to_kafka(KafkaSink& sink, const FileToKafkaOptions& options, Report& report);

@@ -71,15 +71,27 @@ void LineGenerator::line(uint64_t sequence, std::string& out) {
   }
 }
 
-uint64_t write_lines(const std::filesystem::path& path, uint64_t lines, uint64_t first_sequence) {
+uint64_t write_lines(const std::filesystem::path& path, uint64_t lines, uint64_t first_sequence,
+                     uint32_t line_bytes) {
   FILE* file = std::fopen(path.c_str(), "w");
   if (file == nullptr) throw std::runtime_error("cannot write " + path.string());
   std::setvbuf(file, nullptr, _IOFBF, 1 << 20);
   LineGenerator generator;
   std::string line;
+  std::string text;
   uint64_t bytes = 0;
   for (uint64_t i = 0; i < lines; ++i) {
     generator.line(first_sequence + i, line);
+    if (line_bytes != 0) {
+      text = fmt::format("{:012} ", first_sequence + i);
+      for (uint64_t more = i + 1; text.size() + 1 < line_bytes; ++more) {
+        text += line;
+        text += " | ";
+        generator.line(first_sequence + more, line);
+      }
+      text.resize(line_bytes - 1);
+      line.swap(text);
+    }
     line.push_back('\n');
     std::fwrite(line.data(), 1, line.size(), file);
     bytes += line.size();

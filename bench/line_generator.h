@@ -19,8 +19,10 @@ class LineGenerator {
   uint64_t state_;
 };
 
-/// Writes `lines` lines to `path` (replacing it); returns the bytes written.
-uint64_t write_lines(const std::filesystem::path& path, uint64_t lines,
-                     uint64_t first_sequence = 0);
+/// Writes `lines` lines to `path` (replacing it); returns the bytes written. With `line_bytes`,
+/// every line is that long (newline included): its sequence number first, so lines stay unique,
+/// then generated text cut or repeated to length; 0 keeps the generator's ~200-byte mix.
+uint64_t write_lines(const std::filesystem::path& path, uint64_t lines, uint64_t first_sequence = 0,
+                     uint32_t line_bytes = 0);
 
 }  // namespace drover::bench

@@ -1,5 +1,6 @@
 // drover's bench harness: `bench/run` builds drover and this program, then runs it. Each scenario
 // prints its table as soon as it has it; all of them are appended to bench/RESULTS.md.
+#include "bench/cost_curve.h"
 #include "bench/events_bench.h"
 #include "bench/file_to_kafka.h"
 #include "bench/idle_cost.h"
@@ -25,13 +26,15 @@
 namespace {
 
 constexpr const char* kUsage = R"(usage: drover_bench [options] SCENARIO...
-scenarios: file events spill outage idle journald all
+scenarios: file curve events spill outage idle journald all
   --drover PATH         the drover binary to measure (default: build/bench/drover)
   --work DIR            scratch space, removed at the end (default: $TMPDIR)
   --results FILE        append the tables here (default: none, print only)
   --runs N              runs per measurement, medians reported (default 5)
   --lines N[,N...]      file scenario: line counts (default 1000000,5000000)
   --sinks S[,S...]      file scenario: mock, kafka (default both; kafka needs DROVER_KAFKA_LIBS)
+  --curve-mib N         curve scenario: MiB of lines per case (default 96)
+  --curve-data FILE     curve scenario: write the line-size points there (TSV, for the plot)
   --events N            events scenario: events per transport and run (default 1000000)
   --connections N       events scenario: client connections (default 4)
   --latency-requests N  events scenario: timed requests per transport and run
@@ -49,6 +52,9 @@ scenarios: file events spill outage idle journald all
   --output-setting TOML file scenario: one more line for drover's [outputs.kafka], e.g.
                         'record_id_header = ""' (repeatable; for A/B runs that isolate a cost)
   --input-setting TOML  file scenario: the same for drover's [inputs.bench]
+  --baseline PATH       file scenario: another drover binary measured in the same runs (A/B)
+  --profile DIR         file scenario: one more run per tool, not counted, under `perf record`;
+                        the data goes to DIR for bench/flame
 )";
 
 std::vector<std::string> split(const std::string& list) {
@@ -79,8 +85,11 @@ int main(int argc, char** argv) {
   IdleOptions idle;
   JournaldOptions journald;
   EventsOptions events;
+  CostCurveOptions curve;
   std::string output_settings;
   std::string input_settings;
+  std::filesystem::path profile_dir;
+  std::filesystem::path baseline;
   std::set<std::string> scenarios;
   try {
     for (int i = 1; i < argc; ++i) {
@@ -106,6 +115,10 @@ int main(int argc, char** argv) {
         for (const auto& n : split(value())) lines.push_back(std::stoull(n));
       } else if (arg == "--sinks")
         sinks = split(value());
+      else if (arg == "--curve-mib")
+        curve.bytes_per_case = std::stoull(value()) << 20;
+      else if (arg == "--curve-data")
+        curve.data_file = std::filesystem::absolute(value());
       else if (arg == "--events")
         events.events = std::stoull(value());
       else if (arg == "--connections")
@@ -134,12 +147,16 @@ int main(int argc, char** argv) {
         idle.many_files = std::stoi(value());
       else if (arg == "--output-setting")
         output_settings += value() + "\n";
+      else if (arg == "--baseline")
+        baseline = std::filesystem::absolute(value());
+      else if (arg == "--profile")
+        profile_dir = std::filesystem::absolute(value());
       else if (arg == "--input-setting")
         input_settings += value() + "\n";
       else if (arg == "all")
-        scenarios.insert({"file", "events", "spill", "outage", "idle", "journald"});
-      else if (arg == "file" || arg == "events" || arg == "spill" || arg == "outage" ||
-               arg == "idle" || arg == "journald")
+        scenarios.insert({"file", "curve", "events", "spill", "outage", "idle", "journald"});
+      else if (arg == "file" || arg == "curve" || arg == "events" || arg == "spill" ||
+               arg == "outage" || arg == "idle" || arg == "journald")
         scenarios.insert(arg);
       else
         throw std::invalid_argument("unknown argument " + arg);
@@ -171,6 +188,7 @@ int main(int argc, char** argv) {
       settings +=
           fmt::format("; drover {}: `{}`", extra == &input_settings ? "input" : "output", shown);
     }
+    if (!baseline.empty()) settings += fmt::format("; baseline: {}", baseline.string());
   }
   Report report(settings);
   int status = 0;
@@ -179,10 +197,20 @@ int main(int argc, char** argv) {
       FileToKafkaOptions options{lines, runs, drover, scratch};
       options.input_settings = input_settings;
       options.output_settings = output_settings;
+      options.profile_dir = profile_dir;
+      options.baseline = baseline;
+      if (!profile_dir.empty()) std::filesystem::create_directories(profile_dir);
       for (const auto& name : sinks) {
         auto sink = name == "mock" ? KafkaSink::mock() : KafkaSink::real();
         file_to_kafka(*sink, options, report);
       }
+    }
+    if (scenarios.count("curve")) {
+      curve.runs = runs;
+      curve.drover = drover;
+      curve.work_dir = scratch;
+      auto sink = KafkaSink::mock();
+      cost_curve(*sink, curve, report);
     }
     if (scenarios.count("events")) {
       events.runs = runs;

@@ -3,7 +3,8 @@
 # suite needs (a Java runtime and Maven for the real Kafka broker, clang 14 and libFuzzer for
 # the fuzz targets, and what --package needs); with --fuzz, only the fuzz tools; with
 # --package, what scripts/package.sh needs (scdoc, rpm) and what checks packages (lintian,
-# rpmlint). Idempotent: prints nothing when everything is already there.
+# rpmlint); with --bench, what --tests needs plus perf and gnuplot (bench/run's profiles and
+# plot). Idempotent: prints nothing when everything is already there.
 set -euo pipefail
 
 packages=(
@@ -21,6 +22,9 @@ case "${1:-}" in
   --tests)
     packages+=(default-jre-headless maven logrotate openssl systemd-journal-remote
       "${fuzz_packages[@]}" "${package_packages[@]}")
+    ;;
+  --bench)
+    packages+=(default-jre-headless maven linux-perf gnuplot-nox)
     ;;
   --package) packages+=("${package_packages[@]}") ;;
   --fuzz) packages+=("${fuzz_packages[@]}") ;;
