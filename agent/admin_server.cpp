@@ -1,6 +1,7 @@
 #include "agent/admin_server.h"
 
 #include "agent/http_request.h"
+#include "agent/thread_name.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -60,9 +61,12 @@ AdminServer::~AdminServer() {
 }
 
 void AdminServer::run(std::stop_token stop) {
+  name_this_thread("admin");
+  // No timeout: an idle agent's admin thread must not wake (it woke 10 times a second).
+  std::stop_callback wake_on_stop(stop, [this] { stop_wake_.wake(); });
   while (!stop.stop_requested()) {
-    pollfd listener{fd_.get(), POLLIN, 0};
-    if (::poll(&listener, 1, 100) <= 0) continue;  // wakes to notice stop
+    pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {stop_wake_.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) <= 0 || (fds[0].revents & POLLIN) == 0) continue;
     const int client = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0 && out_of_descriptors(errno)) {
       const int error = errno;

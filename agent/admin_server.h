@@ -10,6 +10,7 @@
 #include "agent/listener.h"
 #include "agent/log_limiter.h"
 #include "agent/metrics.h"
+#include "agent/wake_fd.h"
 #include "base/status.h"
 
 #include <atomic>
@@ -56,6 +57,7 @@ class AdminServer {
   LogLimiter unauthorized_log_;
   LogLimiter refused_log_;
   DescriptorReserve reserve_;  // to answer 503 and close a request when no descriptor is left
+  WakeFd stop_wake_;           // stop wakes the thread: it sleeps in poll() until a request
   std::jthread thread_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "agent/checkpoint_store.h"
 #include "agent/logging.h"
+#include "agent/thread_name.h"
 #include "config/config_error.h"
 
 #include <fmt/format.h>
@@ -79,6 +80,7 @@ void Agent::start_output(RunningOutput& r) {
   r.finished = false;
   r.retiring = false;
   r.thread = std::jthread([this, &r](std::stop_token stop) {
+    name_this_thread("out:" + r.spec.name);
     std::string why = "stopped unexpectedly";
     try {
       if (Status status = r.output->run(*r.queue, stop); !status) {
@@ -98,6 +100,7 @@ void Agent::start_output(RunningOutput& r) {
 
 void Agent::start_input(RunningInput& r) {
   r.thread = std::jthread([&r, &sink = router_.sink_for(r.spec.name)](std::stop_token stop) {
+    name_this_thread("in:" + r.spec.name);
     try {
       if (Status status = r.input->run(sink, stop); !status) {
         spdlog::error("input {} stopped: {}", r.spec.name, status.error().message);

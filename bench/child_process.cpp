@@ -41,6 +41,22 @@ std::vector<std::string> perf_record(pid_t pid, const std::filesystem::path& dat
           data.string(), "-p",           std::to_string(pid)};
 }
 
+std::map<pid_t, ThreadRuntime> thread_runtimes(pid_t pid) {
+  std::map<pid_t, ThreadRuntime> threads;
+  std::error_code error;
+  for (const auto& task :
+       std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), error)) {
+    ThreadRuntime thread;
+    std::ifstream(task.path() / "comm") >> thread.name;
+    uint64_t on_cpu = 0;
+    if (std::ifstream(task.path() / "schedstat") >> on_cpu) {
+      thread.seconds = static_cast<double>(on_cpu) / 1e9;
+      threads[std::stoi(task.path().filename().string())] = thread;
+    }
+  }
+  return threads;
+}
+
 double runtime_seconds_of(pid_t pid) {
   uint64_t nanoseconds = 0;
   std::error_code error;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -54,6 +55,13 @@ double cpu_seconds_of(pid_t pid);
 /// schedstat, nanoseconds): exact where utime+stime is sampled per clock tick, which is coarse
 /// for a process that wakes briefly a few times a second.
 double runtime_seconds_of(pid_t pid);
+
+/// Each live thread's name and time on a CPU (schedstat), by thread id.
+struct ThreadRuntime {
+  std::string name;
+  double seconds = 0;
+};
+std::map<pid_t, ThreadRuntime> thread_runtimes(pid_t pid);
 
 /// The command that samples `pid` with call graphs into `data` until it gets SIGINT.
 std::vector<std::string> perf_record(pid_t pid, const std::filesystem::path& data);

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -29,6 +30,7 @@ struct Figures {
   int max_descriptors = 0;
   int64_t delivered = 0;
   int64_t expected = 0;
+  std::map<std::string, double> by_thread;  // seconds on a CPU per thread name
 };
 
 void append_line(const std::filesystem::path& file, uint64_t sequence) {
@@ -62,6 +64,7 @@ Figures watch(const IdleOptions& options, const std::string& name, int files, in
   const auto config = write_drover_config(dir, {.include = (logs / "*.log").string(),
                                                 .bootstrap = sink->bootstrap(),
                                                 .topic = "bench." + name + ".{input}",
+                                                .output_extra = options.output_settings,
                                                 .host_metrics = active == 0,
                                                 .host_metrics_schema = host_metrics_schema});
   ChildProcess drover({options.drover.string(), "run", "--config", config.string()},
@@ -79,6 +82,7 @@ Figures watch(const IdleOptions& options, const std::string& name, int files, in
   std::this_thread::sleep_for(std::chrono::seconds(2));
 
   Figures figures;
+  const auto threads_before = thread_runtimes(drover.pid());
   const double cpu_before = cpu_seconds_of(drover.pid());
   const double runtime_before = runtime_seconds_of(drover.pid());
   const auto start = Clock::now();
@@ -90,6 +94,12 @@ Figures watch(const IdleOptions& options, const std::string& name, int files, in
   }
   const double cpu = cpu_seconds_of(drover.pid()) - cpu_before;
   const double runtime = runtime_seconds_of(drover.pid()) - runtime_before;
+  for (const auto& [tid, thread] : thread_runtimes(drover.pid())) {
+    const auto before = threads_before.find(tid);
+    const double spent =
+        thread.seconds - (before != threads_before.end() ? before->second.seconds : 0);
+    figures.by_thread[thread.name] += spent;
+  }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   figures.cpu_percent = 100 * cpu / elapsed;
   figures.runtime_percent = 100 * runtime / elapsed;
@@ -134,6 +144,15 @@ void idle_cost(const IdleOptions& options, Report& report) {
                           fixed(static_cast<double>(f.rss) / (1 << 20), 1),
                           std::to_string(f.max_descriptors),
                           fmt::format("{} of {}", f.delivered, f.expected)});
+    std::vector<std::pair<double, std::string>> threads;
+    for (const auto& [name, seconds] : f.by_thread) threads.emplace_back(seconds, name);
+    std::sort(threads.rbegin(), threads.rend());
+    std::string shares;
+    for (const auto& [seconds, name] : threads) {
+      if (!shares.empty()) shares += ", ";
+      shares += fmt::format("{} {:.1f} ms", name, seconds * 1e3);
+    }
+    table.notes.push_back(fmt::format("{}: per thread over the period: {}.", c.label, shares));
   }
   table.notes.push_back(
       "drover's defaults (inotify, a reconcile scan every 10 s, max_open_files 1024, JSON "

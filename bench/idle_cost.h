@@ -15,6 +15,7 @@ struct IdleOptions {
   int active_files = 10;
   std::filesystem::path drover;
   std::filesystem::path work_dir;
+  std::string output_settings;  // more TOML lines for drover's Kafka output (A/B runs)
 };
 
 void idle_cost(const IdleOptions& options, Report& report);

@@ -49,8 +49,8 @@ scenarios: file curve events spill outage idle journald all
   --journald-rate N     journald scenario: records per second written (default 10000)
   --journald-seconds N  journald scenario: how long they are written (default 20)
   --many-files N        idle scenario: matched files in the many-files case (default 10000)
-  --output-setting TOML file scenario: one more line for drover's [outputs.kafka], e.g.
-                        'record_id_header = ""' (repeatable; for A/B runs that isolate a cost)
+  --output-setting TOML file and idle scenarios: one more line for drover's [outputs.kafka],
+                        e.g. 'record_id_header = ""' (repeatable; A/B runs that isolate a cost)
   --input-setting TOML  file scenario: the same for drover's [inputs.bench]
   --baseline PATH       file scenario: another drover binary measured in the same runs (A/B)
   --profile DIR         file scenario: one more run per tool, not counted, under `perf record`;
@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
     if (scenarios.count("idle")) {
       idle.drover = drover;
       idle.work_dir = scratch;
+      idle.output_settings = output_settings;
       idle_cost(idle, report);
     }
     if (scenarios.count("journald")) {

@@ -96,14 +96,19 @@ std::map<std::string, uint64_t> empty_tcp_states() {
   return states;
 }
 
+const char* tcp_state_name(unsigned state) {
+  return state >= 1 && state <= std::size(kTcpStates) ? kTcpStates[state - 1] : nullptr;
+}
+
 void count_tcp_states(std::string_view text, std::map<std::string, uint64_t>& counts) {
   bool header = true;
   for_each_line(text, [&](std::string_view line) {
     if (std::exchange(header, false)) return;
     const auto fields = fields_of(line);
     if (fields.size() < 4) return;
-    const uint64_t state = number(fields[3], 16);
-    if (state >= 1 && state <= std::size(kTcpStates)) ++counts[kTcpStates[state - 1]];
+    if (const char* name = tcp_state_name(static_cast<unsigned>(number(fields[3], 16)))) {
+      ++counts[name];
+    }
   });
 }
 

@@ -39,6 +39,8 @@ std::optional<Pressure> parse_pressure(std::string_view text);
 void count_tcp_states(std::string_view text, std::map<std::string, uint64_t>& counts);
 /// Every state's name, lowercase, as the kernel numbers them (1..12).
 std::map<std::string, uint64_t> empty_tcp_states();
+/// The name of the kernel's TCP state `state` (include/net/tcp_states.h), or nullptr.
+const char* tcp_state_name(unsigned state);
 
 struct HostInfo {
   std::string hostname, kernel, os;  // os: PRETTY_NAME of os-release
