@@ -14,7 +14,7 @@ namespace drover::bench {
 struct OutageOptions {
   std::chrono::seconds duration{180};
   uint64_t lines_per_second = 10000;
-  uint64_t memory_bytes = 22 << 20;  // the queue's budget (drover's default)
+  uint64_t memory_bytes = 10 << 20;  // the queue's budget (drover's default)
   std::filesystem::path drover;
   std::filesystem::path work_dir;
 };

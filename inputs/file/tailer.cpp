@@ -237,9 +237,10 @@ void Tailer::add_record(const TailContext& context, const Line& record, std::str
     batch_ = std::make_shared<Batch>(source_, unix_ms_now());
     // Sized to what this read brought (a one-line file gets a small batch): the queue counts a
     // batch's capacity against its memory budget (I4).
-    batch_->reserve(
-        static_cast<size_t>(std::min<uint64_t>(context.config.batch_bytes, reserve_hint_)),
-        static_cast<size_t>(reserve_hint_ / 128 + 16));
+    // Not capped at batch_bytes: the batch is pushed after the read that fills it, so it holds
+    // all of that read's records, and a string grown past its reserve is copied and freed.
+    batch_->reserve(static_cast<size_t>(reserve_hint_),
+                    static_cast<size_t>(reserve_hint_ / 128 + 16));
   }
   const auto outcome = encoder_.encode(*batch_, record, timestamp, context.json_parser);
   if (outcome.replaced_utf8_bytes != 0) {

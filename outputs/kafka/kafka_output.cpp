@@ -17,6 +17,9 @@ namespace drover::outputs {
 namespace {
 
 constexpr int kPollBusyMs = 5;  // delivery-report latency while records are in flight
+// How long a flush may keep the thread from producing more once reports free room: short, as
+// a flush returns early only when nothing at all is left in flight.
+constexpr int kFlushWhenFullMs = 1;
 // Nothing in flight: batches, delivery reports and stop all wake the thread at once, so this
 // only bounds how late the gauges and an interval fsync may be. Each wake-up costs an idle
 // agent CPU (issue 7: < 0.2 % of a core).
@@ -35,9 +38,11 @@ KafkaOutput::KafkaOutput(KafkaOutputConfig config, const ComponentContext& conte
                                       [](const auto& h) { return h.second.depends_on_record(); })),
       context_(context),
       dead_letters_(context.data_dir / "dead_letter" / (context.name + ".ndjson"), context.name),
-      // Half the budget at most, so the queue always has memory for what arrives meanwhile and
-      // goes to disk only when Kafka falls behind, not when it is merely busy.
-      max_in_flight_bytes_(std::max<uint64_t>(context.memory_bytes / 2, 64 << 10)),
+      // Three quarters of the budget at most, so the queue always has memory for what arrives
+      // meanwhile and goes to disk only when Kafka falls behind, not when it is merely busy. In
+      // flight is what sets the rate (librdkafka fills its batches from it); the queue needs
+      // only a few batches' worth to keep the output fed.
+      max_in_flight_bytes_(std::max<uint64_t>(context.memory_bytes / 4 * 3, 64 << 10)),
       statistics_(*context.metrics, context.name) {
   const Labels labels{{"output", context_.name}};
   Metrics& m = *context_.metrics;
@@ -166,9 +171,25 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
           start(std::move(*batch));
       }
     }
-    if (current_ != nullptr && !fatal_ && !blocked) blocked = !produce_current();
-    rd_kafka_poll(producer_->get(),
-                  blocked || (unsettled_records_ > 0 && !waited) ? kPollBusyMs : 0);
+    bool window_full = false;
+    if (current_ == nullptr && !fatal_ && !blocked && unsettled_records_ > 0) {
+      window_full = in_flight_bytes_ >= max_in_flight_bytes_ && !in_flight_.empty();
+    }
+    if (current_ != nullptr && !fatal_ && !blocked) {
+      blocked = !produce_current();
+      flushed_since_produce_ = false;
+    }
+    if (window_full && !fatal_ && !flushed_since_produce_) {
+      // Everything this output may hold is in librdkafka: waiting out linger.ms for batches that
+      // can no longer grow would only stall the pipeline (a small memory budget lost half its
+      // rate to it). Flushing sends them now, and serves delivery reports meanwhile. Once per
+      // fill: while Kafka is away, the window stays full and polling is enough.
+      rd_kafka_flush(producer_->get(), kFlushWhenFullMs);
+      flushed_since_produce_ = true;
+    } else {
+      rd_kafka_poll(producer_->get(),
+                    blocked || (unsettled_records_ > 0 && !waited) ? kPollBusyMs : 0);
+    }
     write_dead_letters();
     update_gauges();
     if (current_ == nullptr && unsettled_records_ == 0 && queue.closed_and_empty()) {

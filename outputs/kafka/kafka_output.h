@@ -102,7 +102,8 @@ class KafkaOutput final : public Output {
   std::string record_key_;  // scratch for a key rendered from the record
   std::unique_ptr<Producer> producer_;
   std::list<InFlight> in_flight_;
-  InFlight* current_ = nullptr;                       // batch still being handed to librdkafka
+  InFlight* current_ = nullptr;         // batch still being handed to librdkafka
+  bool flushed_since_produce_ = false;  // librdkafka was told to send what it lingers on
   std::map<std::string, Route, std::less<>> routes_;  // by topic; nodes never move
   std::vector<Route*> waiting_routes_;                // the routes that are not flowing
   std::deque<std::pair<InFlight*, size_t>> resend_alone_;

@@ -89,7 +89,7 @@ inputs = ["app"]
 )",
                                                 "drover.toml", builtin());
   const QueueOptions& queue = config.outputs[0].queue;
-  EXPECT_EQ(queue.memory_bytes, 22U << 20);
+  EXPECT_EQ(queue.memory_bytes, 10U << 20);
   EXPECT_EQ(queue.disk_bytes, 1ULL << 30);
   EXPECT_EQ(queue.when_full, QueueOptions::WhenFull::kBlock);
   EXPECT_EQ(queue.fsync, QueueOptions::Fsync::kEveryBatch);
