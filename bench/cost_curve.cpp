@@ -53,7 +53,7 @@ std::vector<CurvePoint> points(uint64_t bytes_per_case) {
 void cost_curve(KafkaSink& sink, const CostCurveOptions& options, Report& report) {
   const Shipper kcat{"kcat -P -l", "kcat", {}, {}};
   const Shipper drover{"drover codec=raw", "drover-raw", options.drover, "raw"};
-  const ShipSettings settings{options.work_dir, {}, {}};
+  const ShipSettings settings{options.work_dir, options.input_settings, options.output_settings};
 
   Table table;
   table.title = fmt::format(

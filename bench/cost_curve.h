@@ -17,6 +17,8 @@ struct CostCurveOptions {
   std::filesystem::path drover;
   std::filesystem::path work_dir;
   std::filesystem::path data_file;  // not empty: the line-size points as TSV, for the plot
+  std::string input_settings;       // more TOML lines for drover's input (A/B runs)
+  std::string output_settings;      // and for its output
 };
 
 void cost_curve(KafkaSink& sink, const CostCurveOptions& options, Report& report);

@@ -49,9 +49,9 @@ scenarios: file curve events spill outage idle journald all
   --journald-rate N     journald scenario: records per second written (default 10000)
   --journald-seconds N  journald scenario: how long they are written (default 20)
   --many-files N        idle scenario: matched files in the many-files case (default 10000)
-  --output-setting TOML file and idle scenarios: one more line for drover's [outputs.kafka],
+  --output-setting TOML file, curve, idle: one more line for drover's [outputs.kafka],
                         e.g. 'record_id_header = ""' (repeatable; A/B runs that isolate a cost)
-  --input-setting TOML  file scenario: the same for drover's [inputs.bench]
+  --input-setting TOML  file and curve scenarios: the same for drover's [inputs.bench]
   --baseline PATH       file scenario: another drover binary measured in the same runs (A/B)
   --profile DIR         file scenario: one more run per tool, not counted, under `perf record`;
                         the data goes to DIR for bench/flame
@@ -180,15 +180,17 @@ int main(int argc, char** argv) {
   if (scenarios.count("file")) {
     settings +=
         fmt::format("; file: lines={}, sinks={}", fmt::join(lines, ","), fmt::join(sinks, ","));
-    for (const auto* extra : {&input_settings, &output_settings}) {
-      if (extra->empty()) continue;
-      std::string shown = *extra;
-      shown.pop_back();
-      std::replace(shown.begin(), shown.end(), '\n', ';');
-      settings +=
-          fmt::format("; drover {}: `{}`", extra == &input_settings ? "input" : "output", shown);
-    }
     if (!baseline.empty()) settings += fmt::format("; baseline: {}", baseline.string());
+  }
+  if (scenarios.count("curve"))
+    settings += fmt::format("; curve: {} MiB per case", curve.bytes_per_case >> 20);
+  for (const auto* extra : {&input_settings, &output_settings}) {
+    if (extra->empty()) continue;
+    std::string shown = *extra;
+    shown.pop_back();
+    std::replace(shown.begin(), shown.end(), '\n', ';');
+    settings +=
+        fmt::format("; drover {}: `{}`", extra == &input_settings ? "input" : "output", shown);
   }
   Report report(settings);
   int status = 0;
@@ -209,6 +211,8 @@ int main(int argc, char** argv) {
       curve.runs = runs;
       curve.drover = drover;
       curve.work_dir = scratch;
+      curve.input_settings = input_settings;
+      curve.output_settings = output_settings;
       auto sink = KafkaSink::mock();
       cost_curve(*sink, curve, report);
     }

@@ -91,13 +91,21 @@ Shipment ship(KafkaSink& sink, const Shipper& shipper, const ShipCase& shipment,
     // perf attaches to the threads there are: wait for the exec and the client's threads.
     const auto task_dir = fmt::format("/proc/{}/task", process.pid());
     const auto self = std::filesystem::read_symlink("/proc/self/exe");
+    // Its threads: those there once their number has held still for 10 ms.
+    std::ptrdiff_t threads_seen = 0;
+    auto steady_since = Clock::now();
     while (Clock::now() < start + std::chrono::milliseconds(500)) {
       std::error_code error;
       const auto exe =
           std::filesystem::read_symlink(fmt::format("/proc/{}/exe", process.pid()), error);
       const auto threads = std::distance(std::filesystem::directory_iterator(task_dir, error),
                                          std::filesystem::directory_iterator());
-      if (!error && exe != self && threads >= 3) break;
+      if (error || exe == self || threads != threads_seen) {
+        threads_seen = threads;
+        steady_since = Clock::now();
+      } else if (threads >= 3 && Clock::now() - steady_since >= std::chrono::milliseconds(10)) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     perf.emplace(perf_record(process.pid(), profile), dir / "perf.log");
