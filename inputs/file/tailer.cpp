@@ -193,8 +193,10 @@ Tailer::Turn Tailer::read(const TailContext& context, BatchSink& out, std::stop_
     if (got == 0) break;
     const std::string_view chunk(buffer.data() + checked, got);
     const uint64_t chunk_start = read_offset_;
-    // The JSON envelope roughly doubles short lines.
-    reserve_hint_ = chunk.size() * (context.config.codec == Codec::kJson ? 2 : 1) + 512;
+    // This read's records: the chunk and the line the last read left unfinished. The JSON
+    // envelope roughly doubles short lines.
+    const uint64_t carried = splitter_.offset() - splitter_.line_start();
+    reserve_hint_ = (chunk.size() + carried) * (context.config.codec == Codec::kJson ? 2 : 1) + 512;
     splitter_.feed(chunk, on_line);
     learn_head(chunk, chunk_start);
     read_offset_ += chunk.size();
