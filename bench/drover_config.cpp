@@ -6,6 +6,13 @@
 
 namespace drover::bench {
 
+std::string producer_settings(std::string_view compression) {
+  return fmt::format(
+      "compression = \"{}\"\nlinger = \"50ms\"\nbatch_bytes = \"1MB\"\nacks = \"all\"\n"
+      "idempotence = true\n",
+      compression);
+}
+
 std::filesystem::path write_drover_config(const std::filesystem::path& dir,
                                           const DroverConfig& config) {
   const auto path = dir / "drover.toml";
@@ -35,11 +42,7 @@ topic = "{}"
                 config.host_metrics_schema)
           : "",
       config.host_metrics ? ", \"host\"" : "", config.bootstrap, config.topic,
-      config.compression == "lz4"
-          ? std::string(kProducerSettings)
-          : fmt::format("compression = \"{}\"\n{}", config.compression,
-                        kProducerSettings.substr(kProducerSettings.find('\n') + 1)),
-      config.output_extra);
+      producer_settings(config.compression), config.output_extra);
   return path;
 }
 

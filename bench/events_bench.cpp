@@ -110,7 +110,7 @@ topic = "{}"
 {}
 {})",
       drover.data_dir.string(), drover.endpoint.http, drover.endpoint.socket.string(), tls,
-      setup.input_extra, sink.bootstrap(), topic, kProducerSettings, setup.output_extra);
+      setup.input_extra, sink.bootstrap(), topic, producer_settings(), setup.output_extra);
   drover.process = std::make_unique<ChildProcess>(
       std::vector<std::string>{options.drover.string(), "run", "--config", config.string()},
       dir / "drover.log", setup.environment);

@@ -171,10 +171,8 @@ Status KafkaOutput::run(BatchQueue& queue, std::stop_token stop) {
           start(std::move(*batch));
       }
     }
-    bool window_full = false;
-    if (current_ == nullptr && !fatal_ && !blocked && unsettled_records_ > 0) {
-      window_full = in_flight_bytes_ >= max_in_flight_bytes_ && !in_flight_.empty();
-    }
+    const bool window_full =
+        current_ == nullptr && !blocked && in_flight_bytes_ >= max_in_flight_bytes_;
     if (current_ != nullptr && !fatal_ && !blocked) {
       blocked = !produce_current();
       flushed_since_produce_ = false;

@@ -21,7 +21,7 @@ struct KafkaOutputConfig {
   RecordTemplate topic;
   RecordTemplate key;                                           // empty: records have no key
   std::vector<std::pair<std::string, RecordTemplate>> headers;  // name → value template
-  std::string record_id_header = "drover-id";                   // record_id.h; empty: none
+  std::string record_id_header = "drover-id";                   // format: record_id.h; empty: none
   std::optional<int32_t> partition;  // unset: by key (murmur2), or spread
   struct CreateTopic {
     int partitions = 1;
